@@ -1,0 +1,260 @@
+//! Why this exists: one client-credentials token shared by every request,
+//! renewed before it expires and after a 401, with only one renewal in
+//! flight at a time. The secret and the token never reach a log or `Debug`.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+use crate::config::Credentials;
+use crate::pacing::RetryPolicy;
+use crate::stats::Stats;
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum AuthError {
+    /// The login server said no (bad id or secret, disabled client...).
+    #[error("the login server refused the client credentials: {0}")]
+    Refused(String),
+    /// The login server could not be reached or kept failing.
+    #[error("cannot get a token from {url}: {message}")]
+    Unavailable { url: String, message: String },
+}
+
+/// A bearer token and the renewal it came from. `Debug` hides the value.
+#[derive(Clone)]
+pub struct Bearer {
+    value: Arc<SecretString>,
+    pub generation: u64,
+}
+
+impl Bearer {
+    pub fn header_value(&self) -> String {
+        format!("Bearer {}", self.value.expose_secret())
+    }
+}
+
+impl fmt::Debug for Bearer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Bearer([REDACTED], generation {})", self.generation)
+    }
+}
+
+struct Cached {
+    bearer: Bearer,
+    renew_at: Instant,
+}
+
+pub struct TokenSource {
+    http: reqwest::Client,
+    token_url: String,
+    credentials: Credentials,
+    policy: RetryPolicy,
+    stats: Arc<Stats>,
+    // Held across the renewal request so that only one renewal runs at a time;
+    // other callers wait and then reuse the new token.
+    cached: Mutex<Option<Cached>>,
+}
+
+#[derive(Deserialize)]
+struct TokenResponse {
+    access_token: String,
+    #[serde(default)]
+    expires_in: Option<u64>,
+}
+
+#[derive(Deserialize, Default)]
+struct TokenErrorResponse {
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    error_description: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+/// Default lifetime when the server does not say (Genesys' default is 24 h).
+const DEFAULT_LIFETIME: Duration = Duration::from_secs(86_400);
+
+impl TokenSource {
+    pub fn new(http: reqwest::Client, login_base: &str, credentials: Credentials, policy: RetryPolicy, stats: Arc<Stats>) -> TokenSource {
+        TokenSource {
+            http,
+            token_url: format!("{login_base}/oauth/token"),
+            credentials,
+            policy,
+            stats,
+            cached: Mutex::new(None),
+        }
+    }
+
+    /// A valid token, renewing it first if it is about to expire.
+    pub async fn bearer(&self) -> Result<Bearer, AuthError> {
+        let mut cached = self.cached.lock().await;
+        if let Some(c) = cached.as_ref() {
+            if Instant::now() < c.renew_at {
+                return Ok(c.bearer.clone());
+            }
+        }
+        let generation = cached.as_ref().map_or(1, |c| c.bearer.generation + 1);
+        let (value, lifetime) = self.fetch().await?;
+        // Renew a little early: a tenth of the lifetime, at most a minute.
+        let margin = (lifetime / 10).min(Duration::from_secs(60));
+        let bearer = Bearer {
+            value: Arc::new(value),
+            generation,
+        };
+        *cached = Some(Cached {
+            bearer: bearer.clone(),
+            renew_at: Instant::now() + lifetime - margin,
+        });
+        tracing::debug!(generation, lifetime_s = lifetime.as_secs(), "token obtained");
+        Ok(bearer)
+    }
+
+    /// A request with this token got a 401: forget it, unless another worker
+    /// already replaced it.
+    pub async fn invalidate(&self, generation: u64) {
+        let mut cached = self.cached.lock().await;
+        if cached.as_ref().is_some_and(|c| c.bearer.generation == generation) {
+            if let Some(c) = cached.as_mut() {
+                c.renew_at = Instant::now();
+            }
+        }
+    }
+
+    async fn fetch(&self) -> Result<(SecretString, Duration), AuthError> {
+        let unavailable = |message: String| AuthError::Unavailable {
+            url: self.token_url.clone(),
+            message,
+        };
+        let mut retry = 0;
+        loop {
+            self.stats.count_request();
+            let sent = self
+                .http
+                .post(&self.token_url)
+                .basic_auth(&self.credentials.client_id, Some(self.credentials.secret.expose_secret()))
+                .form(&[("grant_type", "client_credentials")])
+                .send()
+                .await;
+            let failure = match sent {
+                Err(e) => describe_transport_error(&e),
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let retry_after = response
+                        .headers()
+                        .get(reqwest::header::RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_string);
+                    let body = response.bytes().await.unwrap_or_default();
+                    match status {
+                        200 => {
+                            let parsed: TokenResponse = serde_json::from_slice(&body)
+                                .map_err(|e| unavailable(format!("unexpected token response: {e}")))?;
+                            let lifetime = parsed.expires_in.map(Duration::from_secs).unwrap_or(DEFAULT_LIFETIME);
+                            return Ok((SecretString::from(parsed.access_token), lifetime));
+                        }
+                        429 => {
+                            self.stats.count_throttled();
+                            let wait = self
+                                .policy
+                                .retry_after(retry_after.as_deref())
+                                .map_err(|w| unavailable(format!("rate limited for {} s", w.as_secs())))?;
+                            if retry >= self.policy.max_retries {
+                                return Err(unavailable("still rate limited after retries".into()));
+                            }
+                            retry += 1;
+                            self.stats.count_retry();
+                            tokio::time::sleep(self.policy.scale(wait)).await;
+                            continue;
+                        }
+                        500..=599 => format!("HTTP {status}"),
+                        _ => return Err(AuthError::Refused(describe_token_error(status, &body))),
+                    }
+                }
+            };
+            if retry >= self.policy.max_retries {
+                return Err(unavailable(failure));
+            }
+            retry += 1;
+            self.stats.count_retry();
+            tracing::warn!(retry, error = %failure, "token request failed; retrying");
+            tokio::time::sleep(self.policy.backoff(retry)).await;
+        }
+    }
+}
+
+fn describe_token_error(status: u16, body: &[u8]) -> String {
+    let parsed: TokenErrorResponse = serde_json::from_slice(body).unwrap_or_default();
+    let detail = parsed
+        .error_description
+        .or(parsed.description)
+        .or(parsed.message);
+    match (parsed.error, detail) {
+        (Some(e), Some(d)) => format!("{e}: {d} (HTTP {status})"),
+        (Some(e), None) => format!("{e} (HTTP {status})"),
+        (None, Some(d)) => format!("{d} (HTTP {status})"),
+        (None, None) => {
+            let text = String::from_utf8_lossy(body);
+            let text: String = text.trim().chars().take(200).collect();
+            if text.is_empty() {
+                format!("HTTP {status}")
+            } else {
+                format!("{text} (HTTP {status})")
+            }
+        }
+    }
+}
+
+/// A transport error in one line, without the URL's query or any header.
+pub fn describe_transport_error(error: &reqwest::Error) -> String {
+    let kind = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "connection failed"
+    } else if error.is_body() || error.is_decode() {
+        "response interrupted"
+    } else {
+        "request failed"
+    };
+    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(error);
+    let mut root = String::new();
+    while let Some(s) = source {
+        root = s.to_string();
+        source = s.source();
+    }
+    if root.is_empty() {
+        kind.to_string()
+    } else {
+        format!("{kind}: {root}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_debug_hides_the_token() {
+        let bearer = Bearer {
+            value: Arc::new(SecretString::from("tok-very-secret")),
+            generation: 3,
+        };
+        assert!(!format!("{bearer:?}").contains("very-secret"));
+        assert_eq!(bearer.header_value(), "Bearer tok-very-secret");
+    }
+
+    #[test]
+    fn token_errors_read_like_the_server_said_them() {
+        let body = br#"{"error":"invalid_client","description":"client not found"}"#;
+        assert_eq!(describe_token_error(401, body), "invalid_client: client not found (HTTP 401)");
+        assert_eq!(describe_token_error(400, b""), "HTTP 400");
+    }
+}

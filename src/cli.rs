@@ -1,0 +1,145 @@
+//! Why this exists: the clap types, and only them. Doc comments here are the
+//! `--help` text; nothing outside `config.rs` sees these types.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+const EXAMPLES: &str = "\
+Examples:
+  Check a file offline, creating nothing:
+    genimport users.csv --dry-run
+
+  Import into an EU org, credentials from the environment (or .env):
+    export GENESYS_CLIENT_ID=... GENESYS_CLIENT_SECRET=...
+    genimport users.csv --region eu-west-1
+
+  Four requests in flight, capped at the org's known limit, results to a path:
+    genimport users.csv --concurrency 4 --rate 300 -o results.csv
+
+  From a pipe, results to stdout, JSON logs for CI:
+    cat users.csv | genimport - --log-format json --no-progress > results.csv
+
+Exit codes: 0 all rows created/exist, 1 some rows need attention, 2 usage,
+65 unusable CSV, 66 unreadable input, 69 API unavailable, 73 results not
+writable, 77 auth/permission refused, 78 credentials missing, 130 Ctrl-C.";
+
+/// Bulk-create Genesys Cloud users from a CSV file.
+///
+/// Validates every row offline, checks which users already exist, then creates
+/// the rest at the org's rate limit. Writes one results row per input row.
+/// The client secret is read only from GENESYS_CLIENT_SECRET (or a .env file).
+#[derive(Debug, Parser)]
+#[command(
+    name = "genimport",
+    version,
+    after_long_help = EXAMPLES,
+    after_help = "Run with --help for examples and exit codes.",
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Users CSV file, or `-` for standard input
+    #[arg(value_name = "CSV", required = true)]
+    pub input: Option<PathBuf>,
+
+    /// OAuth client-credentials client id
+    #[arg(long, env = "GENESYS_CLIENT_ID", value_name = "ID", hide_env_values = true)]
+    pub client_id: Option<String>,
+
+    /// Region name (eu-west-1) or domain (mypurecloud.ie) [default: mypurecloud.com]
+    #[arg(long, env = "GENESYS_REGION", value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// API base URL, overriding the region (proxies, tests)
+    #[arg(long, env = "GENESYS_API_URL", value_name = "URL")]
+    pub api_url: Option<String>,
+
+    /// Login base URL [default: the API URL with `api.` replaced by `login.`]
+    #[arg(long, env = "GENESYS_LOGIN_URL", value_name = "URL")]
+    pub login_url: Option<String>,
+
+    /// Division (id or exact name) for rows whose division cell is empty [default: the org's home division]
+    #[arg(long, env = "GENESYS_DIVISION", value_name = "ID or NAME")]
+    pub division: Option<String>,
+
+    /// Results CSV; `-` for stdout [default: <input stem>.results.csv beside the input; stdout for stdin]
+    #[arg(short, long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+
+    /// Validate, and with credentials run the read-only preflight; create nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Stop before any create if any row is invalid
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Create requests in flight at once (1-64)
+    #[arg(long, env = "GENESYS_CONCURRENCY", value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+
+    /// Never send more than this many requests per minute (the org's known limit)
+    #[arg(long, value_name = "PER_MINUTE", value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate: Option<u32>,
+
+    /// Retries per request (after the first attempt) before the row fails
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub max_retries: u32,
+
+    /// A Retry-After longer than this fails the row instead of waiting
+    #[arg(long, value_name = "SECS", default_value_t = 180)]
+    pub max_retry_after: u64,
+
+    /// Give up on a single HTTP request after this long
+    #[arg(long, value_name = "SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub request_timeout: u64,
+
+    /// Restore users that were deleted (their email is still reserved) instead of reporting them
+    #[arg(long)]
+    pub restore_deleted: bool,
+
+    /// Log format on stderr
+    #[arg(long, env = "GENESYS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// Only warnings and errors on stderr, no summary
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// More detail on stderr (-v: each row, -vv: each request)
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// No progress bar (it is also off when stderr is not a terminal)
+    #[arg(long)]
+    pub no_progress: bool,
+
+    /// Multiplies every wait (Retry-After, backoff); for tests and benchmarks
+    #[arg(long, hide = true, default_value_t = 1.0, value_name = "FACTOR")]
+    pub time_scale: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print a shell completion script
+    #[command(hide = true)]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff)
+    #[command(hide = true)]
+    Man,
+}

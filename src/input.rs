@@ -1,0 +1,679 @@
+//! Why this exists: every row is read and validated offline, with its physical
+//! line number, before anything is sent. Reading streams, so memory grows only
+//! with the set of emails seen (needed to catch repeats), not with the file.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use crate::error::exit;
+
+/// Input that cannot be used at all (as opposed to a row that is invalid).
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("cannot read {}: {source}", path.display())]
+    Unreadable { path: PathBuf, source: io::Error },
+    #[error("{}: the file is empty: a header row with at least `email` and `name` is required", path.display())]
+    Empty { path: PathBuf },
+    #[error("{}: missing required column(s): {}; the header has: {}", path.display(), missing.join(", "), found.join(", "))]
+    MissingColumns {
+        path: PathBuf,
+        missing: Vec<&'static str>,
+        found: Vec<String>,
+    },
+    #[error("{}: line {line}: column `{column}` appears more than once in the header", path.display())]
+    RepeatedColumn {
+        path: PathBuf,
+        line: u64,
+        column: String,
+    },
+    #[error("{}: line {line}: not valid UTF-8 (save the file as UTF-8 and try again)", path.display())]
+    BadEncoding { path: PathBuf, line: u64 },
+    #[error("{}: line {line}: not valid CSV: {message}", path.display())]
+    Malformed {
+        path: PathBuf,
+        line: u64,
+        message: String,
+    },
+}
+
+impl InputError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            InputError::Unreadable { .. } => exit::NO_INPUT,
+            _ => exit::DATA_ERR,
+        }
+    }
+}
+
+/// Where rows come from: a path, or standard input for `-`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Stdin,
+    File(PathBuf),
+}
+
+impl Source {
+    pub fn from_arg(arg: &Path) -> Source {
+        if arg.as_os_str() == "-" {
+            Source::Stdin
+        } else {
+            Source::File(arg.to_path_buf())
+        }
+    }
+
+    /// The name used in messages.
+    pub fn display_path(&self) -> PathBuf {
+        match self {
+            Source::Stdin => PathBuf::from("<stdin>"),
+            Source::File(p) => p.clone(),
+        }
+    }
+}
+
+/// A division as written in the CSV: an id (UUID) or a name to resolve.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum DivisionRef {
+    Id(String),
+    Name(String),
+}
+
+impl DivisionRef {
+    pub fn parse(value: &str) -> DivisionRef {
+        if is_uuid(value) {
+            DivisionRef::Id(value.to_ascii_lowercase())
+        } else {
+            DivisionRef::Name(value.to_string())
+        }
+    }
+}
+
+/// `active` or `inactive`, as accepted by `CreateUser.state`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserState {
+    Active,
+    Inactive,
+}
+
+impl UserState {
+    pub fn as_api_str(self) -> &'static str {
+        match self {
+            UserState::Active => "active",
+            UserState::Inactive => "inactive",
+        }
+    }
+}
+
+/// A password from the CSV. Never printed, not even by `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(String);
+
+impl Password {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password([REDACTED])")
+    }
+}
+
+/// A row that passed validation: everything needed to build `CreateUser`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRow {
+    pub email: String,
+    pub name: String,
+    pub division: Option<DivisionRef>,
+    pub department: Option<String>,
+    pub title: Option<String>,
+    /// E.164, normalised (spaces, dashes, dots and brackets removed).
+    pub phone: Option<String>,
+    pub state: Option<UserState>,
+    pub password: Option<Password>,
+}
+
+/// One data row of the input, valid or not.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// 1-based physical line where the row starts (the header is line 1).
+    pub line: u64,
+    /// The email cell as written (trimmed), for the results file.
+    pub email: String,
+    /// The name cell as written (trimmed), for the results file.
+    pub name: String,
+    pub validated: Result<UserRow, String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Column {
+    Email,
+    Name,
+    Division,
+    Department,
+    Title,
+    Phone,
+    State,
+    Password,
+}
+
+impl Column {
+    fn from_header(header: &str) -> Option<Column> {
+        Some(match header {
+            "email" => Column::Email,
+            "name" => Column::Name,
+            "division" | "division_id" | "divisionid" => Column::Division,
+            "department" => Column::Department,
+            "title" => Column::Title,
+            "phone" | "phone_work" => Column::Phone,
+            "state" => Column::State,
+            "password" => Column::Password,
+            _ => return None,
+        })
+    }
+
+    fn canonical(self) -> &'static str {
+        match self {
+            Column::Email => "email",
+            Column::Name => "name",
+            Column::Division => "division",
+            Column::Department => "department",
+            Column::Title => "title",
+            Column::Phone => "phone",
+            Column::State => "state",
+            Column::Password => "password",
+        }
+    }
+}
+
+const COLUMN_COUNT: usize = 8;
+
+/// Maximum length we accept for free-text cells; Genesys does not document
+/// one, and anything longer is almost certainly a shifted or pasted cell.
+const MAX_TEXT_LEN: usize = 255;
+
+/// Byte offsets of the newlines read but not yet passed by a record.
+/// The csv crate's own line numbers miscount CRLF and blank lines, so
+/// physical lines are counted here from record byte offsets.
+#[derive(Default)]
+struct Newlines {
+    pending: VecDeque<u64>,
+    passed: u64,
+}
+
+impl Newlines {
+    /// The 1-based line holding byte `offset` (offsets only grow).
+    fn line_of(&mut self, offset: u64) -> u64 {
+        while self.pending.front().is_some_and(|&at| at < offset) {
+            self.pending.pop_front();
+            self.passed += 1;
+        }
+        self.passed + 1
+    }
+}
+
+/// The line a record starts on, from the offset just past its end: the line
+/// of its last byte, less the line breaks inside its quoted cells.
+fn start_line(newlines: &RefCell<Newlines>, end: u64, record: &csv::ByteRecord) -> u64 {
+    let last = newlines.borrow_mut().line_of(end.saturating_sub(1));
+    let inside = record.as_slice().iter().filter(|b| **b == b'\n').count() as u64;
+    last.saturating_sub(inside).max(1)
+}
+
+struct LineCountingReader {
+    inner: Box<dyn Read>,
+    offset: u64,
+    newlines: Rc<RefCell<Newlines>>,
+}
+
+impl Read for LineCountingReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut newlines = self.newlines.borrow_mut();
+        for (i, _) in buf[..n].iter().enumerate().filter(|(_, b)| **b == b'\n') {
+            newlines.pending.push_back(self.offset + i as u64);
+        }
+        self.offset += n as u64;
+        Ok(n)
+    }
+}
+
+/// Streams validated rows out of a CSV source.
+pub struct RowReader {
+    path: PathBuf,
+    reader: csv::Reader<LineCountingReader>,
+    newlines: Rc<RefCell<Newlines>>,
+    /// Field index of each known column, by `Column as usize`.
+    columns: [Option<usize>; COLUMN_COUNT],
+    header_len: usize,
+    /// Columns the header has that we do not use (for the one warning).
+    pub ignored_columns: Vec<String>,
+    /// Lowercased email -> line of its first appearance.
+    seen_emails: HashMap<String, u64>,
+    record: csv::ByteRecord,
+}
+
+impl RowReader {
+    pub fn open(source: &Source) -> Result<RowReader, InputError> {
+        let path = source.display_path();
+        let inner: Box<dyn Read> = match source {
+            Source::Stdin => Box::new(io::stdin()),
+            Source::File(p) => {
+                let file = File::open(p).map_err(|e| InputError::Unreadable {
+                    path: p.clone(),
+                    source: e,
+                })?;
+                if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+                    return Err(InputError::Unreadable {
+                        path: p.clone(),
+                        source: io::Error::other("is a directory"),
+                    });
+                }
+                Box::new(file)
+            }
+        };
+        Self::from_reader(path, Box::new(BufReader::with_capacity(256 * 1024, inner)))
+    }
+
+    pub fn from_reader(path: PathBuf, inner: Box<dyn Read>) -> Result<RowReader, InputError> {
+        let newlines = Rc::new(RefCell::new(Newlines::default()));
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(LineCountingReader {
+                inner,
+                offset: 0,
+                newlines: Rc::clone(&newlines),
+            });
+        let mut header = csv::ByteRecord::new();
+        let got = reader
+            .read_byte_record(&mut header)
+            .map_err(|e| csv_error(&path, e))?;
+        if !got {
+            return Err(InputError::Empty { path });
+        }
+        let line = start_line(&newlines, reader.position().byte(), &header);
+        let mut columns = [None; COLUMN_COUNT];
+        let mut ignored_columns = Vec::new();
+        let mut found = Vec::new();
+        for (index, raw) in header.iter().enumerate() {
+            let raw = std::str::from_utf8(raw)
+                .map_err(|_| InputError::BadEncoding {
+                    path: path.clone(),
+                    line,
+                })?
+                // A BOM is stripped by the csv crate only at the very start;
+                // strip it here too in case it survived.
+                .trim_start_matches('\u{feff}')
+                .trim();
+            let normalised = raw.to_lowercase();
+            found.push(raw.to_string());
+            match Column::from_header(&normalised) {
+                Some(column) => {
+                    let slot = &mut columns[column as usize];
+                    if slot.is_some() {
+                        return Err(InputError::RepeatedColumn {
+                            path,
+                            line,
+                            column: column.canonical().to_string(),
+                        });
+                    }
+                    *slot = Some(index);
+                }
+                None if raw.is_empty() => {}
+                None => ignored_columns.push(raw.to_string()),
+            }
+        }
+        let missing: Vec<&'static str> = [Column::Email, Column::Name]
+            .into_iter()
+            .filter(|c| columns[*c as usize].is_none())
+            .map(Column::canonical)
+            .collect();
+        if !missing.is_empty() {
+            return Err(InputError::MissingColumns {
+                path,
+                missing,
+                found,
+            });
+        }
+        Ok(RowReader {
+            path,
+            reader,
+            newlines,
+            columns,
+            header_len: header.len(),
+            ignored_columns,
+            seen_emails: HashMap::new(),
+            record: csv::ByteRecord::new(),
+        })
+    }
+
+    /// The next data row, or `None` at the end of input.
+    pub fn next_row(&mut self) -> Result<Option<Row>, InputError> {
+        loop {
+            let got = self
+                .reader
+                .read_byte_record(&mut self.record)
+                .map_err(|e| csv_error(&self.path, e))?;
+            if !got {
+                return Ok(None);
+            }
+            // A line of only commas (a blank spreadsheet row) is blank too.
+            if self.record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
+                continue;
+            }
+            let line = start_line(&self.newlines, self.reader.position().byte(), &self.record);
+            return self.validate(line).map(Some);
+        }
+    }
+
+    fn cell(&self, column: Column, line: u64) -> Result<&str, InputError> {
+        let Some(index) = self.columns[column as usize] else {
+            return Ok("");
+        };
+        let bytes = self.record.get(index).unwrap_or(b"");
+        std::str::from_utf8(bytes)
+            .map(str::trim)
+            .map_err(|_| InputError::BadEncoding {
+                path: self.path.clone(),
+                line,
+            })
+    }
+
+    fn validate(&mut self, line: u64) -> Result<Row, InputError> {
+        let email = self.cell(Column::Email, line)?.to_string();
+        let name = self.cell(Column::Name, line)?.to_string();
+        let mut problems: Vec<String> = Vec::new();
+
+        if self.record.len() != self.header_len {
+            problems.push(format!(
+                "row has {} fields but the header has {}",
+                self.record.len(),
+                self.header_len
+            ));
+        }
+
+        if email.is_empty() {
+            problems.push("email: missing".to_string());
+        } else if let Err(why) = check_email(&email) {
+            problems.push(format!("email: {why}"));
+        } else {
+            let key = email.to_lowercase();
+            match self.seen_emails.get(&key) {
+                Some(first) => problems.push(format!("email: repeats line {first}")),
+                None => {
+                    self.seen_emails.insert(key, line);
+                }
+            }
+        }
+
+        if name.is_empty() {
+            problems.push("name: missing".to_string());
+        } else if let Err(why) = check_text(&name) {
+            problems.push(format!("name: {why}"));
+        }
+
+        let division = self.cell(Column::Division, line)?;
+        let division = (!division.is_empty()).then(|| DivisionRef::parse(division));
+
+        let mut optional_text = |column: Column| -> Result<Option<String>, InputError> {
+            let value = self.cell(column, line)?;
+            if value.is_empty() {
+                return Ok(None);
+            }
+            if let Err(why) = check_text(value) {
+                problems.push(format!("{}: {why}", column.canonical()));
+            }
+            Ok(Some(value.to_string()))
+        };
+        let department = optional_text(Column::Department)?;
+        let title = optional_text(Column::Title)?;
+
+        let phone = match self.cell(Column::Phone, line)? {
+            "" => None,
+            raw => match normalise_e164(raw) {
+                Some(p) => Some(p),
+                None => {
+                    problems.push(format!(
+                        "phone: `{raw}` is not an E.164 number such as +13175550123"
+                    ));
+                    None
+                }
+            },
+        };
+
+        let state = match self.cell(Column::State, line)?.to_ascii_lowercase().as_str() {
+            "" => None,
+            "active" => Some(UserState::Active),
+            "inactive" => Some(UserState::Inactive),
+            other => {
+                problems.push(format!("state: `{other}` is not `active` or `inactive`"));
+                None
+            }
+        };
+
+        let password = match self.columns[Column::Password as usize] {
+            None => None,
+            Some(index) => {
+                // Passwords keep their spaces: they are the user's exact secret.
+                let raw = self.record.get(index).unwrap_or(b"");
+                let raw = std::str::from_utf8(raw).map_err(|_| InputError::BadEncoding {
+                    path: self.path.clone(),
+                    line,
+                })?;
+                (!raw.is_empty()).then(|| Password(raw.to_string()))
+            }
+        };
+
+        let validated = if problems.is_empty() {
+            Ok(UserRow {
+                email: email.clone(),
+                name: name.clone(),
+                division,
+                department,
+                title,
+                phone,
+                state,
+                password,
+            })
+        } else {
+            Err(problems.join("; "))
+        };
+        Ok(Row {
+            line,
+            email,
+            name,
+            validated,
+        })
+    }
+}
+
+fn csv_error(path: &Path, error: csv::Error) -> InputError {
+    let line = error.position().map(|p| p.line()).unwrap_or(0);
+    match error.kind() {
+        csv::ErrorKind::Io(e) => InputError::Unreadable {
+            path: path.to_path_buf(),
+            source: io::Error::new(e.kind(), e.to_string()),
+        },
+        csv::ErrorKind::Utf8 { .. } => InputError::BadEncoding {
+            path: path.to_path_buf(),
+            line,
+        },
+        _ => InputError::Malformed {
+            path: path.to_path_buf(),
+            line,
+            message: error.to_string(),
+        },
+    }
+}
+
+/// `8-4-4-4-12` hex digits.
+pub fn is_uuid(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    bytes.len() == 36
+        && bytes.iter().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => *b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
+}
+
+/// A practical address check: one `@`, a dot-atom local part, and a domain of
+/// dot-separated labels. Non-ASCII letters are allowed (internationalised mail).
+fn check_email(email: &str) -> Result<(), String> {
+    let bad = |why: &str| Err(format!("`{email}` is not a valid address ({why})"));
+    if email.len() > 254 {
+        return bad("longer than 254 characters");
+    }
+    let Some((local, domain)) = email.rsplit_once('@') else {
+        return bad("no @");
+    };
+    if local.is_empty() || local.len() > 64 {
+        return bad("the part before @ must be 1 to 64 characters");
+    }
+    let local_ok = local.chars().all(|c| {
+        c.is_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c) || (!c.is_ascii() && !c.is_whitespace() && !c.is_control())
+    });
+    if !local_ok || local.starts_with('.') || local.ends_with('.') || local.contains("..") {
+        return bad("unexpected character before @");
+    }
+    let labels: Vec<&str> = domain.split('.').collect();
+    if labels.len() < 2 {
+        return bad("the domain needs a dot");
+    }
+    for label in labels {
+        let ok = !label.is_empty()
+            && label.len() <= 63
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label.chars().all(|c| c.is_alphanumeric() || c == '-');
+        if !ok {
+            return bad("invalid domain");
+        }
+    }
+    Ok(())
+}
+
+fn check_text(value: &str) -> Result<(), String> {
+    if value.chars().count() > MAX_TEXT_LEN {
+        return Err(format!("longer than {MAX_TEXT_LEN} characters"));
+    }
+    if value.chars().any(char::is_control) {
+        return Err("contains a control character (line break or tab)".to_string());
+    }
+    Ok(())
+}
+
+/// Accepts `+` and 7 to 15 digits (the first not 0); spaces, dashes, dots and
+/// brackets are dropped first because spreadsheets are full of them.
+pub fn normalise_e164(raw: &str) -> Option<String> {
+    let compact: String = raw
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
+        .collect();
+    let digits = compact.strip_prefix('+')?;
+    let ok = (7..=15).contains(&digits.len())
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && !digits.starts_with('0');
+    ok.then_some(compact)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_all(text: &[u8]) -> Result<Vec<Row>, InputError> {
+        let mut reader = RowReader::from_reader(PathBuf::from("t.csv"), Box::new(io::Cursor::new(text.to_vec())))?;
+        let mut rows = Vec::new();
+        while let Some(row) = reader.next_row()? {
+            rows.push(row);
+        }
+        Ok(rows)
+    }
+
+    #[test]
+    fn reads_bom_crlf_aliases_and_blank_lines() {
+        let rows = read_all(
+            b"\xef\xbb\xbf Email ,NAME,Division_Id,Phone_Work\r\n\r\na@x.com,Ann,,+1 317 555 0123\r\n,,,\r\nb@x.com,Bo,Sales,\r\n",
+        )
+        .unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].line, 3);
+        assert_eq!(rows[1].line, 5);
+        let first = rows[0].validated.as_ref().unwrap();
+        assert_eq!(first.phone.as_deref(), Some("+13175550123"));
+        let second = rows[1].validated.as_ref().unwrap();
+        assert_eq!(second.division, Some(DivisionRef::Name("Sales".into())));
+    }
+
+    #[test]
+    fn collects_every_problem_of_a_row() {
+        let rows = read_all(b"email,name,phone,state\nnot-an-email,,12345,gone\n").unwrap();
+        let err = rows[0].validated.as_ref().unwrap_err();
+        for column in ["email:", "name:", "phone:", "state:"] {
+            assert!(err.contains(column), "{err} lacks {column}");
+        }
+    }
+
+    #[test]
+    fn repeated_email_names_the_earlier_line_case_insensitively() {
+        let rows = read_all(b"email,name\nA@X.com,A\nb@x.com,B\na@x.COM,A2\n").unwrap();
+        assert!(rows[0].validated.is_ok());
+        assert_eq!(rows[2].validated.as_ref().unwrap_err(), "email: repeats line 2");
+    }
+
+    #[test]
+    fn ragged_row_is_invalid_not_fatal() {
+        let rows = read_all(b"email,name\na@x.com,A,extra\nb@x.com,B\n").unwrap();
+        assert!(rows[0].validated.as_ref().unwrap_err().contains("3 fields"));
+        assert!(rows[1].validated.is_ok());
+    }
+
+    #[test]
+    fn line_numbers_count_physical_lines_of_quoted_cells() {
+        let rows = read_all(b"email,name\n\"a@x.com\",\"Two\nLines\"\nb@x.com,B\n").unwrap();
+        assert_eq!(rows[1].line, 4);
+        assert!(rows[0].validated.as_ref().unwrap_err().contains("control character"));
+    }
+
+    #[test]
+    fn missing_columns_empty_file_and_bad_utf8_are_fatal() {
+        assert!(matches!(read_all(b"mail,name\n"), Err(InputError::MissingColumns { .. })));
+        assert!(matches!(read_all(b""), Err(InputError::Empty { .. })));
+        assert!(matches!(
+            read_all(b"email,name\na@x.com,Jos\xe9\n"),
+            Err(InputError::BadEncoding { line: 2, .. })
+        ));
+        assert!(matches!(read_all(b"email,name,Email\n"), Err(InputError::RepeatedColumn { .. })));
+    }
+
+    #[test]
+    fn email_rules() {
+        for good in ["a@x.com", "first.last+tag@sub.example.co.uk", "josé@exämple.com"] {
+            assert!(check_email(good).is_ok(), "{good}");
+        }
+        for bad in ["a@x", "@x.com", "a@@x.com", "a b@x.com", "a..b@x.com", "a@-x.com", "a@x..com"] {
+            assert!(check_email(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn uuid_and_phone_rules() {
+        assert!(is_uuid("0d1c4f2e-8a6b-4c3d-9e0f-1a2b3c4d5e6f"));
+        assert!(!is_uuid("Sales"));
+        assert_eq!(normalise_e164("+44 (20) 7946-0958").as_deref(), Some("+442079460958"));
+        assert_eq!(normalise_e164("3175550123"), None);
+        assert_eq!(normalise_e164("+0123456789"), None);
+    }
+
+    #[test]
+    fn password_is_redacted_in_debug() {
+        let rows = read_all(b"email,name,password\na@x.com,A,hunter2secret\n").unwrap();
+        let debug = format!("{:?}", rows[0]);
+        assert!(!debug.contains("hunter2secret"));
+    }
+}

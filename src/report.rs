@@ -1,0 +1,371 @@
+//! Why this exists: the results CSV is how admins and pipelines learn what
+//! happened to each row, so it is written one row at a time, flushed as rows
+//! finish, with cells a spreadsheet would execute defused. The tally it keeps
+//! feeds the summary and the exit code.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::error::{exit, StopReason};
+
+/// The header of the results file (a public contract).
+pub const RESULTS_HEADER: [&str; 8] = [
+    "line",
+    "email",
+    "name",
+    "status",
+    "user_id",
+    "http_status",
+    "error_code",
+    "message",
+];
+
+/// What happened to a row (the `status` column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Status {
+    Created,
+    Exists,
+    WouldCreate,
+    Invalid,
+    Failed,
+    NotAttempted,
+}
+
+impl Status {
+    pub const ALL: [Status; 6] = [
+        Status::Created,
+        Status::Exists,
+        Status::WouldCreate,
+        Status::Invalid,
+        Status::Failed,
+        Status::NotAttempted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Created => "created",
+            Status::Exists => "exists",
+            Status::WouldCreate => "would_create",
+            Status::Invalid => "invalid",
+            Status::Failed => "failed",
+            Status::NotAttempted => "not_attempted",
+        }
+    }
+}
+
+/// The outcome of one row: its status and the columns that explain it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub status: Status,
+    pub user_id: Option<String>,
+    pub http_status: Option<u16>,
+    pub error_code: Option<String>,
+    pub message: Option<String>,
+}
+
+impl Outcome {
+    pub fn new(status: Status) -> Outcome {
+        Outcome {
+            status,
+            user_id: None,
+            http_status: None,
+            error_code: None,
+            message: None,
+        }
+    }
+
+    pub fn with_user_id(mut self, id: impl Into<String>) -> Outcome {
+        self.user_id = Some(id.into());
+        self
+    }
+
+    pub fn with_message(mut self, message: impl Into<String>) -> Outcome {
+        self.message = Some(message.into());
+        self
+    }
+
+    pub fn with_error(mut self, http_status: Option<u16>, code: Option<String>, message: impl Into<String>) -> Outcome {
+        self.http_status = http_status;
+        self.error_code = code;
+        self.message = Some(message.into());
+        self
+    }
+
+    /// `created` but a follow-up (such as the password) failed.
+    pub fn is_warning(&self) -> bool {
+        self.status == Status::Created && self.error_code.is_some()
+    }
+}
+
+/// Where results go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sink {
+    Stdout,
+    File(PathBuf),
+}
+
+impl Sink {
+    pub fn describe(&self) -> String {
+        match self {
+            Sink::Stdout => "standard output".to_string(),
+            Sink::File(p) => p.display().to_string(),
+        }
+    }
+}
+
+/// Counts per status and the most frequent error codes, for the summary.
+#[derive(Debug, Default, Clone)]
+pub struct Tally {
+    pub per_status: HashMap<Status, u64>,
+    pub created_with_warning: u64,
+    /// error code -> (count, first line)
+    pub error_codes: HashMap<String, (u64, u64)>,
+}
+
+impl Tally {
+    pub fn count(&self, status: Status) -> u64 {
+        self.per_status.get(&status).copied().unwrap_or(0)
+    }
+
+    pub fn total(&self) -> u64 {
+        self.per_status.values().sum()
+    }
+
+    fn record(&mut self, line: u64, outcome: &Outcome) {
+        *self.per_status.entry(outcome.status).or_default() += 1;
+        if outcome.is_warning() {
+            self.created_with_warning += 1;
+        }
+        if matches!(outcome.status, Status::Failed | Status::Invalid) || outcome.is_warning() {
+            let code = outcome
+                .error_code
+                .clone()
+                .unwrap_or_else(|| outcome.status.as_str().to_string());
+            self.error_codes.entry(code).or_insert((0, line)).0 += 1;
+        }
+    }
+
+    /// The three most common error codes, most frequent first.
+    pub fn top_errors(&self) -> Vec<(String, u64, u64)> {
+        let mut all: Vec<(String, u64, u64)> = self
+            .error_codes
+            .iter()
+            .map(|(code, (count, line))| (code.clone(), *count, *line))
+            .collect();
+        all.sort_by(|a, b| b.1.cmp(&a.1).then(a.2.cmp(&b.2)));
+        all.truncate(3);
+        all
+    }
+}
+
+/// Writes the results CSV, one flushed row at a time.
+pub struct ResultsWriter {
+    writer: csv::Writer<Box<dyn Write + Send>>,
+    flush_each_row: bool,
+    pub tally: Tally,
+}
+
+impl ResultsWriter {
+    /// Opens the sink and writes the header. `flush_each_row` is off only for
+    /// offline runs, where nothing is sent and so nothing can be lost.
+    pub fn open(sink: &Sink, flush_each_row: bool) -> io::Result<ResultsWriter> {
+        let out: Box<dyn Write + Send> = match sink {
+            Sink::Stdout => Box::new(io::stdout()),
+            Sink::File(path) => Box::new(File::create(path)?),
+        };
+        Self::from_writer(Box::new(BufWriter::with_capacity(64 * 1024, out)), flush_each_row)
+    }
+
+    pub fn from_writer(out: Box<dyn Write + Send>, flush_each_row: bool) -> io::Result<ResultsWriter> {
+        let mut writer = csv::WriterBuilder::new().from_writer(out);
+        writer.write_record(RESULTS_HEADER)?;
+        writer.flush()?;
+        Ok(ResultsWriter {
+            writer,
+            flush_each_row,
+            tally: Tally::default(),
+        })
+    }
+
+    pub fn write(&mut self, line: u64, email: &str, name: &str, outcome: &Outcome) -> io::Result<()> {
+        let line_buf = line.to_string();
+        let http = outcome.http_status.map(|s| s.to_string()).unwrap_or_default();
+        self.writer.write_record([
+            line_buf.as_bytes(),
+            neutralise(email).as_bytes(),
+            neutralise(name).as_bytes(),
+            outcome.status.as_str().as_bytes(),
+            neutralise(outcome.user_id.as_deref().unwrap_or("")).as_bytes(),
+            http.as_bytes(),
+            neutralise(outcome.error_code.as_deref().unwrap_or("")).as_bytes(),
+            neutralise(outcome.message.as_deref().unwrap_or("")).as_bytes(),
+        ])?;
+        if self.flush_each_row {
+            self.writer.flush()?;
+        }
+        self.tally.record(line, outcome);
+        Ok(())
+    }
+
+    pub fn finish(&mut self) -> io::Result<()> {
+        self.writer.flush()
+    }
+}
+
+/// Prefixes a `'` to cells a spreadsheet would evaluate as a formula.
+pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}").into(),
+        _ => cell.into(),
+    }
+}
+
+/// Everything the summary and the exit code need.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    pub tally: Tally,
+    pub elapsed: Duration,
+    pub requests: u64,
+    pub throttled: u64,
+    pub retries: u64,
+    pub dry_run: bool,
+    pub preflight_skipped: bool,
+    pub stop: Option<StopReason>,
+}
+
+impl Summary {
+    pub fn exit_code(&self) -> u8 {
+        if let Some(stop) = &self.stop {
+            return stop.exit_code();
+        }
+        let t = &self.tally;
+        if t.count(Status::Invalid) + t.count(Status::Failed) + t.count(Status::NotAttempted) + t.created_with_warning > 0 {
+            exit::ROWS_NEED_ATTENTION
+        } else {
+            exit::OK
+        }
+    }
+
+    /// Users created per minute of wall time.
+    pub fn created_per_minute(&self) -> f64 {
+        let minutes = self.elapsed.as_secs_f64() / 60.0;
+        if minutes <= 0.0 {
+            0.0
+        } else {
+            self.tally.count(Status::Created) as f64 / minutes
+        }
+    }
+
+    /// A small table for stderr.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let title = if self.dry_run { "genimport dry run" } else { "genimport summary" };
+        out.push_str(&format!("{title}\n"));
+        for status in Status::ALL {
+            let n = self.tally.count(status);
+            if n == 0 && !matches!(status, Status::Created | Status::Exists | Status::Invalid | Status::Failed) {
+                continue;
+            }
+            if self.dry_run && status == Status::Created {
+                continue;
+            }
+            let extra = if status == Status::Created && self.tally.created_with_warning > 0 {
+                format!("  ({} with a warning)", self.tally.created_with_warning)
+            } else {
+                String::new()
+            };
+            out.push_str(&format!("  {:<14}{:>8}{extra}\n", status.as_str(), n));
+        }
+        out.push_str(&format!("  {:<14}{:>8}\n", "rows", self.tally.total()));
+        out.push_str(&format!("  {:<14}{:>8.1}s\n", "elapsed", self.elapsed.as_secs_f64()));
+        if !self.dry_run {
+            out.push_str(&format!("  {:<14}{:>8.1}\n", "users/minute", self.created_per_minute()));
+        }
+        out.push_str(&format!(
+            "  {:<14}{:>8}  (429s: {}, retries: {})\n",
+            "requests", self.requests, self.throttled, self.retries
+        ));
+        let top = self.tally.top_errors();
+        if !top.is_empty() {
+            out.push_str("  most common problems:\n");
+            for (code, count, line) in top {
+                out.push_str(&format!("    {code:<28}{count:>6}  e.g. line {line}\n"));
+            }
+        }
+        if self.preflight_skipped {
+            out.push_str("  preflight against the org skipped (no credentials): existing users are not detected\n");
+        }
+        if let Some(stop) = &self.stop {
+            out.push_str(&format!("  stopped: {}\n", stop.describe()));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Shared(Arc<Mutex<Vec<u8>>>);
+    impl Write for Shared {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn formula_cells_are_neutralised() {
+        for cell in ["=SUM(A1)", "+1", "-2", "@cmd", "\tx", "\rx"] {
+            assert_eq!(neutralise(cell), format!("'{cell}"));
+        }
+        assert_eq!(neutralise("plain"), "plain");
+        assert_eq!(neutralise(""), "");
+    }
+
+    #[test]
+    fn writes_header_rows_and_tally() {
+        let shared = Shared::default();
+        let mut writer = ResultsWriter::from_writer(Box::new(shared.clone()), true).unwrap();
+        writer
+            .write(2, "a@x.com", "=HYPERLINK(\"x\")", &Outcome::new(Status::Created).with_user_id("u1"))
+            .unwrap();
+        let failed = Outcome::new(Status::Failed).with_error(Some(400), Some("bad.request".into()), "nope, \"quoted\"");
+        writer.write(3, "b@x.com", "B", &failed).unwrap();
+        let text = String::from_utf8(shared.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "line,email,name,status,user_id,http_status,error_code,message");
+        assert_eq!(lines[1], "2,a@x.com,\"'=HYPERLINK(\"\"x\"\")\",created,u1,,,");
+        assert_eq!(lines[2], "3,b@x.com,B,failed,,400,bad.request,\"nope, \"\"quoted\"\"\"");
+        assert_eq!(writer.tally.count(Status::Created), 1);
+        assert_eq!(writer.tally.top_errors(), vec![("bad.request".to_string(), 1, 3)]);
+    }
+
+    #[test]
+    fn exit_codes_follow_the_outcomes() {
+        let mut summary = Summary {
+            tally: Tally::default(),
+            elapsed: Duration::from_secs(1),
+            requests: 0,
+            throttled: 0,
+            retries: 0,
+            dry_run: false,
+            preflight_skipped: false,
+            stop: None,
+        };
+        summary.tally.record(2, &Outcome::new(Status::Exists));
+        assert_eq!(summary.exit_code(), exit::OK);
+        summary.tally.record(3, &Outcome::new(Status::Created).with_error(Some(400), Some("invalid.password".into()), "x"));
+        assert_eq!(summary.exit_code(), exit::ROWS_NEED_ATTENTION);
+        summary.stop = Some(StopReason::Interrupted);
+        assert_eq!(summary.exit_code(), exit::INTERRUPTED);
+    }
+}
