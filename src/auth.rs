@@ -83,7 +83,13 @@ struct TokenErrorResponse {
 const DEFAULT_LIFETIME: Duration = Duration::from_secs(86_400);
 
 impl TokenSource {
-    pub fn new(http: reqwest::Client, login_base: &str, credentials: Credentials, policy: RetryPolicy, stats: Arc<Stats>) -> TokenSource {
+    pub fn new(
+        http: reqwest::Client,
+        login_base: &str,
+        credentials: Credentials,
+        policy: RetryPolicy,
+        stats: Arc<Stats>,
+    ) -> TokenSource {
         TokenSource {
             http,
             token_url: format!("{login_base}/oauth/token"),
@@ -114,7 +120,11 @@ impl TokenSource {
             bearer: bearer.clone(),
             renew_at: Instant::now() + lifetime - margin,
         });
-        tracing::debug!(generation, lifetime_s = lifetime.as_secs(), "token obtained");
+        tracing::debug!(
+            generation,
+            lifetime_s = lifetime.as_secs(),
+            "token obtained"
+        );
         Ok(bearer)
     }
 
@@ -122,7 +132,10 @@ impl TokenSource {
     /// already replaced it.
     pub async fn invalidate(&self, generation: u64) {
         let mut cached = self.cached.lock().await;
-        if cached.as_ref().is_some_and(|c| c.bearer.generation == generation) {
+        if cached
+            .as_ref()
+            .is_some_and(|c| c.bearer.generation == generation)
+        {
             if let Some(c) = cached.as_mut() {
                 c.renew_at = Instant::now();
             }
@@ -140,7 +153,10 @@ impl TokenSource {
             let sent = self
                 .http
                 .post(&self.token_url)
-                .basic_auth(&self.credentials.client_id, Some(self.credentials.secret.expose_secret()))
+                .basic_auth(
+                    &self.credentials.client_id,
+                    Some(self.credentials.secret.expose_secret()),
+                )
                 .form(&[("grant_type", "client_credentials")])
                 .send()
                 .await;
@@ -156,17 +172,24 @@ impl TokenSource {
                     let body = response.bytes().await.unwrap_or_default();
                     match status {
                         200 => {
-                            let parsed: TokenResponse = serde_json::from_slice(&body)
-                                .map_err(|e| unavailable(format!("unexpected token response: {e}")))?;
-                            let lifetime = parsed.expires_in.map(Duration::from_secs).unwrap_or(DEFAULT_LIFETIME);
+                            let parsed: TokenResponse =
+                                serde_json::from_slice(&body).map_err(|e| {
+                                    unavailable(format!("unexpected token response: {e}"))
+                                })?;
+                            let lifetime = parsed
+                                .expires_in
+                                .map(Duration::from_secs)
+                                .unwrap_or(DEFAULT_LIFETIME);
                             return Ok((SecretString::from(parsed.access_token), lifetime));
                         }
                         429 => {
                             self.stats.count_throttled();
-                            let wait = self
-                                .policy
-                                .retry_after(retry_after.as_deref())
-                                .map_err(|w| unavailable(format!("rate limited for {} s", w.as_secs())))?;
+                            let wait =
+                                self.policy
+                                    .retry_after(retry_after.as_deref())
+                                    .map_err(|w| {
+                                        unavailable(format!("rate limited for {} s", w.as_secs()))
+                                    })?;
                             if retry >= self.policy.max_retries {
                                 return Err(unavailable("still rate limited after retries".into()));
                             }
@@ -254,7 +277,10 @@ mod tests {
     #[test]
     fn token_errors_read_like_the_server_said_them() {
         let body = br#"{"error":"invalid_client","description":"client not found"}"#;
-        assert_eq!(describe_token_error(401, body), "invalid_client: client not found (HTTP 401)");
+        assert_eq!(
+            describe_token_error(401, body),
+            "invalid_client: client not found (HTTP 401)"
+        );
         assert_eq!(describe_token_error(400, b""), "HTTP 400");
     }
 }

@@ -47,7 +47,12 @@ pub struct Cli {
     pub input: Option<PathBuf>,
 
     /// OAuth client-credentials client id
-    #[arg(long, env = "GENESYS_CLIENT_ID", value_name = "ID", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "GENESYS_CLIENT_ID",
+        value_name = "ID",
+        hide_env_values = true
+    )]
     pub client_id: Option<String>,
 
     /// Region name (eu-west-1) or domain (mypurecloud.ie) [default: mypurecloud.com]
@@ -121,7 +126,13 @@ pub struct Cli {
     pub no_progress: bool,
 
     /// Multiplies every wait (Retry-After, backoff); for tests and benchmarks
-    #[arg(long, hide = true, default_value_t = 1.0, value_name = "FACTOR")]
+    #[arg(
+        long,
+        hide = true,
+        env = "GENIMPORT_TIME_SCALE",
+        default_value_t = 1.0,
+        value_name = "FACTOR"
+    )]
     pub time_scale: f64,
 }
 

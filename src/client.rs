@@ -59,7 +59,11 @@ impl Reply {
     pub fn error_message(&self) -> String {
         let error = self.error();
         error.message.unwrap_or_else(|| {
-            let text: String = String::from_utf8_lossy(&self.body).trim().chars().take(200).collect();
+            let text: String = String::from_utf8_lossy(&self.body)
+                .trim()
+                .chars()
+                .take(200)
+                .collect();
             if text.is_empty() {
                 format!("HTTP {}", self.status)
             } else {
@@ -69,7 +73,8 @@ impl Reply {
     }
 
     pub fn json<T: for<'de> Deserialize<'de>>(&self) -> Result<T, CallError> {
-        serde_json::from_slice(&self.body).map_err(|e| CallError::BadResponse(format!("unexpected response body: {e}")))
+        serde_json::from_slice(&self.body)
+            .map_err(|e| CallError::BadResponse(format!("unexpected response body: {e}")))
     }
 }
 
@@ -192,7 +197,14 @@ impl Client {
     }
 
     /// Sends one API request with pacing, auth, and the retries `safety` allows.
-    pub async fn call(&self, method: Method, path: &str, query: &[(&str, String)], body: Option<&[u8]>, safety: Safety) -> Result<Reply, CallError> {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&[u8]>,
+        safety: Safety,
+    ) -> Result<Reply, CallError> {
         let url = format!("{}{}", self.api, path);
         let mut retry: u32 = 0;
         let mut renewed = false;
@@ -249,7 +261,11 @@ impl Client {
                         correlation_id = correlation_id.as_deref().unwrap_or(""),
                         "request"
                     );
-                    let reply = Reply { status, body, correlation_id };
+                    let reply = Reply {
+                        status,
+                        body,
+                        correlation_id,
+                    };
                     match status {
                         401 if !renewed => {
                             renewed = true;
@@ -265,7 +281,12 @@ impl Client {
                                 .map_err(|w| CallError::RetryAfterTooLong(w.as_secs()))?;
                             let new_event = self.pacer.on_throttled(self.policy.scale(wait));
                             if new_event {
-                                tracing::info!(wait_s = wait.as_secs(), rate_per_min = self.pacer.current_rate().map(|r| (r * 60.0).round()), "rate limited; all workers pause");
+                                tracing::info!(
+                                    wait_s = wait.as_secs(),
+                                    rate_per_min =
+                                        self.pacer.current_rate().map(|r| (r * 60.0).round()),
+                                    "rate limited; all workers pause"
+                                );
                             }
                             if retry >= self.policy.max_retries {
                                 let error = reply.error();
@@ -312,8 +333,14 @@ impl Client {
         }
     }
 
-    async fn get_json<T: for<'de> Deserialize<'de>>(&self, path: &str, query: &[(&str, String)]) -> Result<T, CallError> {
-        let reply = self.call(Method::GET, path, query, None, Safety::Retryable).await?;
+    async fn get_json<T: for<'de> Deserialize<'de>>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<T, CallError> {
+        let reply = self
+            .call(Method::GET, path, query, None, Safety::Retryable)
+            .await?;
         if !reply.is_success() {
             return Err(api_failure(&reply));
         }
@@ -321,7 +348,8 @@ impl Client {
     }
 
     pub async fn home_division(&self) -> Result<Division, CallError> {
-        self.get_json("/api/v2/authorization/divisions/home", &[]).await
+        self.get_json("/api/v2/authorization/divisions/home", &[])
+            .await
     }
 
     /// Every division the client can see (division counts are small).
@@ -349,7 +377,11 @@ impl Client {
 
     /// Users whose email is one of `emails` (EXACT match), following pages.
     /// `deleted` searches deleted users, which plain search leaves out.
-    pub async fn search_by_emails(&self, emails: &[String], deleted: bool) -> Result<Vec<FoundUser>, CallError> {
+    pub async fn search_by_emails(
+        &self,
+        emails: &[String],
+        deleted: bool,
+    ) -> Result<Vec<FoundUser>, CallError> {
         let mut query = vec![json!({"type": "EXACT", "fields": ["email"], "values": emails})];
         if deleted {
             query.push(json!({"type": "EXACT", "fields": ["state"], "values": ["deleted"]}));
@@ -362,12 +394,21 @@ impl Client {
                 query: &query,
             })
             .map_err(|e| CallError::BadResponse(e.to_string()))?;
-            let reply = self.call(Method::POST, "/api/v2/users/search", &[], Some(&body), Safety::Retryable).await?;
+            let reply = self
+                .call(
+                    Method::POST,
+                    "/api/v2/users/search",
+                    &[],
+                    Some(&body),
+                    Safety::Retryable,
+                )
+                .await?;
             if !reply.is_success() {
                 return Err(api_failure(&reply));
             }
             let page_data: SearchPage = reply.json()?;
-            let last = page_data.results.is_empty() || page_data.page_count.is_none_or(|count| page >= count);
+            let last = page_data.results.is_empty()
+                || page_data.page_count.is_none_or(|count| page >= count);
             found.extend(page_data.results);
             if last || page >= 1000 {
                 break;
@@ -381,10 +422,11 @@ impl Client {
         let emails = [email.to_string()];
         for deleted in [false, true] {
             let found = self.search_by_emails(&emails, deleted).await?;
-            if let Some(user) = found
-                .into_iter()
-                .find(|u| u.email.as_deref().is_none_or(|e| e.eq_ignore_ascii_case(email)))
-            {
+            if let Some(user) = found.into_iter().find(|u| {
+                u.email
+                    .as_deref()
+                    .is_none_or(|e| e.eq_ignore_ascii_case(email))
+            }) {
                 return Ok(Some(user));
             }
         }
@@ -393,14 +435,23 @@ impl Client {
 
     /// `POST /api/v2/users`. Never retried here once it may have been sent.
     pub async fn create_user(&self, body: &[u8]) -> Result<Reply, CallError> {
-        self.call(Method::POST, "/api/v2/users", &[], Some(body), Safety::Once).await
+        self.call(Method::POST, "/api/v2/users", &[], Some(body), Safety::Once)
+            .await
     }
 
     /// Restores a deleted user: `PATCH` with only `state` (the spec says a
     /// state change must be alone) and the current `version`.
     pub async fn restore_user(&self, id: &str, version: i64) -> Result<Reply, CallError> {
-        let body = serde_json::to_vec(&json!({"state": "active", "version": version})).map_err(|e| CallError::BadResponse(e.to_string()))?;
-        self.call(Method::PATCH, &format!("/api/v2/users/{id}"), &[], Some(&body), Safety::Once).await
+        let body = serde_json::to_vec(&json!({"state": "active", "version": version}))
+            .map_err(|e| CallError::BadResponse(e.to_string()))?;
+        self.call(
+            Method::PATCH,
+            &format!("/api/v2/users/{id}"),
+            &[],
+            Some(&body),
+            Safety::Once,
+        )
+        .await
     }
 
     pub fn wait(&self, retry: u32) -> Duration {
@@ -417,7 +468,11 @@ struct SearchRequest<'a> {
 }
 
 fn header(response: &reqwest::Response, name: &str) -> Option<String> {
-    response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
 }
 
 /// A non-success reply to a read, as an error.

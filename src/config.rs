@@ -57,7 +57,10 @@ impl LogSettings {
             format: cli.log_format,
             verbosity: if cli.quiet { 0 } else { 1 + cli.verbose.min(2) },
             color: stderr_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-            progress_bar: stderr_is_terminal && !cli.no_progress && !cli.quiet && cli.log_format == LogFormat::Text,
+            progress_bar: stderr_is_terminal
+                && !cli.no_progress
+                && !cli.quiet
+                && cli.log_format == LogFormat::Text,
         }
     }
 }
@@ -68,7 +71,11 @@ pub fn parse_args() -> Result<Cli, ParseFailure> {
     match dotenvy::dotenv() {
         Ok(_) => {}
         Err(e) if e.not_found() => {}
-        Err(e) => return Err(ParseFailure::Config(Error::Config(format!("cannot read .env: {e}")))),
+        Err(e) => {
+            return Err(ParseFailure::Config(Error::Config(format!(
+                "cannot read .env: {e}"
+            ))))
+        }
     }
     <Cli as clap::Parser>::try_parse().map_err(ParseFailure::Clap)
 }
@@ -87,9 +94,15 @@ impl Config {
         let source = Source::from_arg(&input);
         let sink = output_sink(&source, cli.output.as_deref())?;
 
-        let hosts = resolve_hosts(cli.region.as_deref(), cli.api_url.as_deref(), cli.login_url.as_deref())?;
+        let hosts = resolve_hosts(
+            cli.region.as_deref(),
+            cli.api_url.as_deref(),
+            cli.login_url.as_deref(),
+        )?;
 
-        let secret = std::env::var("GENESYS_CLIENT_SECRET").ok().filter(|s| !s.is_empty());
+        let secret = std::env::var("GENESYS_CLIENT_SECRET")
+            .ok()
+            .filter(|s| !s.is_empty());
         let client_id = cli.client_id.filter(|s| !s.trim().is_empty());
         let credentials = match (client_id, secret) {
             (Some(client_id), Some(secret)) => Some(Credentials {
@@ -108,13 +121,19 @@ impl Config {
                 return Err(Error::Config(format!(
                     "missing credentials: set {} in the environment or a .env file{}",
                     missing.join(" and "),
-                    if cli.dry_run { "" } else { " (or use --dry-run to validate offline)" }
+                    if cli.dry_run {
+                        ""
+                    } else {
+                        " (or use --dry-run to validate offline)"
+                    }
                 )));
             }
         };
 
         if !(cli.time_scale >= 0.0 && cli.time_scale.is_finite()) {
-            return Err(Error::Usage("--time-scale must be a non-negative number".into()));
+            return Err(Error::Usage(
+                "--time-scale must be a non-negative number".into(),
+            ));
         }
         let retry = RetryPolicy {
             max_retries: cli.max_retries,
@@ -123,7 +142,6 @@ impl Config {
             ..RetryPolicy::default()
         };
 
-
         Ok(Config {
             source,
             sink,
@@ -131,7 +149,10 @@ impl Config {
             strict: cli.strict,
             credentials,
             hosts,
-            default_division: cli.division.map(|d| d.trim().to_string()).filter(|d| !d.is_empty()),
+            default_division: cli
+                .division
+                .map(|d| d.trim().to_string())
+                .filter(|d| !d.is_empty()),
             concurrency: usize::from(cli.concurrency),
             rate_per_minute: cli.rate,
             retry,
@@ -149,7 +170,10 @@ fn output_sink(source: &Source, output: Option<&Path>) -> Result<Sink, Error> {
         (Some(p), _) => Sink::File(p.to_path_buf()),
         (None, Source::Stdin) => Sink::Stdout,
         (None, Source::File(input)) => {
-            let stem = input.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "genimport".into());
+            let stem = input
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "genimport".into());
             Sink::File(input.with_file_name(format!("{stem}.results.csv")))
         }
     };
@@ -171,7 +195,11 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-fn resolve_hosts(region: Option<&str>, api_url: Option<&str>, login_url: Option<&str>) -> Result<Hosts, Error> {
+fn resolve_hosts(
+    region: Option<&str>,
+    api_url: Option<&str>,
+    login_url: Option<&str>,
+) -> Result<Hosts, Error> {
     let from_region = match region.map(str::trim).filter(|r| !r.is_empty()) {
         Some(r) => region::resolve(r).map_err(Error::Usage)?,
         None => region::hosts_for_domain(region::DEFAULT_DOMAIN),
@@ -190,7 +218,8 @@ fn resolve_hosts(region: Option<&str>, api_url: Option<&str>, login_url: Option<
 
 /// HTTPS only, except plain HTTP to loopback (local fakes, tests).
 fn checked_url(flag: &str, raw: &str) -> Result<String, Error> {
-    let url = reqwest::Url::parse(raw.trim()).map_err(|e| Error::Usage(format!("{flag} `{raw}`: {e}")))?;
+    let url = reqwest::Url::parse(raw.trim())
+        .map_err(|e| Error::Usage(format!("{flag} `{raw}`: {e}")))?;
     let host = url.host_str().unwrap_or("");
     let loopback = host.eq_ignore_ascii_case("localhost")
         || host
@@ -206,7 +235,11 @@ fn checked_url(flag: &str, raw: &str) -> Result<String, Error> {
                 "{flag} `{raw}`: plain http is refused except for loopback hosts; use https"
             )))
         }
-        other => return Err(Error::Usage(format!("{flag} `{raw}`: unsupported scheme `{other}`"))),
+        other => {
+            return Err(Error::Usage(format!(
+                "{flag} `{raw}`: unsupported scheme `{other}`"
+            )))
+        }
     }
     Ok(url.as_str().trim_end_matches('/').to_string())
 }
@@ -235,7 +268,8 @@ mod tests {
         assert_eq!(hosts.api, "https://api.mypurecloud.ie");
         let hosts = resolve_hosts(None, None, None).unwrap();
         assert_eq!(hosts.login, "https://login.mypurecloud.com");
-        let hosts = resolve_hosts(None, Some("http://127.0.0.1:1"), Some("http://127.0.0.1:2")).unwrap();
+        let hosts =
+            resolve_hosts(None, Some("http://127.0.0.1:1"), Some("http://127.0.0.1:2")).unwrap();
         assert_eq!(hosts.login, "http://127.0.0.1:2");
     }
 
@@ -244,6 +278,9 @@ mod tests {
         let sink = output_sink(&Source::File(PathBuf::from("dir/users.csv")), None).unwrap();
         assert_eq!(sink, Sink::File(PathBuf::from("dir/users.results.csv")));
         assert_eq!(output_sink(&Source::Stdin, None).unwrap(), Sink::Stdout);
-        assert_eq!(output_sink(&Source::Stdin, Some(Path::new("-"))).unwrap(), Sink::Stdout);
+        assert_eq!(
+            output_sink(&Source::Stdin, Some(Path::new("-"))).unwrap(),
+            Sink::Stdout
+        );
     }
 }

@@ -23,7 +23,10 @@ pub enum Plan {
     /// Nothing to send: the outcome is already known (invalid, exists).
     Report(Outcome),
     /// Create the user, in this division.
-    Create { user: UserRow, division_id: Option<String> },
+    Create {
+        user: UserRow,
+        division_id: Option<String>,
+    },
     /// The email belongs to a deleted user; restore it (`--restore-deleted`).
     Restore { user: FoundUser },
 }
@@ -62,11 +65,20 @@ pub struct Job {
 pub fn stop_reason(error: &CallError, stop: &Stop) -> StopReason {
     match error {
         CallError::Auth(AuthError::Refused(m)) => StopReason::AuthRefused(m.clone()),
-        CallError::Auth(e @ AuthError::Unavailable { .. }) => StopReason::Unavailable(e.to_string()),
-        CallError::Unauthorized(m) => StopReason::AuthRefused(m.clone()),
-        CallError::Exhausted { status: Some(403), code, message, .. } => {
-            StopReason::PermissionRefused(format!("{} ({})", message, code.as_deref().unwrap_or("403")))
+        CallError::Auth(e @ AuthError::Unavailable { .. }) => {
+            StopReason::Unavailable(e.to_string())
         }
+        CallError::Unauthorized(m) => StopReason::AuthRefused(m.clone()),
+        CallError::Exhausted {
+            status: Some(403),
+            code,
+            message,
+            ..
+        } => StopReason::PermissionRefused(format!(
+            "{} ({})",
+            message,
+            code.as_deref().unwrap_or("403")
+        )),
         CallError::Stopped => stop.reason().unwrap_or(StopReason::Interrupted),
         other => StopReason::Unavailable(other.to_string()),
     }
@@ -74,7 +86,12 @@ pub fn stop_reason(error: &CallError, stop: &Stop) -> StopReason {
 
 /// The read-only preflight: token, divisions, existing users. Returns one
 /// plan per row, in input order.
-pub async fn preflight(client: &Client, rows: &[Row], default_division: Option<&str>, restore_deleted: bool) -> Result<Vec<Job>, CallError> {
+pub async fn preflight(
+    client: &Client,
+    rows: &[Row],
+    default_division: Option<&str>,
+    restore_deleted: bool,
+) -> Result<Vec<Job>, CallError> {
     client.auth().bearer().await?;
 
     let divisions = DivisionResolver::load(client, rows, default_division).await?;
@@ -82,9 +99,13 @@ pub async fn preflight(client: &Client, rows: &[Row], default_division: Option<&
         .iter()
         .map(|row| {
             let plan = match &row.validated {
-                Err(problems) => Plan::Report(Outcome::new(Status::Invalid).with_message(problems.clone())),
+                Err(problems) => {
+                    Plan::Report(Outcome::new(Status::Invalid).with_message(problems.clone()))
+                }
                 Ok(user) => match divisions.resolve(user.division.as_ref()) {
-                    Err(problem) => Plan::Report(Outcome::new(Status::Invalid).with_message(problem)),
+                    Err(problem) => {
+                        Plan::Report(Outcome::new(Status::Invalid).with_message(problem))
+                    }
                     Ok(division_id) => Plan::Create {
                         user: user.clone(),
                         division_id,
@@ -116,7 +137,11 @@ pub async fn preflight(client: &Client, rows: &[Row], default_division: Option<&
             }
         }
     }
-    tracing::info!(checked = to_check.len(), existing = existing.len(), "preflight: existing users looked up");
+    tracing::info!(
+        checked = to_check.len(),
+        existing = existing.len(),
+        "preflight: existing users looked up"
+    );
 
     for job in &mut jobs {
         if !matches!(job.plan, Plan::Create { .. }) {
@@ -141,7 +166,9 @@ fn exists_outcome(found: FoundUser) -> Outcome {
             _ => "already exists",
         }
     };
-    Outcome::new(Status::Exists).with_user_id(found.id).with_message(message)
+    Outcome::new(Status::Exists)
+        .with_user_id(found.id)
+        .with_message(message)
 }
 
 /// Division names and ids, resolved once.
@@ -154,7 +181,11 @@ struct DivisionResolver {
 }
 
 impl DivisionResolver {
-    async fn load(client: &Client, rows: &[Row], default_division: Option<&str>) -> Result<DivisionResolver, CallError> {
+    async fn load(
+        client: &Client,
+        rows: &[Row],
+        default_division: Option<&str>,
+    ) -> Result<DivisionResolver, CallError> {
         let valid = || rows.iter().filter_map(|r| r.validated.as_ref().ok());
         let needs_listing = default_division.is_some() || valid().any(|u| u.division.is_some());
         let needs_default = valid().any(|u| u.division.is_none());
@@ -168,8 +199,14 @@ impl DivisionResolver {
             let all: Vec<Division> = client.all_divisions().await?;
             tracing::info!(divisions = all.len(), "preflight: divisions listed");
             for division in all {
-                resolver.by_name.entry(division.name.to_lowercase()).or_default().push(division.id.clone());
-                resolver.by_id.insert(division.id.to_lowercase(), division.id);
+                resolver
+                    .by_name
+                    .entry(division.name.to_lowercase())
+                    .or_default()
+                    .push(division.id.clone());
+                resolver
+                    .by_id
+                    .insert(division.id.to_lowercase(), division.id);
             }
             resolver.listed = true;
         }
@@ -196,11 +233,15 @@ impl DivisionResolver {
                 None if !self.listed => Ok(id.clone()),
                 None => Err(format!("division: no division with id `{id}`")),
             },
-            DivisionRef::Name(name) => match self.by_name.get(&name.to_lowercase()).map(Vec::as_slice) {
-                Some([id]) => Ok(id.clone()),
-                Some([]) | None => Err(format!("division: no division named `{name}`")),
-                Some(_) => Err(format!("division: more than one division is named `{name}`; use its id")),
-            },
+            DivisionRef::Name(name) => {
+                match self.by_name.get(&name.to_lowercase()).map(Vec::as_slice) {
+                    Some([id]) => Ok(id.clone()),
+                    Some([]) | None => Err(format!("division: no division named `{name}`")),
+                    Some(_) => Err(format!(
+                        "division: more than one division is named `{name}`; use its id"
+                    )),
+                }
+            }
         }
     }
 
@@ -250,7 +291,9 @@ impl Workers {
             } else {
                 match &job.plan {
                     Plan::Report(outcome) => outcome.clone(),
-                    Plan::Create { user, division_id } => self.create(job, user, division_id.as_deref()).await,
+                    Plan::Create { user, division_id } => {
+                        self.create(job, user, division_id.as_deref()).await
+                    }
                     Plan::Restore { user } => self.restore(user).await,
                 }
             };
@@ -298,7 +341,10 @@ impl Workers {
     async fn create(&self, job: &Job, user: &UserRow, division_id: Option<&str>) -> Outcome {
         let body = match serde_json::to_vec(&create_user_body(user, division_id)) {
             Ok(b) => b,
-            Err(e) => return Outcome::new(Status::Failed).with_message(format!("cannot encode the request: {e}")),
+            Err(e) => {
+                return Outcome::new(Status::Failed)
+                    .with_message(format!("cannot encode the request: {e}"))
+            }
         };
         let max_retries = self.client.policy().max_retries;
         let mut retry: u32 = 0;
@@ -326,7 +372,9 @@ impl Workers {
                             None => self.with_looked_up_id(outcome, &job.email).await,
                         };
                     }
-                    Verdict::Conflict => return self.conflict(job, &reply, uncertain.as_deref()).await,
+                    Verdict::Conflict => {
+                        return self.conflict(job, &reply, uncertain.as_deref()).await
+                    }
                     Verdict::Forbidden => {
                         let error = reply.error();
                         let message = reply.error_message();
@@ -334,11 +382,19 @@ impl Workers {
                             "{message} ({})",
                             error.code.as_deref().unwrap_or("403")
                         )));
-                        return Outcome::new(Status::Failed).with_error(Some(403), error.code, message);
+                        return Outcome::new(Status::Failed).with_error(
+                            Some(403),
+                            error.code,
+                            message,
+                        );
                     }
                     Verdict::Failed => {
                         let error = reply.error();
-                        return Outcome::new(Status::Failed).with_error(Some(reply.status), error.code, reply.error_message());
+                        return Outcome::new(Status::Failed).with_error(
+                            Some(reply.status),
+                            error.code,
+                            reply.error_message(),
+                        );
                     }
                     Verdict::Unknown => format!("HTTP {}: {}", reply.status, reply.error_message()),
                 },
@@ -347,7 +403,9 @@ impl Workers {
                 Err(e @ (CallError::Auth(_) | CallError::Unauthorized(_))) => {
                     let outcome = self.halt(&e);
                     return match uncertain {
-                        Some(why) => outcome.with_message(format!("an earlier attempt's outcome is unknown ({why}); a re-run will check")),
+                        Some(why) => outcome.with_message(format!(
+                            "an earlier attempt's outcome is unknown ({why}); a re-run will check"
+                        )),
                         None => outcome,
                     };
                 }
@@ -358,10 +416,21 @@ impl Workers {
                         format!("the server asked to wait {secs} s, more than --max-retry-after"),
                     )
                 }
-                Err(CallError::Exhausted { status, code, message, attempts }) => {
-                    return Outcome::new(Status::Failed).with_error(status, code, format!("{message} (gave up after {attempts} attempts)"))
+                Err(CallError::Exhausted {
+                    status,
+                    code,
+                    message,
+                    attempts,
+                }) => {
+                    return Outcome::new(Status::Failed).with_error(
+                        status,
+                        code,
+                        format!("{message} (gave up after {attempts} attempts)"),
+                    )
                 }
-                Err(CallError::BadResponse(message)) => return Outcome::new(Status::Failed).with_message(message),
+                Err(CallError::BadResponse(message)) => {
+                    return Outcome::new(Status::Failed).with_message(message)
+                }
             };
 
             // The create may have happened. Look before sending it again.
@@ -409,8 +478,9 @@ impl Workers {
             }
         };
         if let Some(why) = uncertain {
-            let outcome = Outcome::new(Status::Created)
-                .with_message(format!("created; an earlier response was lost ({why}) and the retry found the email taken"));
+            let outcome = Outcome::new(Status::Created).with_message(format!(
+                "created; an earlier response was lost ({why}) and the retry found the email taken"
+            ));
             return match found {
                 Some(user) => outcome.with_user_id(user.id),
                 None => outcome,
@@ -444,13 +514,19 @@ impl Workers {
                 let error = reply.error();
                 Outcome::new(Status::Failed)
                     .with_user_id(&user.id)
-                    .with_error(Some(reply.status), error.code, format!("cannot restore the deleted user: {}", reply.error_message()))
+                    .with_error(
+                        Some(reply.status),
+                        error.code,
+                        format!("cannot restore the deleted user: {}", reply.error_message()),
+                    )
             }
             Err(CallError::Stopped) => Outcome::new(Status::NotAttempted),
             Err(e @ (CallError::Auth(_) | CallError::Unauthorized(_))) => self.halt(&e),
             Err(e) => Outcome::new(Status::Failed)
                 .with_user_id(&user.id)
-                .with_message(format!("restoring the deleted user: {e}; a re-run will check")),
+                .with_message(format!(
+                    "restoring the deleted user: {e}; a re-run will check"
+                )),
         }
     }
 
@@ -492,8 +568,14 @@ pub fn classify_create(reply: &Reply) -> Verdict {
     }
     let code = reply.error().code;
     match (reply.status, code.as_deref()) {
-        (200..=299, _) => Verdict::Created(serde_json::from_slice::<Created>(&reply.body).ok().and_then(|c| c.id)),
-        (400, Some("invalid.password")) | (500, Some("unable.to.set.password")) => Verdict::CreatedWithWarning,
+        (200..=299, _) => Verdict::Created(
+            serde_json::from_slice::<Created>(&reply.body)
+                .ok()
+                .and_then(|c| c.id),
+        ),
+        (400, Some("invalid.password")) | (500, Some("unable.to.set.password")) => {
+            Verdict::CreatedWithWarning
+        }
         (400 | 409, Some("general.conflict")) | (409, _) => Verdict::Conflict,
         (403, _) => Verdict::Forbidden,
         (408 | 500..=599, _) => Verdict::Unknown,
@@ -515,14 +597,38 @@ mod tests {
 
     #[test]
     fn create_replies_are_classified_by_the_documented_codes() {
-        assert_eq!(classify_create(&reply(200, r#"{"id":"u1","version":1}"#)), Verdict::Created(Some("u1".into())));
-        assert_eq!(classify_create(&reply(409, r#"{"code":"general.conflict"}"#)), Verdict::Conflict);
-        assert_eq!(classify_create(&reply(400, r#"{"code":"general.conflict"}"#)), Verdict::Conflict);
-        assert_eq!(classify_create(&reply(400, r#"{"code":"invalid.password"}"#)), Verdict::CreatedWithWarning);
-        assert_eq!(classify_create(&reply(500, r#"{"code":"unable.to.set.password"}"#)), Verdict::CreatedWithWarning);
-        assert_eq!(classify_create(&reply(500, r#"{"code":"internal.server.error"}"#)), Verdict::Unknown);
+        assert_eq!(
+            classify_create(&reply(200, r#"{"id":"u1","version":1}"#)),
+            Verdict::Created(Some("u1".into()))
+        );
+        assert_eq!(
+            classify_create(&reply(409, r#"{"code":"general.conflict"}"#)),
+            Verdict::Conflict
+        );
+        assert_eq!(
+            classify_create(&reply(400, r#"{"code":"general.conflict"}"#)),
+            Verdict::Conflict
+        );
+        assert_eq!(
+            classify_create(&reply(400, r#"{"code":"invalid.password"}"#)),
+            Verdict::CreatedWithWarning
+        );
+        assert_eq!(
+            classify_create(&reply(500, r#"{"code":"unable.to.set.password"}"#)),
+            Verdict::CreatedWithWarning
+        );
+        assert_eq!(
+            classify_create(&reply(500, r#"{"code":"internal.server.error"}"#)),
+            Verdict::Unknown
+        );
         assert_eq!(classify_create(&reply(503, "")), Verdict::Unknown);
-        assert_eq!(classify_create(&reply(403, r#"{"code":"missing.permissions"}"#)), Verdict::Forbidden);
-        assert_eq!(classify_create(&reply(400, r#"{"code":"invalid.value"}"#)), Verdict::Failed);
+        assert_eq!(
+            classify_create(&reply(403, r#"{"code":"missing.permissions"}"#)),
+            Verdict::Forbidden
+        );
+        assert_eq!(
+            classify_create(&reply(400, r#"{"code":"invalid.value"}"#)),
+            Verdict::Failed
+        );
     }
 }

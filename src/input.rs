@@ -364,7 +364,11 @@ impl RowReader {
                 return Ok(None);
             }
             // A line of only commas (a blank spreadsheet row) is blank too.
-            if self.record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
+            if self
+                .record
+                .iter()
+                .all(|f| f.iter().all(u8::is_ascii_whitespace))
+            {
                 continue;
             }
             let line = start_line(&self.newlines, self.reader.position().byte(), &self.record);
@@ -447,7 +451,11 @@ impl RowReader {
             },
         };
 
-        let state = match self.cell(Column::State, line)?.to_ascii_lowercase().as_str() {
+        let state = match self
+            .cell(Column::State, line)?
+            .to_ascii_lowercase()
+            .as_str()
+        {
             "" => None,
             "active" => Some(UserState::Active),
             "inactive" => Some(UserState::Inactive),
@@ -536,7 +544,9 @@ fn check_email(email: &str) -> Result<(), String> {
         return bad("the part before @ must be 1 to 64 characters");
     }
     let local_ok = local.chars().all(|c| {
-        c.is_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c) || (!c.is_ascii() && !c.is_whitespace() && !c.is_control())
+        c.is_alphanumeric()
+            || "!#$%&'*+/=?^_`{|}~.-".contains(c)
+            || (!c.is_ascii() && !c.is_whitespace() && !c.is_control())
     });
     if !local_ok || local.starts_with('.') || local.ends_with('.') || local.contains("..") {
         return bad("unexpected character before @");
@@ -587,7 +597,10 @@ mod tests {
     use super::*;
 
     fn read_all(text: &[u8]) -> Result<Vec<Row>, InputError> {
-        let mut reader = RowReader::from_reader(PathBuf::from("t.csv"), Box::new(io::Cursor::new(text.to_vec())))?;
+        let mut reader = RowReader::from_reader(
+            PathBuf::from("t.csv"),
+            Box::new(io::Cursor::new(text.to_vec())),
+        )?;
         let mut rows = Vec::new();
         while let Some(row) = reader.next_row()? {
             rows.push(row);
@@ -623,7 +636,10 @@ mod tests {
     fn repeated_email_names_the_earlier_line_case_insensitively() {
         let rows = read_all(b"email,name\nA@X.com,A\nb@x.com,B\na@x.COM,A2\n").unwrap();
         assert!(rows[0].validated.is_ok());
-        assert_eq!(rows[2].validated.as_ref().unwrap_err(), "email: repeats line 2");
+        assert_eq!(
+            rows[2].validated.as_ref().unwrap_err(),
+            "email: repeats line 2"
+        );
     }
 
     #[test]
@@ -637,26 +653,48 @@ mod tests {
     fn line_numbers_count_physical_lines_of_quoted_cells() {
         let rows = read_all(b"email,name\n\"a@x.com\",\"Two\nLines\"\nb@x.com,B\n").unwrap();
         assert_eq!(rows[1].line, 4);
-        assert!(rows[0].validated.as_ref().unwrap_err().contains("control character"));
+        assert!(rows[0]
+            .validated
+            .as_ref()
+            .unwrap_err()
+            .contains("control character"));
     }
 
     #[test]
     fn missing_columns_empty_file_and_bad_utf8_are_fatal() {
-        assert!(matches!(read_all(b"mail,name\n"), Err(InputError::MissingColumns { .. })));
+        assert!(matches!(
+            read_all(b"mail,name\n"),
+            Err(InputError::MissingColumns { .. })
+        ));
         assert!(matches!(read_all(b""), Err(InputError::Empty { .. })));
         assert!(matches!(
             read_all(b"email,name\na@x.com,Jos\xe9\n"),
             Err(InputError::BadEncoding { line: 2, .. })
         ));
-        assert!(matches!(read_all(b"email,name,Email\n"), Err(InputError::RepeatedColumn { .. })));
+        assert!(matches!(
+            read_all(b"email,name,Email\n"),
+            Err(InputError::RepeatedColumn { .. })
+        ));
     }
 
     #[test]
     fn email_rules() {
-        for good in ["a@x.com", "first.last+tag@sub.example.co.uk", "josé@exämple.com"] {
+        for good in [
+            "a@x.com",
+            "first.last+tag@sub.example.co.uk",
+            "josé@exämple.com",
+        ] {
             assert!(check_email(good).is_ok(), "{good}");
         }
-        for bad in ["a@x", "@x.com", "a@@x.com", "a b@x.com", "a..b@x.com", "a@-x.com", "a@x..com"] {
+        for bad in [
+            "a@x",
+            "@x.com",
+            "a@@x.com",
+            "a b@x.com",
+            "a..b@x.com",
+            "a@-x.com",
+            "a@x..com",
+        ] {
             assert!(check_email(bad).is_err(), "{bad}");
         }
     }
@@ -665,7 +703,10 @@ mod tests {
     fn uuid_and_phone_rules() {
         assert!(is_uuid("0d1c4f2e-8a6b-4c3d-9e0f-1a2b3c4d5e6f"));
         assert!(!is_uuid("Sales"));
-        assert_eq!(normalise_e164("+44 (20) 7946-0958").as_deref(), Some("+442079460958"));
+        assert_eq!(
+            normalise_e164("+44 (20) 7946-0958").as_deref(),
+            Some("+442079460958")
+        );
         assert_eq!(normalise_e164("3175550123"), None);
         assert_eq!(normalise_e164("+0123456789"), None);
     }

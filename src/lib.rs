@@ -38,7 +38,10 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
     let started = Instant::now();
     let mut reader = RowReader::open(&config.source)?;
     if !reader.ignored_columns.is_empty() {
-        tracing::warn!("ignoring unknown column(s): {}", reader.ignored_columns.join(", "));
+        tracing::warn!(
+            "ignoring unknown column(s): {}",
+            reader.ignored_columns.join(", ")
+        );
     }
     let online = config.credentials.is_some();
     let output_error = |source| Error::Output {
@@ -77,7 +80,9 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
                 Err(problems) => Outcome::new(Status::Invalid).with_message(problems.clone()),
                 Ok(_) => Outcome::new(Status::NotAttempted).with_message(note.clone()),
             };
-            writer.write(row.line, &row.email, &row.name, &outcome).map_err(output_error)?;
+            writer
+                .write(row.line, &row.email, &row.name, &outcome)
+                .map_err(output_error)?;
         }
         writer.finish().map_err(output_error)?;
         return Err(Error::StrictInvalid(format!(
@@ -90,7 +95,8 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
     let client = Arc::new(build_client(&config, Arc::clone(&stats), stop.clone())?);
     let interrupt = tokio::spawn(watch_ctrl_c(stop.clone()));
     progress.set_total(rows.len() as u64);
-    let ticker = (!progress.has_bar() && config.log.verbosity >= 1).then(|| tokio::spawn(log_progress(Arc::clone(&progress))));
+    let ticker = (!progress.has_bar() && config.log.verbosity >= 1)
+        .then(|| tokio::spawn(log_progress(Arc::clone(&progress))));
 
     let workers = Arc::new(Workers {
         client: Arc::clone(&client),
@@ -108,10 +114,17 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
             stop.raise(reason);
             for row in rows {
                 let plan = match row.validated {
-                    Err(problems) => Plan::Report(Outcome::new(Status::Invalid).with_message(problems)),
+                    Err(problems) => {
+                        Plan::Report(Outcome::new(Status::Invalid).with_message(problems))
+                    }
                     Ok(_) => Plan::Report(Outcome::new(Status::NotAttempted)),
                 };
-                let job = Job { line: row.line, email: row.email, name: row.name, plan };
+                let job = Job {
+                    line: row.line,
+                    email: row.email,
+                    name: row.name,
+                    plan,
+                };
                 if !workers.record(&job, &job.plan.not_attempted()) {
                     break;
                 }
@@ -127,8 +140,15 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
         }
         Ok(jobs) => {
             drop(rows);
-            let to_create = jobs.iter().filter(|j| !matches!(j.plan, Plan::Report(_))).count();
-            tracing::info!(to_create, concurrency = config.concurrency, "creating users");
+            let to_create = jobs
+                .iter()
+                .filter(|j| !matches!(j.plan, Plan::Report(_)))
+                .count();
+            tracing::info!(
+                to_create,
+                concurrency = config.concurrency,
+                "creating users"
+            );
             Arc::clone(&workers).run(jobs, config.concurrency).await;
         }
     }
@@ -158,7 +178,12 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
 
 /// `--dry-run` without credentials: validate and write results while
 /// streaming, so memory holds only the set of emails.
-async fn offline_dry_run(config: &Config, mut reader: RowReader, mut writer: ResultsWriter, started: Instant) -> Result<Summary, Error> {
+async fn offline_dry_run(
+    config: &Config,
+    mut reader: RowReader,
+    mut writer: ResultsWriter,
+    started: Instant,
+) -> Result<Summary, Error> {
     let output_error = |source| Error::Output {
         path: match &config.sink {
             Sink::Stdout => "standard output".into(),
@@ -183,7 +208,9 @@ async fn offline_dry_run(config: &Config, mut reader: RowReader, mut writer: Res
                 Outcome::new(Status::Invalid).with_message(problems.clone())
             }
         };
-        writer.write(row.line, &row.email, &row.name, &outcome).map_err(output_error)?;
+        writer
+            .write(row.line, &row.email, &row.name, &outcome)
+            .map_err(output_error)?;
     }
     writer.finish().map_err(output_error)?;
     tracing::warn!("no credentials: the preflight against the org was skipped, so existing users and division names were not checked");
@@ -218,9 +245,23 @@ fn build_client(config: &Config, stats: Arc<Stats>, stop: Stop) -> Result<client
         .credentials
         .clone()
         .ok_or_else(|| Error::Config("missing credentials".into()))?;
-    let auth = auth::TokenSource::new(http.clone(), &config.hosts.login, credentials, config.retry.clone(), Arc::clone(&stats));
+    let auth = auth::TokenSource::new(
+        http.clone(),
+        &config.hosts.login,
+        credentials,
+        config.retry.clone(),
+        Arc::clone(&stats),
+    );
     let pacer = Arc::new(pacing::Pacer::new(config.rate_per_minute));
-    Ok(client::Client::new(http, &config.hosts.api, auth, pacer, config.retry.clone(), stats, stop))
+    Ok(client::Client::new(
+        http,
+        &config.hosts.api,
+        auth,
+        pacer,
+        config.retry.clone(),
+        stats,
+        stop,
+    ))
 }
 
 /// First Ctrl-C: finish what is in flight, mark the rest `not_attempted`.

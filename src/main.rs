@@ -15,7 +15,11 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(ParseFailure::Clap(e)) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { genimport::error::exit::USAGE } else { 0 });
+            return ExitCode::from(if e.use_stderr() {
+                genimport::error::exit::USAGE
+            } else {
+                0
+            });
         }
         Err(ParseFailure::Config(e)) => {
             eprintln!("genimport: error: {e}");
@@ -33,14 +37,21 @@ fn main() -> ExitCode {
         Ok(config) => config,
         Err(e) => return fail(&e),
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             tracing::error!("cannot start the async runtime: {e}");
             return ExitCode::from(genimport::error::exit::UNAVAILABLE);
         }
     };
-    let result = runtime.block_on(genimport::run(config.clone(), Stop::default(), Arc::clone(&progress)));
+    let result = runtime.block_on(genimport::run(
+        config.clone(),
+        Stop::default(),
+        Arc::clone(&progress),
+    ));
     progress.finish();
     match result {
         Ok(summary) => {

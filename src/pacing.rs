@@ -47,7 +47,10 @@ impl RetryPolicy {
     /// `[0, min(max_delay, base_delay * 2^(retry-1))]`, scaled.
     pub fn backoff(&self, retry: u32) -> Duration {
         let exponent = retry.saturating_sub(1).min(20);
-        let ceiling = self.base_delay.saturating_mul(1u32 << exponent).min(self.max_delay);
+        let ceiling = self
+            .base_delay
+            .saturating_mul(1u32 << exponent)
+            .min(self.max_delay);
         let jittered = rand::rng().random_range(0.0..=1.0) * ceiling.as_secs_f64();
         self.scale(Duration::from_secs_f64(jittered))
     }
@@ -233,10 +236,14 @@ mod tests {
         let policy = RetryPolicy::default();
         for retry in 1..30 {
             let wait = policy.backoff(retry);
-            let ceiling = (Duration::from_millis(500) * 2u32.pow(retry.min(20) - 1)).min(Duration::from_secs(30));
+            let ceiling = (Duration::from_millis(500) * 2u32.pow(retry.min(20) - 1))
+                .min(Duration::from_secs(30));
             assert!(wait <= ceiling, "retry {retry}: {wait:?} > {ceiling:?}");
         }
-        let scaled = RetryPolicy { time_scale: 0.0, ..RetryPolicy::default() };
+        let scaled = RetryPolicy {
+            time_scale: 0.0,
+            ..RetryPolicy::default()
+        };
         assert_eq!(scaled.backoff(5), Duration::ZERO);
     }
 
@@ -246,7 +253,10 @@ mod tests {
         assert_eq!(policy.retry_after(Some("42")), Ok(Duration::from_secs(42)));
         assert_eq!(policy.retry_after(None), Ok(Duration::from_secs(3)));
         assert_eq!(policy.retry_after(Some("soon")), Ok(Duration::from_secs(3)));
-        assert_eq!(policy.retry_after(Some("181")), Err(Duration::from_secs(181)));
+        assert_eq!(
+            policy.retry_after(Some("181")),
+            Err(Duration::from_secs(181))
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -26,8 +26,10 @@ impl Progress {
         let bar = bar.then(|| {
             let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
             bar.set_style(
-                ProgressStyle::with_template("{bar:30.cyan/blue} {pos}/{len} rows  {msg}  eta {eta}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                ProgressStyle::with_template(
+                    "{bar:30.cyan/blue} {pos}/{len} rows  {msg}  eta {eta}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
             bar
         });
@@ -106,7 +108,9 @@ impl Progress {
 
     /// A stderr writer that hides the bar while a log line is printed.
     pub fn stderr_writer(&self) -> SuspendingStderr {
-        SuspendingStderr { bar: self.bar.clone() }
+        SuspendingStderr {
+            bar: self.bar.clone(),
+        }
     }
 }
 
@@ -119,7 +123,9 @@ pub struct SuspendingStderr {
 impl Write for SuspendingStderr {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match &self.bar {
-            Some(bar) => bar.suspend(|| io::stderr().write_all(buf)).map(|()| buf.len()),
+            Some(bar) => bar
+                .suspend(|| io::stderr().write_all(buf))
+                .map(|()| buf.len()),
             None => io::stderr().write(buf),
         }
     }

@@ -64,7 +64,11 @@ pub fn hosts_for_domain(domain: &str) -> Hosts {
 /// A URL without `api.` (a proxy, a local fake) serves both.
 pub fn login_from_api(api_url: &str) -> String {
     match api_url.find("//api.") {
-        Some(at) => format!("{}//login.{}", &api_url[..at], &api_url[at + "//api.".len()..]),
+        Some(at) => format!(
+            "{}//login.{}",
+            &api_url[..at],
+            &api_url[at + "//api.".len()..]
+        ),
         None => api_url.to_string(),
     }
 }
@@ -78,18 +82,37 @@ mod tests {
         for (name, domain) in REGIONS {
             let expected = hosts_for_domain(domain);
             assert_eq!(resolve(name).unwrap(), expected, "{name}");
-            assert_eq!(resolve(&name.replace('-', "_")).unwrap(), expected, "{name}");
+            assert_eq!(
+                resolve(&name.replace('-', "_")).unwrap(),
+                expected,
+                "{name}"
+            );
             assert_eq!(resolve(domain).unwrap(), expected, "{domain}");
-            assert_eq!(resolve(&format!("https://api.{domain}/")).unwrap(), expected);
+            assert_eq!(
+                resolve(&format!("https://api.{domain}/")).unwrap(),
+                expected
+            );
         }
-        assert_eq!(resolve("usw2.pure.cloud").unwrap().login, "https://login.usw2.pure.cloud");
-        assert_eq!(resolve("EU-WEST-1").unwrap().api, "https://api.mypurecloud.ie");
+        assert_eq!(
+            resolve("usw2.pure.cloud").unwrap().login,
+            "https://login.usw2.pure.cloud"
+        );
+        assert_eq!(
+            resolve("EU-WEST-1").unwrap().api,
+            "https://api.mypurecloud.ie"
+        );
         assert!(resolve("mars-north-1").is_err());
     }
 
     #[test]
     fn login_is_derived_from_api() {
-        assert_eq!(login_from_api("https://api.mypurecloud.de"), "https://login.mypurecloud.de");
-        assert_eq!(login_from_api("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
+        assert_eq!(
+            login_from_api("https://api.mypurecloud.de"),
+            "https://login.mypurecloud.de"
+        );
+        assert_eq!(
+            login_from_api("http://127.0.0.1:8080"),
+            "http://127.0.0.1:8080"
+        );
     }
 }

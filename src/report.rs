@@ -87,7 +87,12 @@ impl Outcome {
         self
     }
 
-    pub fn with_error(mut self, http_status: Option<u16>, code: Option<String>, message: impl Into<String>) -> Outcome {
+    pub fn with_error(
+        mut self,
+        http_status: Option<u16>,
+        code: Option<String>,
+        message: impl Into<String>,
+    ) -> Outcome {
         self.http_status = http_status;
         self.error_code = code;
         self.message = Some(message.into());
@@ -176,10 +181,16 @@ impl ResultsWriter {
             Sink::Stdout => Box::new(io::stdout()),
             Sink::File(path) => Box::new(File::create(path)?),
         };
-        Self::from_writer(Box::new(BufWriter::with_capacity(64 * 1024, out)), flush_each_row)
+        Self::from_writer(
+            Box::new(BufWriter::with_capacity(64 * 1024, out)),
+            flush_each_row,
+        )
     }
 
-    pub fn from_writer(out: Box<dyn Write + Send>, flush_each_row: bool) -> io::Result<ResultsWriter> {
+    pub fn from_writer(
+        out: Box<dyn Write + Send>,
+        flush_each_row: bool,
+    ) -> io::Result<ResultsWriter> {
         let mut writer = csv::WriterBuilder::new().from_writer(out);
         writer.write_record(RESULTS_HEADER)?;
         writer.flush()?;
@@ -190,9 +201,18 @@ impl ResultsWriter {
         })
     }
 
-    pub fn write(&mut self, line: u64, email: &str, name: &str, outcome: &Outcome) -> io::Result<()> {
+    pub fn write(
+        &mut self,
+        line: u64,
+        email: &str,
+        name: &str,
+        outcome: &Outcome,
+    ) -> io::Result<()> {
         let line_buf = line.to_string();
-        let http = outcome.http_status.map(|s| s.to_string()).unwrap_or_default();
+        let http = outcome
+            .http_status
+            .map(|s| s.to_string())
+            .unwrap_or_default();
         self.writer.write_record([
             line_buf.as_bytes(),
             neutralise(email).as_bytes(),
@@ -242,7 +262,12 @@ impl Summary {
             return stop.exit_code();
         }
         let t = &self.tally;
-        if t.count(Status::Invalid) + t.count(Status::Failed) + t.count(Status::NotAttempted) + t.created_with_warning > 0 {
+        if t.count(Status::Invalid)
+            + t.count(Status::Failed)
+            + t.count(Status::NotAttempted)
+            + t.created_with_warning
+            > 0
+        {
             exit::ROWS_NEED_ATTENTION
         } else {
             exit::OK
@@ -262,11 +287,20 @@ impl Summary {
     /// A small table for stderr.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let title = if self.dry_run { "genimport dry run" } else { "genimport summary" };
+        let title = if self.dry_run {
+            "genimport dry run"
+        } else {
+            "genimport summary"
+        };
         out.push_str(&format!("{title}\n"));
         for status in Status::ALL {
             let n = self.tally.count(status);
-            if n == 0 && !matches!(status, Status::Created | Status::Exists | Status::Invalid | Status::Failed) {
+            if n == 0
+                && !matches!(
+                    status,
+                    Status::Created | Status::Exists | Status::Invalid | Status::Failed
+                )
+            {
                 continue;
             }
             if self.dry_run && status == Status::Created {
@@ -280,9 +314,17 @@ impl Summary {
             out.push_str(&format!("  {:<14}{:>8}{extra}\n", status.as_str(), n));
         }
         out.push_str(&format!("  {:<14}{:>8}\n", "rows", self.tally.total()));
-        out.push_str(&format!("  {:<14}{:>8.1}s\n", "elapsed", self.elapsed.as_secs_f64()));
+        out.push_str(&format!(
+            "  {:<14}{:>8.1}s\n",
+            "elapsed",
+            self.elapsed.as_secs_f64()
+        ));
         if !self.dry_run {
-            out.push_str(&format!("  {:<14}{:>8.1}\n", "users/minute", self.created_per_minute()));
+            out.push_str(&format!(
+                "  {:<14}{:>8.1}\n",
+                "users/minute",
+                self.created_per_minute()
+            ));
         }
         out.push_str(&format!(
             "  {:<14}{:>8}  (429s: {}, retries: {})\n",
@@ -336,17 +378,38 @@ mod tests {
         let shared = Shared::default();
         let mut writer = ResultsWriter::from_writer(Box::new(shared.clone()), true).unwrap();
         writer
-            .write(2, "a@x.com", "=HYPERLINK(\"x\")", &Outcome::new(Status::Created).with_user_id("u1"))
+            .write(
+                2,
+                "a@x.com",
+                "=HYPERLINK(\"x\")",
+                &Outcome::new(Status::Created).with_user_id("u1"),
+            )
             .unwrap();
-        let failed = Outcome::new(Status::Failed).with_error(Some(400), Some("bad.request".into()), "nope, \"quoted\"");
+        let failed = Outcome::new(Status::Failed).with_error(
+            Some(400),
+            Some("bad.request".into()),
+            "nope, \"quoted\"",
+        );
         writer.write(3, "b@x.com", "B", &failed).unwrap();
         let text = String::from_utf8(shared.0.lock().unwrap().clone()).unwrap();
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[0], "line,email,name,status,user_id,http_status,error_code,message");
-        assert_eq!(lines[1], "2,a@x.com,\"'=HYPERLINK(\"\"x\"\")\",created,u1,,,");
-        assert_eq!(lines[2], "3,b@x.com,B,failed,,400,bad.request,\"nope, \"\"quoted\"\"\"");
+        assert_eq!(
+            lines[0],
+            "line,email,name,status,user_id,http_status,error_code,message"
+        );
+        assert_eq!(
+            lines[1],
+            "2,a@x.com,\"'=HYPERLINK(\"\"x\"\")\",created,u1,,,"
+        );
+        assert_eq!(
+            lines[2],
+            "3,b@x.com,B,failed,,400,bad.request,\"nope, \"\"quoted\"\"\""
+        );
         assert_eq!(writer.tally.count(Status::Created), 1);
-        assert_eq!(writer.tally.top_errors(), vec![("bad.request".to_string(), 1, 3)]);
+        assert_eq!(
+            writer.tally.top_errors(),
+            vec![("bad.request".to_string(), 1, 3)]
+        );
     }
 
     #[test]
@@ -363,7 +426,14 @@ mod tests {
         };
         summary.tally.record(2, &Outcome::new(Status::Exists));
         assert_eq!(summary.exit_code(), exit::OK);
-        summary.tally.record(3, &Outcome::new(Status::Created).with_error(Some(400), Some("invalid.password".into()), "x"));
+        summary.tally.record(
+            3,
+            &Outcome::new(Status::Created).with_error(
+                Some(400),
+                Some("invalid.password".into()),
+                "x",
+            ),
+        );
         assert_eq!(summary.exit_code(), exit::ROWS_NEED_ATTENTION);
         summary.stop = Some(StopReason::Interrupted);
         assert_eq!(summary.exit_code(), exit::INTERRUPTED);

@@ -102,10 +102,16 @@ mod tests {
         let schema = schema();
         let create_user = &schema["CreateUser"]["properties"];
         for key in body.as_object().unwrap().keys() {
-            assert!(create_user.get(key).is_some(), "`{key}` is not a CreateUser field");
+            assert!(
+                create_user.get(key).is_some(),
+                "`{key}` is not a CreateUser field"
+            );
         }
         for required in schema["CreateUser"]["required"].as_array().unwrap() {
-            assert!(body.get(required.as_str().unwrap()).is_some(), "missing {required}");
+            assert!(
+                body.get(required.as_str().unwrap()).is_some(),
+                "missing {required}"
+            );
         }
         let contact = &schema["Contact"]["properties"];
         for (key, value) in body["addresses"][0].as_object().unwrap() {

@@ -1,0 +1,682 @@
+//! A stateful fake of the Genesys Cloud endpoints genimport uses, speaking
+//! the wire format of shared/genesys/API.md: client-credentials tokens that
+//! expire, users with duplicate-email detection (deleted users keep their
+//! email), divisions, users search (optionally lagging, like the real index),
+//! a fixed-window rate limit answering the normalised 429 with Retry-After,
+//! latency, and injectable faults (5xx, dropped connections before or after
+//! the user is stored). Used by the integration tests, the benchmark, and
+//! `cargo run --example fake_genesys`.
+#![allow(dead_code)]
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response};
+use hyper_util::rt::TokioIo;
+use rand::RngExt;
+use serde_json::{json, Value};
+
+pub const HOME_DIVISION: &str = "11111111-1111-4111-8111-111111111111";
+pub const SALES_DIVISION: &str = "22222222-2222-4222-8222-222222222222";
+
+/// A fault injected into one `POST /api/v2/users`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fault {
+    /// Store the user, then drop the connection without answering.
+    DropAfterCommit,
+    /// Drop the connection without storing anything.
+    DropBeforeCommit,
+    /// Answer this status and code without storing anything.
+    Status(u16, &'static str),
+    /// Store the user, then answer 500 (a lost success, as seen by the client).
+    ErrorAfterCommit,
+}
+
+#[derive(Debug, Clone)]
+pub struct FakeConfig {
+    pub client_id: String,
+    pub client_secret: String,
+    /// `expires_in` of issued tokens, in seconds.
+    pub token_lifetime_s: u64,
+    /// Fixed window: at most `limit` API requests per `window`.
+    pub rate_limit: Option<(u32, Duration)>,
+    pub latency: Duration,
+    /// Latency varies uniformly by this fraction either way (0.5 = ±50%).
+    pub latency_jitter: f64,
+    /// Probability that a create gets a random fault.
+    pub fault_rate: f64,
+    /// Status used for a duplicate email (409; Genesys may also use 400).
+    pub conflict_status: u16,
+    /// Answer 403 to every create.
+    pub forbid_create: bool,
+    /// Users are visible to search only this long after creation.
+    pub search_lag: Duration,
+}
+
+impl Default for FakeConfig {
+    fn default() -> Self {
+        FakeConfig {
+            client_id: "test-client".into(),
+            client_secret: "test-secret-do-not-print".into(),
+            token_lifetime_s: 86_400,
+            rate_limit: None,
+            latency: Duration::ZERO,
+            latency_jitter: 0.0,
+            fault_rate: 0.0,
+            conflict_status: 409,
+            forbid_create: false,
+            search_lag: Duration::ZERO,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FakeUser {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub state: String,
+    pub version: i64,
+    pub division_id: String,
+    pub body: Value,
+    created_at: Instant,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Counters {
+    pub token_requests: u64,
+    pub api_requests: u64,
+    pub create_requests: u64,
+    pub search_requests: u64,
+    pub patch_requests: u64,
+    pub throttled: u64,
+    pub unauthorized: u64,
+}
+
+pub struct State {
+    pub config: FakeConfig,
+    tokens: HashMap<String, Instant>,
+    pub users: Vec<FakeUser>,
+    pub divisions: Vec<(String, String)>,
+    window_start: Option<Instant>,
+    window_count: u32,
+    pub counters: Counters,
+    /// Faults for the next creates, in order.
+    pub create_faults: VecDeque<Fault>,
+    /// Faults for the creates of one email (lowercased), in order.
+    pub faults_by_email: HashMap<String, VecDeque<Fault>>,
+    /// Answer this many API requests with 429 first.
+    pub throttle_next: u32,
+    pub throttle_retry_after: u64,
+    next_id: u64,
+    started: Instant,
+    /// (seconds since start, created users) at each create, for benchmarks.
+    pub create_times: Vec<f64>,
+}
+
+impl State {
+    fn new(config: FakeConfig) -> State {
+        State {
+            config,
+            tokens: HashMap::new(),
+            users: Vec::new(),
+            divisions: vec![
+                (HOME_DIVISION.into(), "Home".into()),
+                (SALES_DIVISION.into(), "Sales".into()),
+            ],
+            window_start: None,
+            window_count: 0,
+            counters: Counters::default(),
+            create_faults: VecDeque::new(),
+            faults_by_email: HashMap::new(),
+            throttle_next: 0,
+            throttle_retry_after: 1,
+            next_id: 1,
+            started: Instant::now(),
+            create_times: Vec::new(),
+        }
+    }
+
+    /// Adds a user directly, as if it existed before the run.
+    pub fn add_user(&mut self, email: &str, name: &str, state: &str) -> String {
+        let id = self.new_id();
+        self.users.push(FakeUser {
+            id: id.clone(),
+            email: email.into(),
+            name: name.into(),
+            state: state.into(),
+            version: 3,
+            division_id: HOME_DIVISION.into(),
+            body: json!({}),
+            created_at: Instant::now() - Duration::from_secs(3600),
+        });
+        id
+    }
+
+    pub fn user(&self, email: &str) -> Option<&FakeUser> {
+        self.users
+            .iter()
+            .find(|u| u.email.eq_ignore_ascii_case(email))
+    }
+
+    /// Emails that appear more than once (must always be empty).
+    pub fn duplicates(&self) -> Vec<String> {
+        let mut seen = HashMap::new();
+        for u in &self.users {
+            *seen.entry(u.email.to_lowercase()).or_insert(0) += 1;
+        }
+        seen.into_iter()
+            .filter(|(_, n)| *n > 1)
+            .map(|(e, _)| e)
+            .collect()
+    }
+
+    /// Makes every issued token invalid (as if it had expired).
+    pub fn expire_tokens(&mut self) {
+        self.tokens.clear();
+    }
+
+    fn new_id(&mut self) -> String {
+        let n = self.next_id;
+        self.next_id += 1;
+        format!("{:08x}-0000-4000-8000-{:012x}", n, n)
+    }
+}
+
+pub struct Fake {
+    pub addr: SocketAddr,
+    pub state: Arc<Mutex<State>>,
+}
+
+impl Fake {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Starts the fake on a loopback port, inside the current runtime.
+    pub async fn start(config: FakeConfig) -> Fake {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        Self::serve(listener, config)
+    }
+
+    pub async fn start_on(addr: SocketAddr, config: FakeConfig) -> std::io::Result<Fake> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        Ok(Self::serve(listener, config))
+    }
+
+    fn serve(listener: tokio::net::TcpListener, config: FakeConfig) -> Fake {
+        let addr = listener.local_addr().expect("local addr");
+        let state = Arc::new(Mutex::new(State::new(config)));
+        let shared = Arc::clone(&state);
+        tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let state = Arc::clone(&shared);
+                tokio::spawn(async move {
+                    let service = service_fn(move |req| handle(Arc::clone(&state), req));
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Fake { addr, state }
+    }
+
+    /// Starts the fake on its own runtime thread, for synchronous tests.
+    pub fn spawn(config: FakeConfig) -> Fake {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                let fake = Fake::start(config).await;
+                let _ = tx.send((fake.addr, Arc::clone(&fake.state)));
+                std::future::pending::<()>().await;
+            });
+        });
+        let (addr, state) = rx.recv().expect("fake started");
+        Fake { addr, state }
+    }
+}
+
+/// The connection is dropped without a response.
+#[derive(Debug)]
+struct Dropped;
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("dropped on purpose")
+    }
+}
+impl std::error::Error for Dropped {}
+
+type Reply = Result<Response<Full<Bytes>>, Dropped>;
+
+fn respond(status: u16, body: Value) -> Reply {
+    Ok(Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .header(
+            "inin-correlation-id",
+            format!("corr-{}", rand::rng().random_range(0..u32::MAX)),
+        )
+        .body(Full::new(Bytes::from(body.to_string())))
+        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new()))))
+}
+
+fn error(status: u16, code: &str, message: &str) -> Reply {
+    respond(
+        status,
+        json!({"message": message, "code": code, "status": status, "contextId": "ctx-fake", "details": [], "errors": []}),
+    )
+}
+
+fn throttled(seconds: u64) -> Reply {
+    let mut reply = error(
+        429,
+        "too.many.requests.retry.after",
+        &format!("Rate limit exceeded the maximum. Retry the request in [{seconds}] seconds"),
+    )?;
+    if let Ok(value) = seconds.to_string().parse() {
+        reply.headers_mut().insert("retry-after", value);
+    }
+    Ok(reply)
+}
+
+async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Reply {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let query = parse_query(req.uri().query().unwrap_or(""));
+    let auth = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let body = req
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+
+    let latency = {
+        let st = state.lock().unwrap_or_else(|e| e.into_inner());
+        let jitter = st.config.latency_jitter;
+        let factor = if jitter > 0.0 {
+            rand::rng().random_range(1.0 - jitter..=1.0 + jitter)
+        } else {
+            1.0
+        };
+        st.config.latency.mul_f64(factor.max(0.0))
+    };
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+
+    let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
+    if path == "/oauth/token" && method == Method::POST {
+        return token(&mut st, &auth, &body);
+    }
+    st.counters.api_requests += 1;
+    let now = Instant::now();
+    let valid = auth
+        .strip_prefix("Bearer ")
+        .and_then(|t| st.tokens.get(t))
+        .is_some_and(|expires| *expires > now);
+    if !valid {
+        st.counters.unauthorized += 1;
+        return error(
+            401,
+            "authentication.required",
+            "No authentication bearer token specified in authorization header.",
+        );
+    }
+    if st.throttle_next > 0 {
+        st.throttle_next -= 1;
+        st.counters.throttled += 1;
+        let wait = st.throttle_retry_after;
+        return throttled(wait);
+    }
+    if let Some((limit, window)) = st.config.rate_limit {
+        let start = match st.window_start {
+            Some(s) if now.duration_since(s) < window => s,
+            _ => {
+                st.window_start = Some(now);
+                st.window_count = 0;
+                now
+            }
+        };
+        if st.window_count >= limit {
+            st.counters.throttled += 1;
+            let remaining = window.saturating_sub(now.duration_since(start));
+            return throttled(remaining.as_secs_f64().ceil().max(1.0) as u64);
+        }
+        st.window_count += 1;
+    }
+
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match (&method, segments.as_slice()) {
+        (&Method::POST, ["api", "v2", "users"]) => create_user(&mut st, &body),
+        (&Method::POST, ["api", "v2", "users", "search"]) => search(&mut st, &body),
+        (&Method::PATCH, ["api", "v2", "users", id]) => patch_user(&mut st, id, &body),
+        (&Method::GET, ["api", "v2", "authorization", "divisions", "home"]) => {
+            let (id, name) = st.divisions[0].clone();
+            respond(
+                200,
+                json!({"id": id, "name": name, "homeDivision": true, "selfUri": format!("/api/v2/authorization/divisions/{id}")}),
+            )
+        }
+        (&Method::GET, ["api", "v2", "authorization", "divisions"]) => divisions(&st, &query),
+        _ => error(404, "not.found", "The requested resource was not found."),
+    }
+}
+
+fn token(st: &mut State, auth: &str, body: &[u8]) -> Reply {
+    st.counters.token_requests += 1;
+    let expected = format!(
+        "Basic {}",
+        base64(format!("{}:{}", st.config.client_id, st.config.client_secret).as_bytes())
+    );
+    let form = String::from_utf8_lossy(body);
+    if !form
+        .split('&')
+        .any(|kv| kv == "grant_type=client_credentials")
+    {
+        return respond(
+            400,
+            json!({"error": "unsupported_grant_type", "description": "grant type is not supported", "error_description": "grant type is not supported"}),
+        );
+    }
+    if auth != expected {
+        return respond(
+            401,
+            json!({"error": "invalid_client", "description": "client not found or secret does not match", "error_description": "client not found or secret does not match"}),
+        );
+    }
+    let token = format!("tok-{:016x}", rand::rng().random_range(0..u64::MAX));
+    let lifetime = st.config.token_lifetime_s;
+    st.tokens.insert(
+        token.clone(),
+        Instant::now() + Duration::from_secs(lifetime),
+    );
+    respond(
+        200,
+        json!({"access_token": token, "token_type": "bearer", "expires_in": lifetime}),
+    )
+}
+
+fn user_json(u: &FakeUser) -> Value {
+    json!({
+        "id": u.id, "name": u.name, "email": u.email, "username": u.email, "state": u.state,
+        "version": u.version, "division": {"id": u.division_id},
+        "selfUri": format!("/api/v2/users/{}", u.id)
+    })
+}
+
+fn create_user(st: &mut State, body: &[u8]) -> Reply {
+    st.counters.create_requests += 1;
+    let Ok(body) = serde_json::from_slice::<Value>(body) else {
+        return error(
+            400,
+            "bad.request",
+            "The request could not be understood by the server due to malformed syntax.",
+        );
+    };
+    let email = body["email"].as_str().unwrap_or("").to_string();
+    let name = body["name"].as_str().unwrap_or("").to_string();
+    if email.is_empty() || name.is_empty() {
+        return error(400, "constraint.validation", "name and email are required");
+    }
+    let division_id = body["divisionId"]
+        .as_str()
+        .unwrap_or(HOME_DIVISION)
+        .to_string();
+    if !st.divisions.iter().any(|(id, _)| *id == division_id) {
+        return error(400, "invalid.value", "Value [divisionId] is not valid");
+    }
+    if st.config.forbid_create {
+        return error(403, "missing.permissions", "Unable to perform the requested action. You are missing the following permission(s): [directory:user:add]");
+    }
+    let mut fault = st
+        .faults_by_email
+        .get_mut(&email.to_lowercase())
+        .and_then(VecDeque::pop_front)
+        .or_else(|| st.create_faults.pop_front());
+    if fault.is_none()
+        && st.config.fault_rate > 0.0
+        && rand::rng().random_range(0.0..1.0) < st.config.fault_rate
+    {
+        fault = Some(match rand::rng().random_range(0..4) {
+            0 => Fault::DropAfterCommit,
+            1 => Fault::DropBeforeCommit,
+            2 => Fault::ErrorAfterCommit,
+            _ => Fault::Status(503, "service.unavailable"),
+        });
+    }
+    match fault {
+        Some(Fault::DropBeforeCommit) => return Err(Dropped),
+        Some(Fault::Status(429, _)) => {
+            st.counters.throttled += 1;
+            return throttled(st.throttle_retry_after);
+        }
+        Some(Fault::Status(status, code)) => return error(status, code, "injected fault"),
+        _ => {}
+    }
+    if st.user(&email).is_some() {
+        let status = st.config.conflict_status;
+        return error(
+            status,
+            "general.conflict",
+            "The request could not be completed by the server due to a conflict.",
+        );
+    }
+    let id = st.new_id();
+    let user = FakeUser {
+        id,
+        email,
+        name,
+        state: body["state"].as_str().unwrap_or("active").to_string(),
+        version: 1,
+        division_id,
+        body: body.clone(),
+        created_at: Instant::now(),
+    };
+    let reply = user_json(&user);
+    st.users.push(user);
+    let t = st.started.elapsed().as_secs_f64();
+    st.create_times.push(t);
+    match fault {
+        Some(Fault::DropAfterCommit) => return Err(Dropped),
+        Some(Fault::ErrorAfterCommit) => {
+            return error(
+                500,
+                "internal.server.error",
+                "The server encountered an unexpected condition.",
+            )
+        }
+        _ => {}
+    }
+    let password = body["password"].as_str().unwrap_or("");
+    if !password.is_empty() && password.len() < 8 {
+        return error(400, "invalid.password", "The user was created successfully but the provided password does not meet the password policy requirements");
+    }
+    respond(200, reply)
+}
+
+fn search(st: &mut State, body: &[u8]) -> Reply {
+    st.counters.search_requests += 1;
+    let Ok(request) = serde_json::from_slice::<Value>(body) else {
+        return error(400, "bad.request", "malformed search");
+    };
+    let criteria = request["query"].as_array().cloned().unwrap_or_default();
+    let page_size = request["pageSize"].as_u64().unwrap_or(25).max(1) as usize;
+    let page_number = request["pageNumber"].as_u64().unwrap_or(1).max(1) as usize;
+    let lag = st.config.search_lag;
+    let now = Instant::now();
+    let matches: Vec<&FakeUser> = st
+        .users
+        .iter()
+        .filter(|u| now.duration_since(u.created_at) >= lag)
+        .filter(|u| {
+            criteria.iter().all(|c| {
+                let field = c["fields"][0].as_str().unwrap_or("");
+                let mut values: Vec<String> = c["values"]
+                    .as_array()
+                    .map(|vs| {
+                        vs.iter()
+                            .filter_map(|v| v.as_str().map(str::to_lowercase))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if let Some(v) = c["value"].as_str() {
+                    values.push(v.to_lowercase());
+                }
+                match field {
+                    "email" => values.contains(&u.email.to_lowercase()),
+                    "state" => values.contains(&u.state),
+                    _ => false,
+                }
+            })
+        })
+        .collect();
+    // Like the real search: deleted users only when asked for by state.
+    let has_state = criteria.iter().any(|c| c["fields"][0] == "state");
+    let matches: Vec<&FakeUser> = matches
+        .into_iter()
+        .filter(|u| has_state || u.state != "deleted")
+        .collect();
+    let total = matches.len();
+    let page: Vec<Value> = matches
+        .iter()
+        .skip((page_number - 1) * page_size)
+        .take(page_size)
+        .map(|u| user_json(u))
+        .collect();
+    let page_count = total.div_ceil(page_size);
+    respond(
+        200,
+        json!({"total": total, "pageCount": page_count, "pageSize": page_size, "pageNumber": page_number, "types": ["users"], "results": page}),
+    )
+}
+
+fn patch_user(st: &mut State, id: &str, body: &[u8]) -> Reply {
+    st.counters.patch_requests += 1;
+    let Ok(body) = serde_json::from_slice::<Value>(body) else {
+        return error(400, "bad.request", "malformed body");
+    };
+    let Some(user) = st.users.iter_mut().find(|u| u.id == id) else {
+        return error(404, "not.found", "user not found");
+    };
+    if body["version"].as_i64() != Some(user.version) {
+        return error(
+            400,
+            "general.conflict",
+            "The version supplied does not match the current version of the user",
+        );
+    }
+    if let Some(state) = body["state"].as_str() {
+        user.state = state.to_string();
+    }
+    user.version += 1;
+    let reply = user_json(user);
+    respond(200, reply)
+}
+
+fn divisions(st: &State, query: &HashMap<String, String>) -> Reply {
+    let page_size = query
+        .get("pageSize")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(25usize)
+        .max(1);
+    let page_number = query
+        .get("pageNumber")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1usize)
+        .max(1);
+    let entities: Vec<Value> = st
+        .divisions
+        .iter()
+        .enumerate()
+        .skip((page_number - 1) * page_size)
+        .take(page_size)
+        .map(|(i, (id, name))| json!({"id": id, "name": name, "description": "", "homeDivision": i == 0}))
+        .collect();
+    let total = st.divisions.len();
+    respond(
+        200,
+        json!({"entities": entities, "pageSize": page_size, "pageNumber": page_number, "total": total, "pageCount": total.div_ceil(page_size)}),
+    )
+}
+
+fn parse_query(query: &str) -> HashMap<String, String> {
+    query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (percent_decode(k), percent_decode(v)))
+        .collect()
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
+                match hex {
+                    Some(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn base64(input: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in input.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
