@@ -376,16 +376,13 @@ impl Client {
     }
 
     /// Users whose email is one of `emails` (EXACT match), following pages.
-    /// `deleted` searches deleted users, which plain search leaves out.
-    pub async fn search_by_emails(
-        &self,
-        emails: &[String],
-        deleted: bool,
-    ) -> Result<Vec<FoundUser>, CallError> {
-        let mut query = vec![json!({"type": "EXACT", "fields": ["email"], "values": emails})];
-        if deleted {
-            query.push(json!({"type": "EXACT", "fields": ["state"], "values": ["deleted"]}));
-        }
+    /// Plain search leaves deleted users out, and they still hold their
+    /// email, so every state is asked for by name.
+    pub async fn search_by_emails(&self, emails: &[String]) -> Result<Vec<FoundUser>, CallError> {
+        let query = [
+            json!({"type": "EXACT", "fields": ["email"], "values": emails}),
+            json!({"type": "EXACT", "fields": ["state"], "values": ["active", "inactive", "deleted"]}),
+        ];
         let mut found = Vec::new();
         for page in 1u32.. {
             let body = serde_json::to_vec(&SearchRequest {
@@ -417,20 +414,17 @@ impl Client {
         Ok(found)
     }
 
-    /// The user with this email, active or inactive first, then deleted.
+    /// The user with this email; a live one wins over a deleted one.
     pub async fn find_by_email(&self, email: &str) -> Result<Option<FoundUser>, CallError> {
-        let emails = [email.to_string()];
-        for deleted in [false, true] {
-            let found = self.search_by_emails(&emails, deleted).await?;
-            if let Some(user) = found.into_iter().find(|u| {
+        let found = self.search_by_emails(&[email.to_string()]).await?;
+        Ok(found
+            .into_iter()
+            .filter(|u| {
                 u.email
                     .as_deref()
                     .is_none_or(|e| e.eq_ignore_ascii_case(email))
-            }) {
-                return Ok(Some(user));
-            }
-        }
-        Ok(None)
+            })
+            .min_by_key(FoundUser::is_deleted))
     }
 
     /// `POST /api/v2/users`. Never retried here once it may have been sent.

@@ -128,12 +128,13 @@ pub async fn preflight(
         .collect();
     let mut existing: HashMap<String, FoundUser> = HashMap::new();
     for batch in to_check.chunks(SEARCH_BATCH) {
-        // Deleted users first, so a live user with the same email wins.
-        for deleted in [true, false] {
-            for user in client.search_by_emails(batch, deleted).await? {
-                if let Some(email) = user.email.as_deref() {
-                    existing.insert(email.to_lowercase(), user);
-                }
+        for user in client.search_by_emails(batch).await? {
+            let Some(email) = user.email.as_deref().map(str::to_lowercase) else {
+                continue;
+            };
+            // A live user wins over a deleted one with the same email.
+            if existing.get(&email).is_none_or(FoundUser::is_deleted) {
+                existing.insert(email, user);
             }
         }
     }

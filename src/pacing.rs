@@ -76,9 +76,16 @@ impl RetryPolicy {
 
 /// Fraction of the measured limit we aim for: close enough to use the limit,
 /// far enough to absorb Retry-After's one-second rounding.
-const TARGET_FRACTION: f64 = 0.95;
-/// Upward probe per quiet period, in case the limit was underestimated.
-const PROBE_STEP: f64 = 1.03;
+const TARGET_FRACTION: f64 = 0.97;
+/// Step down after a 429 while already paced (the limit was crossed).
+const BACKOFF_STEP: f64 = 0.97;
+/// Upward probe after a long quiet spell, in case the limit was underestimated.
+const PROBE_STEP: f64 = 1.02;
+/// Quiet windows before a probe.
+const PROBE_AFTER_WINDOWS: u32 = 3;
+/// `Retry-After` is whole seconds rounded up: the real reset is on average
+/// half a second earlier, which matters when measuring the rate.
+const RETRY_AFTER_ROUNDING: Duration = Duration::from_millis(500);
 
 /// Shared request pacing for every worker.
 pub struct Pacer {
@@ -92,10 +99,11 @@ struct PacerState {
     learned: Option<f64>,
     next_slot: Instant,
     paused_until: Instant,
-    /// Start of the current measurement segment (run start or last resume).
-    segment_start: Instant,
+    /// Start of the current measurement segment (first answer or last
+    /// resume); `None` until the first answer.
+    segment_start: Option<Instant>,
     segment_accepted: u64,
-    /// Length of the last measured segment: about one rate-limit window.
+    /// About one rate-limit window: the length of the last measured segment.
     window_estimate: Duration,
     last_change: Instant,
     throttle_events: u64,
@@ -115,7 +123,7 @@ impl Pacer {
                 learned: None,
                 next_slot: now,
                 paused_until: now,
-                segment_start: now,
+                segment_start: None,
                 segment_accepted: 0,
                 window_estimate: Duration::from_secs(60),
                 last_change: now,
@@ -180,10 +188,14 @@ impl Pacer {
     /// A request got a non-429 answer.
     pub fn on_accepted(&self) {
         let mut state = self.lock();
-        state.segment_accepted += 1;
         let now = Instant::now();
+        // The server's window starts when our first request reaches it; the
+        // first answer is the closest we can see of that moment.
+        state.segment_start.get_or_insert(now);
+        state.segment_accepted += 1;
         if let Some(rate) = state.learned {
-            if now.duration_since(state.last_change) >= state.window_estimate * 2 {
+            if now.duration_since(state.last_change) >= state.window_estimate * PROBE_AFTER_WINDOWS
+            {
                 state.learned = Some(rate * PROBE_STEP);
                 state.last_change = now;
             }
@@ -199,20 +211,29 @@ impl Pacer {
         let resume = now + wait;
         let new_event = state.paused_until <= now;
         if new_event {
-            // Requests accepted from one resume to the next are one window's
-            // worth of the limit; that over the time between is the rate.
-            let span = resume.duration_since(state.segment_start);
+            // From one reset to the next, the requests accepted are one
+            // window's worth of the limit: their count over the time between
+            // is the rate the server allows.
+            let start = *state.segment_start.get_or_insert(now);
+            let reset = (resume - RETRY_AFTER_ROUNDING.min(wait / 2)).max(now);
+            let span = reset.saturating_duration_since(start);
             if span >= Duration::from_millis(200) && state.segment_accepted > 0 {
-                let measured = state.segment_accepted as f64 / span.as_secs_f64();
-                let target = measured * TARGET_FRACTION;
+                let measured = state.segment_accepted as f64 / span.as_secs_f64() * TARGET_FRACTION;
                 state.learned = Some(match state.learned {
-                    // Never collapse on one odd segment.
-                    Some(previous) => target.max(previous * 0.5),
-                    None => target,
+                    // Already paced and still throttled: the limit was crossed.
+                    // One window's measurement is exact; over several windows
+                    // it is diluted, so then only step down.
+                    Some(previous) if span > state.window_estimate.mul_f64(1.5) => {
+                        previous * BACKOFF_STEP
+                    }
+                    Some(previous) => measured.clamp(previous * 0.5, previous * BACKOFF_STEP),
+                    None => measured,
                 });
-                state.window_estimate = span;
+                if state.throttle_events == 0 || span <= state.window_estimate.mul_f64(1.5) {
+                    state.window_estimate = span;
+                }
             }
-            state.segment_start = resume;
+            state.segment_start = Some(resume);
             state.segment_accepted = 0;
             state.last_change = now;
             state.throttle_events += 1;
@@ -263,10 +284,12 @@ mod tests {
     async fn learns_the_rate_from_429s_and_pauses_everyone() {
         let pacer = Pacer::new(None);
         assert_eq!(pacer.current_rate(), None);
-        // 100 requests accepted in the first 2 s, then a 429 asking for 8 s:
-        // the window is 10 s and the limit 100, so 10 req/s.
+        // 100 requests accepted in the first 2 s, then a 429 asking for 8 s
+        // (really 7.5 s on average, as Retry-After rounds up): the window is
+        // 9.5 s and the limit 100, so 10.5 req/s.
+        pacer.on_accepted();
         tokio::time::advance(Duration::from_secs(2)).await;
-        for _ in 0..100 {
+        for _ in 0..99 {
             pacer.on_accepted();
         }
         assert!(pacer.on_throttled(Duration::from_secs(8)));
@@ -274,7 +297,8 @@ mod tests {
         assert!(!pacer.on_throttled(Duration::from_secs(8)));
         assert_eq!(pacer.throttle_events(), 1);
         let rate = pacer.current_rate().unwrap();
-        assert!((rate - 9.5).abs() < 0.01, "{rate}");
+        let expected = 100.0 / 9.5 * TARGET_FRACTION;
+        assert!((rate - expected).abs() < 0.01, "{rate}");
 
         let start = Instant::now();
         pacer.acquire().await;
@@ -283,7 +307,27 @@ mod tests {
             pacer.acquire().await;
         }
         let spent = Instant::now().duration_since(start).as_secs_f64();
-        assert!((spent - (8.0 + 19.0 / 9.5)).abs() < 0.01, "{spent}");
+        assert!((spent - (8.0 + 19.0 / expected)).abs() < 0.01, "{spent}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_429_while_paced_steps_the_rate_down() {
+        let pacer = Pacer::new(None);
+        tokio::time::advance(Duration::from_secs(5)).await;
+        for _ in 0..50 {
+            pacer.on_accepted();
+        }
+        pacer.on_throttled(Duration::from_secs(6));
+        let first = pacer.current_rate().unwrap();
+        // A full window later, throttled again after fewer requests.
+        tokio::time::advance(Duration::from_secs(16)).await;
+        for _ in 0..40 {
+            pacer.on_accepted();
+        }
+        pacer.on_throttled(Duration::from_secs(1));
+        let second = pacer.current_rate().unwrap();
+        assert!(second < first, "{second} < {first}");
+        assert!(second >= first * 0.5);
     }
 
     #[tokio::test(start_paused = true)]

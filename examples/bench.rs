@@ -1,0 +1,220 @@
+//! The genimport benchmark. Run it with
+//!
+//!   cargo run --release --example bench
+//!
+//! Part 1, offline: validates 100,000- and 1,000,000-row files (dry run, no
+//! credentials) and prints rows per second and the process's peak memory.
+//! Part 2, online: for each concurrency, starts a fresh fake Genesys with a
+//! fixed-window rate limit (scaled down: by default 100 requests per 10 s)
+//! and a latency (300 ms ± 50%), imports N users, and prints users per
+//! minute, that as a fraction of the server's limit, the 429s received, and
+//! requests per created user.
+
+#[path = "fake_genesys/fake.rs"]
+mod fake;
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use fake::{Fake, FakeConfig};
+use genimport::cli::Cli;
+use genimport::config::Config;
+use genimport::progress::Progress;
+use genimport::report::Status;
+use genimport::stop::Stop;
+
+#[derive(Parser)]
+struct Args {
+    /// Requests the fake allows per window
+    #[arg(long, default_value_t = 100)]
+    limit: u32,
+    /// Window length in seconds
+    #[arg(long, default_value_t = 10)]
+    window: u64,
+    /// Mean latency per request in milliseconds
+    #[arg(long, default_value_t = 300)]
+    latency_ms: u64,
+    /// Latency varies uniformly by this fraction either way
+    #[arg(long, default_value_t = 0.5)]
+    jitter: f64,
+    /// Users to import per concurrency level
+    #[arg(long, default_value_t = 300)]
+    users: usize,
+    /// Concurrency levels to measure
+    #[arg(long, value_delimiter = ',', default_value = "1,2,4,8")]
+    concurrency: Vec<u16>,
+    /// Rows for the offline part (0 skips it)
+    #[arg(long, default_value_t = 1_000_000)]
+    offline_rows: usize,
+}
+
+fn main() {
+    let args = Args::parse();
+    let dir = tempfile::tempdir().expect("tempdir");
+    if args.offline_rows > 0 {
+        offline(&dir, 100_000.min(args.offline_rows));
+        offline(&dir, args.offline_rows);
+    }
+    online(&args, &dir);
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+fn config(args: &[&str]) -> Config {
+    let mut argv = vec!["genimport"];
+    argv.extend_from_slice(args);
+    let cli = <Cli as clap::Parser>::try_parse_from(argv).expect("arguments");
+    Config::from_cli(cli).expect("config")
+}
+
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|kb| kb.parse::<f64>().ok())
+            })
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn offline(dir: &tempfile::TempDir, rows: usize) {
+    let input = dir.path().join(format!("offline-{rows}.csv"));
+    {
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&input).expect("create"));
+        writeln!(file, "email,name,department,title,phone,state").expect("write");
+        for i in 0..rows {
+            writeln!(
+                file,
+                "user.{i}+tag@example{}.com,Zoë Lefèvre {i},Support,Agent,+1317555{:04},active",
+                i % 97,
+                i % 10_000
+            )
+            .expect("write");
+        }
+    }
+    let size_mib = std::fs::metadata(&input).map_or(0.0, |m| m.len() as f64 / 1_048_576.0);
+    let output = dir.path().join("offline.results.csv");
+    let (input_s, output_s) = (
+        input.to_string_lossy().into_owned(),
+        output.to_string_lossy().into_owned(),
+    );
+    let config = config(&[&input_s, "--dry-run", "-q", "-o", &output_s]);
+    let started = Instant::now();
+    let summary = runtime()
+        .block_on(genimport::run(
+            config,
+            Stop::default(),
+            Arc::new(Progress::new(false)),
+        ))
+        .expect("offline run");
+    let elapsed = started.elapsed().as_secs_f64();
+    assert_eq!(summary.tally.count(Status::WouldCreate) as usize, rows);
+    println!(
+        "offline: {rows:>9} rows ({size_mib:.0} MiB) validated in {elapsed:.2} s = {:.0} rows/s; peak memory so far {:.0} MiB",
+        rows as f64 / elapsed,
+        peak_rss_mib()
+    );
+}
+
+fn online(args: &Args, dir: &tempfile::TempDir) {
+    let input = dir.path().join("online.csv");
+    let mut csv = String::from("email,name\n");
+    for i in 0..args.users {
+        csv.push_str(&format!("bench{i}@example.com,Bench User {i}\n"));
+    }
+    std::fs::write(&input, csv).expect("write input");
+    let limit_per_minute = f64::from(args.limit) * 60.0 / args.window as f64;
+    let latency_allows = 60_000.0 / args.latency_ms as f64;
+    println!(
+        "\nonline: {} users, fake limit {} per {} s ({limit_per_minute:.0}/min), latency {} ms ± {:.0}%",
+        args.users,
+        args.limit,
+        args.window,
+        args.latency_ms,
+        args.jitter * 100.0
+    );
+    println!(
+        "{:>5} {:>10} {:>10} {:>9} {:>12} {:>7} {:>8} {:>13}",
+        "conc",
+        "elapsed s",
+        "users/min",
+        "of limit",
+        "latency cap",
+        "429s",
+        "429 %",
+        "req per user"
+    );
+    for &concurrency in &args.concurrency {
+        let fake = Fake::spawn(FakeConfig {
+            rate_limit: Some((args.limit, Duration::from_secs(args.window))),
+            latency: Duration::from_millis(args.latency_ms),
+            latency_jitter: args.jitter,
+            ..FakeConfig::default()
+        });
+        let (id, secret) = {
+            let st = fake.state();
+            (st.config.client_id.clone(), st.config.client_secret.clone())
+        };
+        std::env::set_var("GENESYS_CLIENT_SECRET", secret);
+        let output = dir.path().join(format!("online-{concurrency}.results.csv"));
+        let (input_s, output_s, url, conc) = (
+            input.to_string_lossy().into_owned(),
+            output.to_string_lossy().into_owned(),
+            fake.url(),
+            concurrency.to_string(),
+        );
+        let config = config(&[
+            &input_s,
+            "-q",
+            "-o",
+            &output_s,
+            "--api-url",
+            &url,
+            "--client-id",
+            &id,
+            "--concurrency",
+            &conc,
+        ]);
+        let started = Instant::now();
+        let summary = runtime()
+            .block_on(genimport::run(
+                config,
+                Stop::default(),
+                Arc::new(Progress::new(false)),
+            ))
+            .expect("online run");
+        let elapsed = started.elapsed().as_secs_f64();
+        let state = fake.state();
+        let created = summary.tally.count(Status::Created) as f64;
+        assert_eq!(state.users.len(), args.users, "every user created once");
+        assert!(state.duplicates().is_empty());
+        let per_minute = created * 60.0 / elapsed;
+        let requests = state.counters.api_requests as f64;
+        let latency_cap = latency_allows * f64::from(concurrency);
+        println!(
+            "{:>5} {:>10.1} {:>10.0} {:>8.1}% {:>12.0} {:>7} {:>7.2}% {:>13.3}",
+            concurrency,
+            elapsed,
+            per_minute,
+            per_minute / limit_per_minute * 100.0,
+            latency_cap,
+            state.counters.throttled,
+            state.counters.throttled as f64 / requests * 100.0,
+            requests / created
+        );
+    }
+    println!("\n'of limit' = users/min / the fake's limit/min; 'latency cap' = concurrency x 60 s / mean latency.");
+    println!(
+        "Requests include the preflight (division lookup and one search per 50 emails, twice)."
+    );
+}
