@@ -56,8 +56,8 @@ impl Plan {
 #[derive(Debug, Clone)]
 pub struct Job {
     pub line: u64,
-    pub email: String,
-    pub name: String,
+    pub email: Arc<str>,
+    pub name: Arc<str>,
     pub plan: Plan,
 }
 

@@ -11,6 +11,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use crate::error::exit;
 
@@ -129,8 +130,8 @@ impl fmt::Debug for Password {
 /// A row that passed validation: everything needed to build `CreateUser`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRow {
-    pub email: String,
-    pub name: String,
+    pub email: Arc<str>,
+    pub name: Arc<str>,
     pub division: Option<DivisionRef>,
     pub department: Option<String>,
     pub title: Option<String>,
@@ -146,9 +147,9 @@ pub struct Row {
     /// 1-based physical line where the row starts (the header is line 1).
     pub line: u64,
     /// The email cell as written (trimmed), for the results file.
-    pub email: String,
+    pub email: Arc<str>,
     /// The name cell as written (trimmed), for the results file.
-    pub name: String,
+    pub name: Arc<str>,
     pub validated: Result<UserRow, String>,
 }
 
@@ -223,7 +224,7 @@ impl Newlines {
 /// of its last byte, less the line breaks inside its quoted cells.
 fn start_line(newlines: &RefCell<Newlines>, end: u64, record: &csv::ByteRecord) -> u64 {
     let last = newlines.borrow_mut().line_of(end.saturating_sub(1));
-    let inside = record.as_slice().iter().filter(|b| **b == b'\n').count() as u64;
+    let inside = memchr::memchr_iter(b'\n', record.as_slice()).count() as u64;
     last.saturating_sub(inside).max(1)
 }
 
@@ -237,9 +238,10 @@ impl Read for LineCountingReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         let mut newlines = self.newlines.borrow_mut();
-        for (i, _) in buf[..n].iter().enumerate().filter(|(_, b)| **b == b'\n') {
-            newlines.pending.push_back(self.offset + i as u64);
-        }
+        let offset = self.offset;
+        newlines
+            .pending
+            .extend(memchr::memchr_iter(b'\n', &buf[..n]).map(|i| offset + i as u64));
         self.offset += n as u64;
         Ok(n)
     }
@@ -266,22 +268,24 @@ pub struct RowReader {
 impl RowReader {
     pub fn open(source: &Source) -> Result<RowReader, InputError> {
         let path = source.display_path();
-        let inner: Box<dyn Read> = match source {
-            Source::Stdin => Box::new(io::stdin()),
+        let (inner, size): (Box<dyn Read>, u64) = match source {
+            Source::Stdin => (Box::new(io::stdin()), 0),
             Source::File(p) => {
                 let file = File::open(p).map_err(|e| InputError::Unreadable {
                     path: p.clone(),
                     source: e,
                 })?;
-                if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+                let metadata = file.metadata().ok();
+                if metadata.as_ref().is_some_and(|m| m.is_dir()) {
                     return Err(InputError::Unreadable {
                         path: p.clone(),
                         source: io::Error::other("is a directory"),
                     });
                 }
-                Box::new(file)
+                (Box::new(file), metadata.map_or(0, |m| m.len()))
             }
         };
+        let _ = size;
         Self::from_reader(path, Box::new(BufReader::with_capacity(256 * 1024, inner)))
     }
 
@@ -395,8 +399,8 @@ impl RowReader {
     }
 
     fn validate(&mut self, line: u64) -> Result<Row, InputError> {
-        let email = self.cell(Column::Email, line)?.to_string();
-        let name = self.cell(Column::Name, line)?.to_string();
+        let email: Arc<str> = Arc::from(self.cell(Column::Email, line)?);
+        let name: Arc<str> = Arc::from(self.cell(Column::Name, line)?);
         let mut problems: Vec<String> = Vec::new();
 
         if self.record.len() != self.header_len {
