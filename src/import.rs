@@ -32,11 +32,18 @@ pub enum Plan {
 }
 
 impl Plan {
-    /// The result when the run stops before this row is tried.
-    pub fn not_attempted(&self) -> Outcome {
+    /// The result when the run stops (for `reason`) before this row is tried.
+    pub fn not_attempted(&self, reason: Option<&StopReason>) -> Outcome {
         match self {
             Plan::Report(outcome) => outcome.clone(),
-            _ => Outcome::new(Status::NotAttempted),
+            _ => {
+                let outcome = Outcome::new(Status::NotAttempted);
+                match reason {
+                    Some(reason) => outcome
+                        .with_message(format!("not sent: the run stopped ({})", reason.describe())),
+                    None => outcome,
+                }
+            }
         }
     }
 
@@ -288,7 +295,7 @@ impl Workers {
             let index = next.fetch_add(1, Ordering::SeqCst);
             let Some(job) = jobs.get(index) else { return };
             let outcome = if self.stop.is_raised() {
-                job.plan.not_attempted()
+                job.plan.not_attempted(self.stop.reason().as_ref())
             } else {
                 match &job.plan {
                     Plan::Report(outcome) => outcome.clone(),

@@ -111,7 +111,7 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
         Err(e) => {
             let reason = import::stop_reason(&e, &stop);
             tracing::error!("preflight failed: {}", reason.describe());
-            stop.raise(reason);
+            stop.raise(reason.clone());
             for row in rows {
                 let plan = match row.validated {
                     Err(problems) => {
@@ -125,7 +125,7 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
                     name: row.name,
                     plan,
                 };
-                if !workers.record(&job, &job.plan.not_attempted()) {
+                if !workers.record(&job, &job.plan.not_attempted(Some(&reason))) {
                     break;
                 }
             }

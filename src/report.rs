@@ -145,10 +145,20 @@ impl Tally {
             self.created_with_warning += 1;
         }
         if matches!(outcome.status, Status::Failed | Status::Invalid) || outcome.is_warning() {
-            let code = outcome
-                .error_code
-                .clone()
-                .unwrap_or_else(|| outcome.status.as_str().to_string());
+            // Invalid rows have no API code: name the first column at fault.
+            let code = outcome.error_code.clone().unwrap_or_else(|| {
+                let column = outcome
+                    .message
+                    .as_deref()
+                    .and_then(|m| m.split_once(':'))
+                    .map(|(c, _)| c);
+                match (outcome.status, column) {
+                    (Status::Invalid, Some(column)) if !column.contains(' ') => {
+                        format!("invalid {column}")
+                    }
+                    (status, _) => status.as_str().to_string(),
+                }
+            });
             self.error_codes.entry(code).or_insert((0, line)).0 += 1;
         }
     }
@@ -410,6 +420,62 @@ mod tests {
             writer.tally.top_errors(),
             vec![("bad.request".to_string(), 1, 3)]
         );
+    }
+
+    #[test]
+    fn summary_table() {
+        let mut summary = Summary {
+            tally: Tally::default(),
+            elapsed: Duration::from_secs(90),
+            requests: 1043,
+            throttled: 4,
+            retries: 6,
+            dry_run: false,
+            preflight_skipped: false,
+            stop: None,
+        };
+        for line in 2..1002 {
+            summary
+                .tally
+                .record(line, &Outcome::new(Status::Created).with_user_id("u"));
+        }
+        for line in 1002..1010 {
+            summary.tally.record(line, &Outcome::new(Status::Exists));
+        }
+        summary.tally.record(
+            1010,
+            &Outcome::new(Status::Invalid).with_message("email: `x` is not a valid address (no @)"),
+        );
+        summary.tally.record(
+            1011,
+            &Outcome::new(Status::Invalid).with_message("phone: `1` is not an E.164 number"),
+        );
+        summary.tally.record(
+            1012,
+            &Outcome::new(Status::Invalid).with_message("email: repeats line 2"),
+        );
+        summary.tally.record(
+            1013,
+            &Outcome::new(Status::Failed).with_error(
+                Some(400),
+                Some("invalid.value".into()),
+                "Value [title] is not valid",
+            ),
+        );
+        summary.tally.record(
+            1014,
+            &Outcome::new(Status::Created).with_error(
+                Some(400),
+                Some("invalid.password".into()),
+                "user created, but: weak",
+            ),
+        );
+        insta::assert_snapshot!(summary.render());
+        summary.stop = Some(StopReason::Interrupted);
+        summary
+            .tally
+            .record(1015, &Outcome::new(Status::NotAttempted));
+        insta::assert_snapshot!("summary_interrupted", summary.render());
     }
 
     #[test]
