@@ -60,11 +60,21 @@ fn main() {
     online(&args, &dir);
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
+/// Runs one import as `main` does; returns its summary and wall time in seconds.
+fn import(config: Config) -> (genimport::report::Summary, f64) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .expect("runtime")
+        .expect("runtime");
+    let started = Instant::now();
+    let summary = runtime
+        .block_on(genimport::run(
+            config,
+            Stop::default(),
+            Arc::new(Progress::new(false)),
+        ))
+        .expect("import");
+    (summary, started.elapsed().as_secs_f64())
 }
 
 fn config(args: &[&str]) -> Config {
@@ -109,15 +119,7 @@ fn offline(dir: &tempfile::TempDir, rows: usize) {
         output.to_string_lossy().into_owned(),
     );
     let config = config(&[&input_s, "--dry-run", "-q", "-o", &output_s]);
-    let started = Instant::now();
-    let summary = runtime()
-        .block_on(genimport::run(
-            config,
-            Stop::default(),
-            Arc::new(Progress::new(false)),
-        ))
-        .expect("offline run");
-    let elapsed = started.elapsed().as_secs_f64();
+    let (summary, elapsed) = import(config);
     assert_eq!(summary.tally.count(Status::WouldCreate) as usize, rows);
     println!(
         "offline: {rows:>9} rows ({size_mib:.0} MiB) validated in {elapsed:.2} s = {:.0} rows/s; peak memory so far {:.0} MiB",
@@ -185,15 +187,7 @@ fn online(args: &Args, dir: &tempfile::TempDir) {
             "--concurrency",
             &conc,
         ]);
-        let started = Instant::now();
-        let summary = runtime()
-            .block_on(genimport::run(
-                config,
-                Stop::default(),
-                Arc::new(Progress::new(false)),
-            ))
-            .expect("online run");
-        let elapsed = started.elapsed().as_secs_f64();
+        let (summary, elapsed) = import(config);
         let state = fake.state();
         let created = summary.tally.count(Status::Created) as f64;
         assert_eq!(state.users.len(), args.users, "every user created once");

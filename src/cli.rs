@@ -117,7 +117,7 @@ pub struct Cli {
     #[arg(short, long, conflicts_with = "verbose")]
     pub quiet: bool,
 
-    /// More detail on stderr (-v: each row, -vv: each request)
+    /// More detail on stderr (-v: each row and request, -vv: everything)
     #[arg(short, long, action = clap::ArgAction::Count)]
     pub verbose: u8,
 

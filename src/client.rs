@@ -232,7 +232,7 @@ impl Client {
             let failure = match request.send().await {
                 Err(e) => {
                     let message = describe_transport_error(&e);
-                    tracing::trace!(%method, path, error = %message, "request failed");
+                    tracing::debug!(%method, path, error = %message, "request failed");
                     // A refused connection never reached the server.
                     if safety == Safety::Once && !e.is_connect() {
                         return Err(CallError::OutcomeUnknown(message));
@@ -253,7 +253,7 @@ impl Client {
                             Vec::new()
                         }
                     };
-                    tracing::trace!(
+                    tracing::debug!(
                         %method,
                         path,
                         status,

@@ -605,38 +605,35 @@ mod tests {
 
     #[test]
     fn create_replies_are_classified_by_the_documented_codes() {
-        assert_eq!(
-            classify_create(&reply(200, r#"{"id":"u1","version":1}"#)),
-            Verdict::Created(Some("u1".into()))
-        );
-        assert_eq!(
-            classify_create(&reply(409, r#"{"code":"general.conflict"}"#)),
-            Verdict::Conflict
-        );
-        assert_eq!(
-            classify_create(&reply(400, r#"{"code":"general.conflict"}"#)),
-            Verdict::Conflict
-        );
-        assert_eq!(
-            classify_create(&reply(400, r#"{"code":"invalid.password"}"#)),
-            Verdict::CreatedWithWarning
-        );
-        assert_eq!(
-            classify_create(&reply(500, r#"{"code":"unable.to.set.password"}"#)),
-            Verdict::CreatedWithWarning
-        );
-        assert_eq!(
-            classify_create(&reply(500, r#"{"code":"internal.server.error"}"#)),
-            Verdict::Unknown
-        );
-        assert_eq!(classify_create(&reply(503, "")), Verdict::Unknown);
-        assert_eq!(
-            classify_create(&reply(403, r#"{"code":"missing.permissions"}"#)),
-            Verdict::Forbidden
-        );
-        assert_eq!(
-            classify_create(&reply(400, r#"{"code":"invalid.value"}"#)),
-            Verdict::Failed
-        );
+        let cases = [
+            (
+                200,
+                r#"{"id":"u1","version":1}"#,
+                Verdict::Created(Some("u1".into())),
+            ),
+            (409, r#"{"code":"general.conflict"}"#, Verdict::Conflict),
+            (400, r#"{"code":"general.conflict"}"#, Verdict::Conflict),
+            (
+                400,
+                r#"{"code":"invalid.password"}"#,
+                Verdict::CreatedWithWarning,
+            ),
+            (
+                500,
+                r#"{"code":"unable.to.set.password"}"#,
+                Verdict::CreatedWithWarning,
+            ),
+            (500, r#"{"code":"internal.server.error"}"#, Verdict::Unknown),
+            (503, "", Verdict::Unknown),
+            (403, r#"{"code":"missing.permissions"}"#, Verdict::Forbidden),
+            (400, r#"{"code":"invalid.value"}"#, Verdict::Failed),
+        ];
+        for (status, body, expected) in cases {
+            assert_eq!(
+                classify_create(&reply(status, body)),
+                expected,
+                "{status} {body}"
+            );
+        }
     }
 }

@@ -44,13 +44,7 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
         );
     }
     let online = config.credentials.is_some();
-    let output_error = |source| Error::Output {
-        path: match &config.sink {
-            Sink::Stdout => "standard output".into(),
-            Sink::File(p) => p.clone(),
-        },
-        source,
-    };
+    let output_error = |source| output_error(&config.sink, source);
     // Nothing is sent offline, so rows need not be flushed one by one.
     let mut writer = ResultsWriter::open(&config.sink, online).map_err(output_error)?;
 
@@ -184,13 +178,7 @@ async fn offline_dry_run(
     mut writer: ResultsWriter,
     started: Instant,
 ) -> Result<Summary, Error> {
-    let output_error = |source| Error::Output {
-        path: match &config.sink {
-            Sink::Stdout => "standard output".into(),
-            Sink::File(p) => p.clone(),
-        },
-        source,
-    };
+    let output_error = |source| output_error(&config.sink, source);
     let mut invalid = 0u64;
     loop {
         let row = match reader.next_row() {
@@ -283,6 +271,16 @@ async fn log_progress(progress: Arc<Progress>) {
     loop {
         interval.tick().await;
         progress.log_line();
+    }
+}
+
+fn output_error(sink: &Sink, source: std::io::Error) -> Error {
+    Error::Output {
+        path: match sink {
+            Sink::Stdout => "standard output".into(),
+            Sink::File(p) => p.clone(),
+        },
+        source,
     }
 }
 

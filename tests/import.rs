@@ -249,7 +249,7 @@ fn secret_and_token_never_appear_in_verbose_logs_or_results() {
     }
     assert!(
         err.contains("POST") && err.contains("/api/v2/users"),
-        "-vv shows requests: {err}"
+        "-v shows requests: {err}"
     );
 }
 
@@ -444,4 +444,51 @@ fn deleted_users_are_reported_or_restored() {
     let state = fake.state();
     assert_eq!(state.user("user0@example.com").unwrap().state, "active");
     assert_eq!(state.users.len(), 1);
+}
+
+#[test]
+fn json_logs_are_json_and_the_summary_matches_the_results() {
+    let fake = Fake::spawn(FakeConfig::default());
+    fake.state().add_user("user1@example.com", "Old", "active");
+    fake.state()
+        .faults_by_email
+        .insert("user2@example.com".into(), [Fault::DropAfterCommit].into());
+    let s = Scratch::new();
+    let input = s.write("u.csv", format!("{}bad,X\n", users_csv(4)));
+    let out = run(genimport_against(s.dir.path(), &fake).arg(&input).args([
+        "--log-format",
+        "json",
+        "-v",
+    ]));
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let mut summary = None;
+    let mut requests_logged = 0;
+    for line in stderr(&out).lines() {
+        let event: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert!(!line.contains("test-secret-do-not-print") && !line.contains("tok-"));
+        match event["message"].as_str() {
+            Some("summary") => summary = Some(event),
+            Some("request") => {
+                requests_logged += 1;
+                assert!(
+                    event["status"].is_u64() && event["latency_ms"].is_u64(),
+                    "{line}"
+                );
+            }
+            Some("row") => assert!(
+                event["line"].is_u64() && event["outcome"].is_string(),
+                "{line}"
+            ),
+            _ => {}
+        }
+    }
+    assert!(requests_logged > 0, "-v logs requests");
+    let summary = summary.expect("a summary event");
+    let rows = read_results(&s.path("u.results.csv"));
+    for status in ["created", "exists", "invalid", "failed", "not_attempted"] {
+        let in_file = rows.iter().filter(|r| r.status == status).count() as u64;
+        assert_eq!(summary[status].as_u64(), Some(in_file), "{status}");
+    }
+    assert_eq!(summary["exit_code"].as_u64(), Some(1));
 }
