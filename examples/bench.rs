@@ -71,7 +71,7 @@ fn import(config: Config) -> (genimport::report::Summary, f64) {
         .block_on(genimport::run(
             config,
             Stop::default(),
-            Arc::new(Progress::new(false)),
+            Arc::new(Progress::new(false, false)),
         ))
         .expect("import");
     (summary, started.elapsed().as_secs_f64())

@@ -30,7 +30,7 @@ fn main() -> ExitCode {
         return print_extra(command);
     }
     let log = config::LogSettings::from_cli(&cli);
-    let progress = Arc::new(Progress::new(log.progress_bar));
+    let progress = Arc::new(Progress::new(log.progress_bar, log.color));
     genimport::logging::init(&log, progress.stderr_writer());
 
     let config = match Config::from_cli(cli) {

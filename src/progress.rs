@@ -21,15 +21,19 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// `bar` only when stderr is a terminal and the user did not opt out.
-    pub fn new(bar: bool) -> Progress {
+    /// `bar` only when stderr is a terminal and the user did not opt out;
+    /// `color` false for `NO_COLOR`.
+    pub fn new(bar: bool, color: bool) -> Progress {
         let bar = bar.then(|| {
             let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+            let template = if color {
+                "{bar:30.cyan/blue} {pos}/{len} rows  {msg}  eta {eta}"
+            } else {
+                "{bar:30} {pos}/{len} rows  {msg}  eta {eta}"
+            };
             bar.set_style(
-                ProgressStyle::with_template(
-                    "{bar:30.cyan/blue} {pos}/{len} rows  {msg}  eta {eta}",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                ProgressStyle::with_template(template)
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
             bar
         });
