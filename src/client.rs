@@ -3,6 +3,7 @@
 //! a reply or a classified failure. The typed helpers below it are the few
 //! endpoints genimport uses (see shared/genesys/API.md).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -111,6 +112,8 @@ pub struct Client {
     policy: RetryPolicy,
     stats: Arc<Stats>,
     stop: Stop,
+    /// Set once search has refused the state criterion.
+    plain_search: AtomicBool,
 }
 
 /// A division as listed by `GET /api/v2/authorization/divisions`.
@@ -185,6 +188,7 @@ impl Client {
             policy,
             stats,
             stop,
+            plain_search: AtomicBool::new(false),
         }
     }
 
@@ -375,14 +379,38 @@ impl Client {
         Ok(all)
     }
 
-    /// Users whose email is one of `emails` (EXACT match), following pages.
-    /// Plain search leaves deleted users out, and they still hold their
-    /// email, so every state is asked for by name.
+    /// Users whose email is one of `emails` (EXACT match). Plain search
+    /// leaves deleted users out, and they still hold their email, so every
+    /// state is asked for by name. The search limits are undocumented: a 400
+    /// splits the batch, and a 400 for a single email drops the state
+    /// criterion (deleted users are then found when a create conflicts).
     pub async fn search_by_emails(&self, emails: &[String]) -> Result<Vec<FoundUser>, CallError> {
-        let query = [
-            json!({"type": "EXACT", "fields": ["email"], "values": emails}),
-            json!({"type": "EXACT", "fields": ["state"], "values": ["active", "inactive", "deleted"]}),
-        ];
+        let with_states = !self.plain_search.load(Ordering::Relaxed);
+        match self.search_pages(emails, with_states).await {
+            Err(e) if is_bad_request(&e) && emails.len() > 1 => {
+                let (left, right) = emails.split_at(emails.len() / 2);
+                let mut found = Box::pin(self.search_by_emails(left)).await?;
+                found.extend(Box::pin(self.search_by_emails(right)).await?);
+                Ok(found)
+            }
+            Err(e) if is_bad_request(&e) && with_states => {
+                tracing::warn!(error = %e, "users search refused the state criterion; searching by email only");
+                self.plain_search.store(true, Ordering::Relaxed);
+                self.search_pages(emails, false).await
+            }
+            other => other,
+        }
+    }
+
+    async fn search_pages(
+        &self,
+        emails: &[String],
+        with_states: bool,
+    ) -> Result<Vec<FoundUser>, CallError> {
+        let mut query = vec![json!({"type": "EXACT", "fields": ["email"], "values": emails})];
+        if with_states {
+            query.push(json!({"type": "EXACT", "fields": ["state"], "values": ["active", "inactive", "deleted"]}));
+        }
         let mut found = Vec::new();
         for page in 1u32.. {
             let body = serde_json::to_vec(&SearchRequest {
@@ -459,6 +487,16 @@ struct SearchRequest<'a> {
     page_size: u32,
     page_number: u32,
     query: &'a [serde_json::Value],
+}
+
+fn is_bad_request(error: &CallError) -> bool {
+    matches!(
+        error,
+        CallError::Exhausted {
+            status: Some(400),
+            ..
+        }
+    )
 }
 
 fn header(response: &reqwest::Response, name: &str) -> Option<String> {

@@ -94,7 +94,8 @@ pub fn stop_reason(error: &CallError, stop: &Stop) -> StopReason {
 /// The read-only preflight: token, divisions, existing users. Returns one
 /// plan per row, in input order.
 pub async fn preflight(
-    client: &Client,
+    client: &Arc<Client>,
+    concurrency: usize,
     rows: &[Row],
     default_division: Option<&str>,
     restore_deleted: bool,
@@ -134,15 +135,17 @@ pub async fn preflight(
         .map(|j| j.email.to_lowercase())
         .collect();
     let mut existing: HashMap<String, FoundUser> = HashMap::new();
-    for batch in to_check.chunks(SEARCH_BATCH) {
-        for user in client.search_by_emails(batch).await? {
-            let Some(email) = user.email.as_deref().map(str::to_lowercase) else {
-                continue;
-            };
-            // A live user wins over a deleted one with the same email.
-            if existing.get(&email).is_none_or(FoundUser::is_deleted) {
-                existing.insert(email, user);
-            }
+    let batches = to_check
+        .chunks(SEARCH_BATCH)
+        .map(<[String]>::to_vec)
+        .collect();
+    for user in search_all(client, batches, concurrency).await? {
+        let Some(email) = user.email.as_deref().map(str::to_lowercase) else {
+            continue;
+        };
+        // A live user wins over a deleted one with the same email.
+        if existing.get(&email).is_none_or(FoundUser::is_deleted) {
+            existing.insert(email, user);
         }
     }
     tracing::info!(
@@ -163,6 +166,37 @@ pub async fn preflight(
         }
     }
     Ok(jobs)
+}
+
+/// Runs the existence searches with up to `concurrency` in flight, like the
+/// creates after them: a big file's preflight then takes seconds, not minutes.
+async fn search_all(
+    client: &Arc<Client>,
+    batches: Vec<Vec<String>>,
+    concurrency: usize,
+) -> Result<Vec<FoundUser>, CallError> {
+    let queue = Arc::new(Mutex::new(batches));
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..concurrency.max(1) {
+        let (client, queue) = (Arc::clone(client), Arc::clone(&queue));
+        set.spawn(async move {
+            let mut found = Vec::new();
+            loop {
+                let batch = queue.lock().unwrap_or_else(|e| e.into_inner()).pop();
+                let Some(batch) = batch else { return Ok(found) };
+                found.extend(client.search_by_emails(&batch).await?);
+            }
+        });
+    }
+    let mut all = Vec::new();
+    while let Some(joined) = set.join_next().await {
+        match joined {
+            Ok(Ok(found)) => all.extend(found),
+            Ok(Err(e)) => return Err(e),
+            Err(e) => return Err(CallError::BadResponse(format!("a search task failed: {e}"))),
+        }
+    }
+    Ok(all)
 }
 
 fn exists_outcome(found: FoundUser) -> Outcome {
@@ -224,11 +258,23 @@ impl DivisionResolver {
                     .lookup(&DivisionRef::parse(given))
                     .map(Some)
                     .map_err(|e| format!("{e} (from --division)")),
-                None => {
-                    let home = client.home_division().await?;
-                    tracing::info!(division = %home.name, "rows without a division go to the home division");
-                    Ok(Some(home.id))
-                }
+                None => match client.home_division().await {
+                    Ok(home) => {
+                        tracing::info!(division = %home.name, "rows without a division go to the home division");
+                        Ok(Some(home.id))
+                    }
+                    // Not fatal: Genesys decides where a user without divisionId goes.
+                    Err(
+                        e @ CallError::Exhausted {
+                            status: Some(403 | 404),
+                            ..
+                        },
+                    ) => {
+                        tracing::warn!(error = %e, "cannot read the home division; rows without a division are sent without divisionId");
+                        Ok(None)
+                    }
+                    Err(e) => return Err(e),
+                },
             };
         }
         Ok(resolver)

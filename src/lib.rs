@@ -101,7 +101,15 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
     });
 
     let default_division = config.default_division.as_deref();
-    match import::preflight(&client, &rows, default_division, config.restore_deleted).await {
+    match import::preflight(
+        &client,
+        config.concurrency,
+        &rows,
+        default_division,
+        config.restore_deleted,
+    )
+    .await
+    {
         Err(e) => {
             let reason = import::stop_reason(&e, &stop);
             tracing::error!("preflight failed: {}", reason.describe());

@@ -79,10 +79,14 @@ impl RetryPolicy {
 const TARGET_FRACTION: f64 = 0.97;
 /// Step down after a 429 while already paced (the limit was crossed).
 const BACKOFF_STEP: f64 = 0.97;
-/// Upward probe after a long quiet spell, in case the limit was underestimated.
-const PROBE_STEP: f64 = 1.02;
-/// Quiet windows before a probe.
-const PROBE_AFTER_WINDOWS: u32 = 3;
+/// Upward probe per quiet window while the rate is provisional. The first
+/// measurement can be low (the first window may not have been used from its
+/// start); the probe ends at the next 429, whose window is measured exactly.
+const PROVISIONAL_PROBE_STEP: f64 = 1.05;
+/// Upward probe once confirmed, after a long quiet spell, in case the
+/// server's limit was raised.
+const CONFIRMED_PROBE_STEP: f64 = 1.01;
+const CONFIRMED_PROBE_AFTER_WINDOWS: u32 = 10;
 /// `Retry-After` is whole seconds rounded up: the real reset is on average
 /// half a second earlier, which matters when measuring the rate.
 const RETRY_AFTER_ROUNDING: Duration = Duration::from_millis(500);
@@ -107,6 +111,8 @@ struct PacerState {
     window_estimate: Duration,
     last_change: Instant,
     throttle_events: u64,
+    /// A 429 came while already paced: the rate was measured on a full window.
+    confirmed: bool,
 }
 
 enum Step {
@@ -128,6 +134,7 @@ impl Pacer {
                 window_estimate: Duration::from_secs(60),
                 last_change: now,
                 throttle_events: 0,
+                confirmed: false,
             }),
             cap: cap_per_minute.map(|per_minute| f64::from(per_minute) / 60.0),
         }
@@ -194,9 +201,16 @@ impl Pacer {
         state.segment_start.get_or_insert(now);
         state.segment_accepted += 1;
         if let Some(rate) = state.learned {
-            if now.duration_since(state.last_change) >= state.window_estimate * PROBE_AFTER_WINDOWS
-            {
-                state.learned = Some(rate * PROBE_STEP);
+            let (after, step) = if state.confirmed {
+                (
+                    state.window_estimate * CONFIRMED_PROBE_AFTER_WINDOWS,
+                    CONFIRMED_PROBE_STEP,
+                )
+            } else {
+                (state.window_estimate, PROVISIONAL_PROBE_STEP)
+            };
+            if now.duration_since(state.last_change) >= after {
+                state.learned = Some(rate * step);
                 state.last_change = now;
             }
         }
@@ -233,6 +247,7 @@ impl Pacer {
                     state.window_estimate = span;
                 }
             }
+            state.confirmed |= state.throttle_events > 0;
             state.segment_start = Some(resume);
             state.segment_accepted = 0;
             state.last_change = now;
@@ -319,15 +334,22 @@ mod tests {
         }
         pacer.on_throttled(Duration::from_secs(6));
         let first = pacer.current_rate().unwrap();
-        // A full window later, throttled again after fewer requests.
+        // Quiet windows: the provisional rate is probed upward.
         tokio::time::advance(Duration::from_secs(16)).await;
         for _ in 0..40 {
             pacer.on_accepted();
         }
+        let probed = pacer.current_rate().unwrap();
+        assert!(probed > first, "{probed} > {first}");
+        // Throttled while paced: step down, and the rate is now confirmed.
         pacer.on_throttled(Duration::from_secs(1));
         let second = pacer.current_rate().unwrap();
-        assert!(second < first, "{second} < {first}");
-        assert!(second >= first * 0.5);
+        assert!(second < probed, "{second} < {probed}");
+        assert!(second >= probed * 0.5);
+        // Once confirmed, a few quiet windows do not probe again.
+        tokio::time::advance(Duration::from_secs(20)).await;
+        pacer.on_accepted();
+        assert_eq!(pacer.current_rate().unwrap(), second);
     }
 
     #[tokio::test(start_paused = true)]

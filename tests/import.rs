@@ -492,3 +492,57 @@ fn json_logs_are_json_and_the_summary_matches_the_results() {
     }
     assert_eq!(summary["exit_code"].as_u64(), Some(1));
 }
+
+#[test]
+fn preflight_adapts_to_stricter_search_limits() {
+    // Search takes at most 7 values and refuses the state criterion.
+    let fake = Fake::spawn(FakeConfig {
+        max_search_values: 7,
+        reject_state_search: true,
+        ..FakeConfig::default()
+    });
+    let live = fake.state().add_user("user3@example.com", "Old", "active");
+    let deleted = fake
+        .state()
+        .add_user("user11@example.com", "Gone", "deleted");
+    let s = Scratch::new();
+    let input = s.write("u.csv", users_csv(20));
+    let out = run(genimport_against(s.dir.path(), &fake).arg(&input));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let rows = read_results(&s.path("u.results.csv"));
+    assert_each_line_once(&rows, 20);
+    assert_eq!(rows[3].status, "exists");
+    assert_eq!(rows[3].user_id, live);
+    // Plain search cannot see the deleted user: the create conflicts instead.
+    assert_eq!(rows[11].status, "exists");
+    assert!(
+        rows[11].message.contains("general.conflict"),
+        "{}",
+        rows[11].message
+    );
+    assert_eq!(rows.iter().filter(|r| r.status == "created").count(), 18);
+    let state = fake.state();
+    assert_eq!(state.users.len(), 20);
+    assert_eq!(state.user("user11@example.com").unwrap().id, deleted);
+}
+
+#[test]
+fn missing_home_division_sends_rows_without_division_id() {
+    let fake = Fake::spawn(FakeConfig {
+        no_home_division: true,
+        ..FakeConfig::default()
+    });
+    let s = Scratch::new();
+    let input = s.write("u.csv", users_csv(2));
+    let out = run(genimport_against(s.dir.path(), &fake).arg(&input));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stderr(&out).contains("cannot read the home division"));
+    let state = fake.state();
+    assert_eq!(state.users.len(), 2);
+    assert!(state
+        .user("user0@example.com")
+        .unwrap()
+        .body
+        .get("divisionId")
+        .is_none());
+}

@@ -57,6 +57,12 @@ pub struct FakeConfig {
     pub forbid_create: bool,
     /// Users are visible to search only this long after creation.
     pub search_lag: Duration,
+    /// Largest `values` list a search criterion may have (0: no limit).
+    pub max_search_values: usize,
+    /// Refuse search criteria on `state` with 400.
+    pub reject_state_search: bool,
+    /// Answer 404 to `GET /api/v2/authorization/divisions/home`.
+    pub no_home_division: bool,
 }
 
 impl Default for FakeConfig {
@@ -72,6 +78,9 @@ impl Default for FakeConfig {
             conflict_status: 409,
             forbid_create: false,
             search_lag: Duration::ZERO,
+            max_search_values: 0,
+            reject_state_search: false,
+            no_home_division: false,
         }
     }
 }
@@ -377,6 +386,11 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Reply {
         (&Method::POST, ["api", "v2", "users"]) => create_user(&mut st, &body),
         (&Method::POST, ["api", "v2", "users", "search"]) => search(&mut st, &body),
         (&Method::PATCH, ["api", "v2", "users", id]) => patch_user(&mut st, id, &body),
+        (&Method::GET, ["api", "v2", "authorization", "divisions", "home"])
+            if st.config.no_home_division =>
+        {
+            error(404, "not.found", "The requested resource was not found.")
+        }
         (&Method::GET, ["api", "v2", "authorization", "divisions", "home"]) => {
             let (id, name) = st.divisions[0].clone();
             respond(
@@ -527,6 +541,25 @@ fn search(st: &mut State, body: &[u8]) -> Reply {
         return error(400, "bad.request", "malformed search");
     };
     let criteria = request["query"].as_array().cloned().unwrap_or_default();
+    let max_values = st.config.max_search_values;
+    if max_values > 0
+        && criteria
+            .iter()
+            .any(|c| c["values"].as_array().is_some_and(|v| v.len() > max_values))
+    {
+        return error(
+            400,
+            "search.criteria.values.exceed.limit",
+            "Too many values in a search criterion",
+        );
+    }
+    if st.config.reject_state_search && criteria.iter().any(|c| c["fields"][0] == "state") {
+        return error(
+            400,
+            "invalid.value",
+            "Value [state] is not valid for field type [fields]",
+        );
+    }
     let page_size = request["pageSize"].as_u64().unwrap_or(25).max(1) as usize;
     let page_number = request["pageNumber"].as_u64().unwrap_or(1).max(1) as usize;
     let lag = st.config.search_lag;
