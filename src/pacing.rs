@@ -76,13 +76,13 @@ impl RetryPolicy {
 
 /// Fraction of the measured limit we aim for: close enough to use the limit,
 /// far enough to absorb Retry-After's one-second rounding.
-const TARGET_FRACTION: f64 = 0.97;
+const TARGET_FRACTION: f64 = 0.95;
 /// Step down after a 429 while already paced (the limit was crossed).
 const BACKOFF_STEP: f64 = 0.97;
 /// Upward probe per quiet window while the rate is provisional. The first
 /// measurement can be low (the first window may not have been used from its
 /// start); the probe ends at the next 429, whose window is measured exactly.
-const PROVISIONAL_PROBE_STEP: f64 = 1.05;
+const PROVISIONAL_PROBE_STEP: f64 = 1.03;
 /// Upward probe once confirmed, after a long quiet spell, in case the
 /// server's limit was raised.
 const CONFIRMED_PROBE_STEP: f64 = 1.01;
@@ -103,11 +103,11 @@ struct PacerState {
     learned: Option<f64>,
     next_slot: Instant,
     paused_until: Instant,
-    /// Start of the current measurement segment (first answer or last
-    /// resume); `None` until the first answer.
-    segment_start: Option<Instant>,
-    segment_accepted: u64,
-    /// About one rate-limit window: the length of the last measured segment.
+    /// When the first answer came; `None` until then.
+    first_answer: Option<Instant>,
+    /// Answers other than 429 before the first 429.
+    accepted_before_throttle: u64,
+    /// About one rate-limit window: from the first answer to the first reset.
     window_estimate: Duration,
     last_change: Instant,
     throttle_events: u64,
@@ -129,8 +129,8 @@ impl Pacer {
                 learned: None,
                 next_slot: now,
                 paused_until: now,
-                segment_start: None,
-                segment_accepted: 0,
+                first_answer: None,
+                accepted_before_throttle: 0,
                 window_estimate: Duration::from_secs(60),
                 last_change: now,
                 throttle_events: 0,
@@ -198,8 +198,7 @@ impl Pacer {
         let now = Instant::now();
         // The server's window starts when our first request reaches it; the
         // first answer is the closest we can see of that moment.
-        state.segment_start.get_or_insert(now);
-        state.segment_accepted += 1;
+        state.first_answer.get_or_insert(now);
         if let Some(rate) = state.learned {
             let (after, step) = if state.confirmed {
                 (
@@ -213,6 +212,8 @@ impl Pacer {
                 state.learned = Some(rate * step);
                 state.last_change = now;
             }
+        } else {
+            state.accepted_before_throttle += 1;
         }
     }
 
@@ -225,31 +226,28 @@ impl Pacer {
         let resume = now + wait;
         let new_event = state.paused_until <= now;
         if new_event {
-            // From one reset to the next, the requests accepted are one
-            // window's worth of the limit: their count over the time between
-            // is the rate the server allows.
-            let start = *state.segment_start.get_or_insert(now);
-            let reset = (resume - RETRY_AFTER_ROUNDING.min(wait / 2)).max(now);
-            let span = reset.saturating_duration_since(start);
-            if span >= Duration::from_millis(200) && state.segment_accepted > 0 {
-                let measured = state.segment_accepted as f64 / span.as_secs_f64() * TARGET_FRACTION;
-                state.learned = Some(match state.learned {
-                    // Already paced and still throttled: the limit was crossed.
-                    // One window's measurement is exact; over several windows
-                    // it is diluted, so then only step down.
-                    Some(previous) if span > state.window_estimate.mul_f64(1.5) => {
-                        previous * BACKOFF_STEP
+            match state.learned {
+                // Paced and still throttled: the limit was crossed. A new
+                // measurement here would carry Retry-After's rounding twice
+                // (start and end), so only step down.
+                Some(previous) => {
+                    state.learned = Some(previous * BACKOFF_STEP);
+                    state.confirmed = true;
+                }
+                // The first 429: the requests accepted from the first answer
+                // to the reset are one window's worth of the limit, and their
+                // count over that time is the rate the server allows.
+                None => {
+                    let start = *state.first_answer.get_or_insert(now);
+                    let reset = (resume - RETRY_AFTER_ROUNDING.min(wait / 2)).max(now);
+                    let span = reset.saturating_duration_since(start);
+                    if span >= Duration::from_millis(200) && state.accepted_before_throttle > 0 {
+                        let measured = state.accepted_before_throttle as f64 / span.as_secs_f64();
+                        state.learned = Some(measured * TARGET_FRACTION);
+                        state.window_estimate = span;
                     }
-                    Some(previous) => measured.clamp(previous * 0.5, previous * BACKOFF_STEP),
-                    None => measured,
-                });
-                if state.throttle_events == 0 || span <= state.window_estimate.mul_f64(1.5) {
-                    state.window_estimate = span;
                 }
             }
-            state.confirmed |= state.throttle_events > 0;
-            state.segment_start = Some(resume);
-            state.segment_accepted = 0;
             state.last_change = now;
             state.throttle_events += 1;
         }
