@@ -37,8 +37,10 @@ pub struct Config {
     pub sink: Sink,
     pub dry_run: bool,
     pub strict: bool,
-    /// `None` when not configured; a real run then exits 78.
+    /// `None` when not configured (a dry run then stays offline).
     pub credentials: Option<Credentials>,
+    /// Why the credentials a run needs are missing (exit 78).
+    pub missing_credentials: Option<String>,
     pub hosts: Hosts,
     /// `--division` as given (id or name).
     pub default_division: Option<String>,
@@ -104,6 +106,7 @@ impl Config {
             .ok()
             .filter(|s| !s.is_empty());
         let client_id = cli.client_id.filter(|s| !s.trim().is_empty());
+        let mut missing_credentials = None;
         let credentials = match (client_id, secret) {
             (Some(client_id), Some(secret)) => Some(Credentials {
                 client_id: client_id.trim().to_string(),
@@ -118,7 +121,9 @@ impl Config {
                 if secret.is_none() {
                     missing.push("GENESYS_CLIENT_SECRET");
                 }
-                return Err(Error::Config(format!(
+                // Reported by `run` once the input is known to be readable,
+                // so a mistyped path is named before the environment is.
+                missing_credentials = Some(format!(
                     "missing credentials: set {} in the environment or a .env file{}",
                     missing.join(" and "),
                     if cli.dry_run {
@@ -126,7 +131,8 @@ impl Config {
                     } else {
                         " (or use --dry-run to validate offline)"
                     }
-                )));
+                ));
+                None
             }
         };
 
@@ -148,6 +154,7 @@ impl Config {
             dry_run: cli.dry_run,
             strict: cli.strict,
             credentials,
+            missing_credentials,
             hosts,
             default_division: cli
                 .division

@@ -405,7 +405,7 @@ impl RowReader {
 
         if self.record.len() != self.header_len {
             problems.push(format!(
-                "row has {} fields but the header has {}",
+                "row: has {} fields but the header has {}",
                 self.record.len(),
                 self.header_len
             ));

@@ -43,6 +43,9 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
             reader.ignored_columns.join(", ")
         );
     }
+    if let Some(missing) = &config.missing_credentials {
+        return Err(Error::Config(missing.clone()));
+    }
     let online = config.credentials.is_some();
     let output_error = |source| output_error(&config.sink, source);
     // Nothing is sent offline, so rows need not be flushed one by one.

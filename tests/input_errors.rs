@@ -149,6 +149,10 @@ fn configuration_and_usage_errors() {
     let out = run(genimport(s.dir.path()).arg(&input));
     assert_eq!(code(&out), 78, "no credentials for a real run");
     assert!(stderr(&out).contains("GENESYS_CLIENT_SECRET"));
+    assert!(!s.path("u.results.csv").exists(), "nothing written");
+
+    let out = run(genimport(s.dir.path()).arg("missing.csv"));
+    assert_eq!(code(&out), 66, "the input is checked before the credentials");
 
     let out = run(genimport(s.dir.path()).arg(&input).args([
         "--api-url",
