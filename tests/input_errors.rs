@@ -152,7 +152,11 @@ fn configuration_and_usage_errors() {
     assert!(!s.path("u.results.csv").exists(), "nothing written");
 
     let out = run(genimport(s.dir.path()).arg("missing.csv"));
-    assert_eq!(code(&out), 66, "the input is checked before the credentials");
+    assert_eq!(
+        code(&out),
+        66,
+        "the input is checked before the credentials"
+    );
 
     let out = run(genimport(s.dir.path()).arg(&input).args([
         "--api-url",
