@@ -158,16 +158,17 @@ fn retry_after_above_the_ceiling_fails_the_row() {
 
 #[test]
 fn token_expiry_mid_run_renews_once_and_continues() {
-    let fake = Fake::spawn(FakeConfig::default());
+    // A little latency so the watcher below sees the third user before the last.
+    let fake = Fake::spawn(FakeConfig {
+        latency: Duration::from_millis(40),
+        ..FakeConfig::default()
+    });
     let s = Scratch::new();
     let input = s.write("u.csv", users_csv(6));
     // Revoke every token after the third create: the next call gets a 401.
-    fake.state()
-        .faults_by_email
-        .insert("user3@example.com".into(), Default::default());
     let state = std::sync::Arc::clone(&fake.state);
     let watcher = std::thread::spawn(move || {
-        for _ in 0..2000 {
+        for _ in 0..20_000 {
             {
                 let mut st = state.lock().unwrap();
                 if st.users.len() >= 3 {

@@ -326,6 +326,9 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Reply {
         .map(|b| b.to_bytes())
         .unwrap_or_default();
 
+    // The token is checked as the request arrives, like a real server does;
+    // the latency is the time spent before answering.
+    let arrived = Instant::now();
     let latency = {
         let st = state.lock().unwrap_or_else(|e| e.into_inner());
         let jitter = st.config.latency_jitter;
@@ -349,7 +352,7 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Reply {
     let valid = auth
         .strip_prefix("Bearer ")
         .and_then(|t| st.tokens.get(t))
-        .is_some_and(|expires| *expires > now);
+        .is_some_and(|expires| *expires > arrived);
     if !valid {
         st.counters.unauthorized += 1;
         return error(
