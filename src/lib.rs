@@ -122,7 +122,11 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
                     Err(problems) => {
                         Plan::Report(Outcome::new(Status::Invalid).with_message(problems))
                     }
-                    Ok(_) => Plan::Report(Outcome::new(Status::NotAttempted)),
+                    // Not created: `not_attempted` below says why.
+                    Ok(user) => Plan::Create {
+                        user,
+                        division_id: None,
+                    },
                 };
                 let job = Job {
                     line: row.line,

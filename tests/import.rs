@@ -227,6 +227,11 @@ fn wrong_secret_exits_77_and_never_prints_the_secret() {
     assert!(!err.contains("wrong-secret-xyz"));
     let rows = read_results(&s.path("u.results.csv"));
     assert_eq!(statuses(&rows), ["not_attempted"; 3]);
+    assert!(
+        rows[0].message.contains("authentication refused"),
+        "{}",
+        rows[0].message
+    );
     assert!(fake.state().users.is_empty());
 }
 
