@@ -87,6 +87,8 @@ const PROVISIONAL_PROBE_STEP: f64 = 1.03;
 /// server's limit was raised.
 const CONFIRMED_PROBE_STEP: f64 = 1.01;
 const CONFIRMED_PROBE_AFTER_WINDOWS: u32 = 10;
+/// A first measurement whose rounding error can exceed this is provisional.
+const MAX_ROUNDING_ERROR: f64 = 0.02;
 /// `Retry-After` is whole seconds rounded up: the real reset is on average
 /// half a second earlier, which matters when measuring the rate.
 const RETRY_AFTER_ROUNDING: Duration = Duration::from_millis(500);
@@ -245,6 +247,10 @@ impl Pacer {
                         let measured = state.accepted_before_throttle as f64 / span.as_secs_f64();
                         state.learned = Some(measured * TARGET_FRACTION);
                         state.window_estimate = span;
+                        // Over a long window Retry-After's rounding is a small
+                        // error: no need to probe for a better figure.
+                        state.confirmed = RETRY_AFTER_ROUNDING.as_secs_f64() / span.as_secs_f64()
+                            <= MAX_ROUNDING_ERROR;
                     }
                 }
             }
@@ -348,6 +354,31 @@ mod tests {
         tokio::time::advance(Duration::from_secs(20)).await;
         pacer.on_accepted();
         assert_eq!(pacer.current_rate().unwrap(), second);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_long_first_window_is_trusted_without_probing() {
+        let pacer = Pacer::new(None);
+        pacer.on_accepted();
+        tokio::time::advance(Duration::from_secs(40)).await;
+        for _ in 0..299 {
+            pacer.on_accepted();
+        }
+        // 300 accepted, then Retry-After 21 (a reset about 20.5 s later):
+        // a 60.5 s window.
+        pacer.on_throttled(Duration::from_secs(21));
+        let learned = pacer.current_rate().unwrap();
+        assert!(
+            (learned - 300.0 / 60.5 * TARGET_FRACTION).abs() < 0.01,
+            "{learned}"
+        );
+        tokio::time::advance(Duration::from_secs(150)).await;
+        pacer.on_accepted();
+        assert_eq!(
+            pacer.current_rate().unwrap(),
+            learned,
+            "no provisional probe"
+        );
     }
 
     #[tokio::test(start_paused = true)]
