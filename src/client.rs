@@ -5,7 +5,6 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
@@ -474,10 +473,6 @@ impl Client {
             Safety::Once,
         )
         .await
-    }
-
-    pub fn wait(&self, retry: u32) -> Duration {
-        self.policy.backoff(retry)
     }
 }
 

@@ -498,7 +498,7 @@ impl Workers {
                 }
                 Ok(_) if retry < max_retries => {
                     retry += 1;
-                    let wait = self.client.wait(retry);
+                    let wait = self.client.policy().backoff(retry);
                     tracing::info!(line = job.line, retry, wait_ms = wait.as_millis() as u64, "not found by email; creating again");
                     if !self.stop.sleep(wait).await {
                         return stopped(uncertain.as_deref());

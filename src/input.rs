@@ -268,24 +268,22 @@ pub struct RowReader {
 impl RowReader {
     pub fn open(source: &Source) -> Result<RowReader, InputError> {
         let path = source.display_path();
-        let (inner, size): (Box<dyn Read>, u64) = match source {
-            Source::Stdin => (Box::new(io::stdin()), 0),
+        let inner: Box<dyn Read> = match source {
+            Source::Stdin => Box::new(io::stdin()),
             Source::File(p) => {
                 let file = File::open(p).map_err(|e| InputError::Unreadable {
                     path: p.clone(),
                     source: e,
                 })?;
-                let metadata = file.metadata().ok();
-                if metadata.as_ref().is_some_and(|m| m.is_dir()) {
+                if file.metadata().is_ok_and(|m| m.is_dir()) {
                     return Err(InputError::Unreadable {
                         path: p.clone(),
                         source: io::Error::other("is a directory"),
                     });
                 }
-                (Box::new(file), metadata.map_or(0, |m| m.len()))
+                Box::new(file)
             }
         };
-        let _ = size;
         Self::from_reader(path, Box::new(BufReader::with_capacity(256 * 1024, inner)))
     }
 

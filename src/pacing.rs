@@ -113,7 +113,8 @@ struct PacerState {
     window_estimate: Duration,
     last_change: Instant,
     throttle_events: u64,
-    /// A 429 came while already paced: the rate was measured on a full window.
+    /// The rate needs no upward probing: the first window was long enough
+    /// to measure it well, or a 429 came while already paced.
     confirmed: bool,
 }
 
@@ -220,8 +221,8 @@ impl Pacer {
     }
 
     /// A request got a 429 asking to wait `wait` (already scaled). Pauses
-    /// every worker and, once per throttling event, re-measures the rate.
-    /// Returns true when this 429 started a new event.
+    /// every worker; the first such event measures the rate, later ones step
+    /// it down. Returns true when this 429 started a new event.
     pub fn on_throttled(&self, wait: Duration) -> bool {
         let mut state = self.lock();
         let now = Instant::now();
