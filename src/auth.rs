@@ -18,7 +18,7 @@ use crate::stats::Stats;
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum AuthError {
     /// The login server said no (bad id or secret, disabled client...).
-    #[error("the login server refused the client credentials: {0}")]
+    #[error("the login server refused the client credentials: {0}; check the client id (GENESYS_CLIENT_ID or --client-id), the secret (GENESYS_CLIENT_SECRET), the region (--region, or --api-url/--login-url), and that the OAuth client's grant type is Client Credentials")]
     Refused(String),
     /// The login server could not be reached or kept failing.
     #[error("cannot get a token from {url}: {message}")]
@@ -118,7 +118,7 @@ impl TokenSource {
         };
         *cached = Some(Cached {
             bearer: bearer.clone(),
-            renew_at: Instant::now() + lifetime - margin,
+            renew_at: crate::pacing::later(Instant::now(), lifetime - margin),
         });
         tracing::debug!(
             generation,
@@ -169,6 +169,11 @@ impl TokenSource {
                         .get(reqwest::header::RETRY_AFTER)
                         .and_then(|v| v.to_str().ok())
                         .map(str::to_string);
+                    let response_location = response
+                        .headers()
+                        .get(reqwest::header::LOCATION)
+                        .and_then(|v| v.to_str().ok())
+                        .map(crate::text::cut);
                     let body = response.bytes().await.unwrap_or_default();
                     match status {
                         200 => {
@@ -179,7 +184,8 @@ impl TokenSource {
                             let lifetime = parsed
                                 .expires_in
                                 .map(Duration::from_secs)
-                                .unwrap_or(DEFAULT_LIFETIME);
+                                .unwrap_or(DEFAULT_LIFETIME)
+                                .min(crate::pacing::FAR_FUTURE);
                             return Ok((SecretString::from(parsed.access_token), lifetime));
                         }
                         429 => {
@@ -197,6 +203,13 @@ impl TokenSource {
                             self.stats.count_retry();
                             tokio::time::sleep(self.policy.scale(wait)).await;
                             continue;
+                        }
+                        300..=399 => {
+                            let location =
+                                response_location.unwrap_or_else(|| "(no Location)".into());
+                            return Err(unavailable(format!(
+                                "the login server answered HTTP {status} redirecting to {location}; genimport follows no redirects (check --region or --login-url)"
+                            )));
                         }
                         500..=599 => format!("HTTP {status}"),
                         _ => return Err(AuthError::Refused(describe_token_error(status, &body))),
@@ -238,6 +251,9 @@ fn describe_token_error(status: u16, body: &[u8]) -> String {
 
 /// A transport error in one line, without the URL's query or any header.
 pub fn describe_transport_error(error: &reqwest::Error) -> String {
+    if let Some(tls) = find_tls_error(error) {
+        return describe_tls_error(tls);
+    }
     let kind = if error.is_timeout() {
         "timed out"
     } else if error.is_connect() {
@@ -260,9 +276,102 @@ pub fn describe_transport_error(error: &reqwest::Error) -> String {
     }
 }
 
+/// The rustls error somewhere in a chain; `io::Error` hides its inner
+/// error from `source()`, so it is opened by hand.
+fn find_tls_error<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = next {
+        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        if let Some(inner) = e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            if let Some(tls) = find_tls_error(inner) {
+                return Some(tls);
+            }
+        }
+        next = e.source();
+    }
+    None
+}
+
+/// A TLS failure as a sentence an admin can act on.
+pub fn describe_tls_error(error: &rustls::Error) -> String {
+    use rustls::CertificateError as C;
+    match error {
+        rustls::Error::InvalidCertificate(cert) => {
+            let why = match cert {
+                C::UnknownIssuer => {
+                    "it is signed by an authority this machine does not trust".to_string()
+                }
+                C::Expired | C::ExpiredContext { .. } => "it has expired".to_string(),
+                C::NotValidYet | C::NotValidYetContext { .. } => {
+                    "it is not valid yet (check the clock)".to_string()
+                }
+                C::NotValidForName | C::NotValidForNameContext { .. } => {
+                    "it was issued for another host name".to_string()
+                }
+                C::Revoked => "it has been revoked".to_string(),
+                C::BadSignature => "its signature is invalid".to_string(),
+                C::BadEncoding => "it cannot be decoded".to_string(),
+                other => format!("{other:?}").to_lowercase(),
+            };
+            format!("the server's certificate is not trusted: {why} (a proxy that intercepts TLS? check --api-url)")
+        }
+        // webpki's verdicts arrive wrapped as `Other`; their names are all we get.
+        rustls::Error::Other(other) => {
+            let name = other.to_string();
+            let why = if name.contains("CaUsedAsEndEntity") {
+                "it is a certificate authority's certificate, not a server's"
+            } else if name.contains("UnknownIssuer") {
+                "it is signed by an authority this machine does not trust"
+            } else if name.contains("Expired") {
+                "it has expired"
+            } else if name.contains("NotValidForName") {
+                "it was issued for another host name"
+            } else {
+                "it was rejected by the certificate check"
+            };
+            format!("the server's certificate is not trusted: {why} (a proxy that intercepts TLS? check --api-url)")
+        }
+        rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. } => {
+            "the TLS handshake failed: the server did not answer with TLS (is it plain http?)"
+                .to_string()
+        }
+        other => format!("the TLS handshake failed: {other}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tls_failures_read_as_sentences() {
+        #[derive(Debug)]
+        struct WebPki;
+        impl std::fmt::Display for WebPki {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("CaUsedAsEndEntity")
+            }
+        }
+        impl std::error::Error for WebPki {}
+        let error = rustls::Error::Other(rustls::OtherError(Arc::new(WebPki)));
+        let wrapped = std::io::Error::other(error);
+        let found = find_tls_error(&wrapped).expect("found inside io::Error");
+        let text = describe_tls_error(found);
+        assert!(
+            text.starts_with(
+                "the server's certificate is not trusted: it is a certificate authority's"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("CaUsedAsEndEntity"), "{text}");
+        let expired = rustls::Error::InvalidCertificate(rustls::CertificateError::Expired);
+        assert!(describe_tls_error(&expired).contains("it has expired"));
+    }
 
     #[test]
     fn bearer_debug_hides_the_token() {

@@ -21,8 +21,9 @@ Examples:
     cat users.csv | genimport - --log-format json --no-progress > results.csv
 
 Exit codes: 0 all rows created/exist, 1 some rows need attention, 2 usage,
-65 unusable CSV, 66 unreadable input, 69 API unavailable, 73 results not
-writable, 77 auth/permission refused, 78 credentials missing, 130 Ctrl-C.";
+65 unusable CSV, 66 unreadable input, 69 API unavailable, 70 internal error,
+73 results not writable, 77 auth/permission refused, 78 credentials missing,
+130 Ctrl-C.";
 
 /// Bulk-create Genesys Cloud users from a CSV file.
 ///
@@ -75,6 +76,10 @@ pub struct Cli {
     #[arg(short, long, value_name = "PATH")]
     pub output: Option<PathBuf>,
 
+    /// The CSV separator: `,` `;` `tab` or one other character [default: detected from the header line]
+    #[arg(long, value_name = "C")]
+    pub delimiter: Option<String>,
+
     /// Validate, and with credentials run the read-only preflight; create nothing
     #[arg(long)]
     pub dry_run: bool,
@@ -96,8 +101,9 @@ pub struct Cli {
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub max_retries: u32,
 
-    /// A Retry-After longer than this fails the row instead of waiting
-    #[arg(long, value_name = "SECS", default_value_t = 180)]
+    /// A Retry-After longer than this stops sending instead of waiting (at most 3600)
+    #[arg(long, value_name = "SECS", default_value_t = 180,
+          value_parser = clap::value_parser!(u64).range(0..=3600))]
     pub max_retry_after: u64,
 
     /// Give up on a single HTTP request after this long
@@ -134,6 +140,16 @@ pub struct Cli {
         value_name = "FACTOR"
     )]
     pub time_scale: f64,
+
+    /// Test hook: a worker panics on this input line (checks that a bug
+    /// still leaves every row in the results, exit 70)
+    #[arg(
+        long,
+        hide = true,
+        env = "GENIMPORT_PANIC_ON_LINE",
+        value_name = "LINE"
+    )]
+    pub panic_on_line: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -12,6 +12,7 @@ use serde_json::json;
 use tokio::time::Instant;
 
 use crate::auth::{describe_transport_error, AuthError, TokenSource};
+use crate::error::StopReason;
 use crate::pacing::{Pacer, RetryPolicy};
 use crate::stats::Stats;
 use crate::stop::Stop;
@@ -31,7 +32,6 @@ pub enum Safety {
 pub struct Reply {
     pub status: u16,
     pub body: Vec<u8>,
-    pub correlation_id: Option<String>,
 }
 
 /// The Genesys `ErrorBody`, reduced to what we report.
@@ -88,6 +88,7 @@ pub enum CallError {
     /// A `Safety::Once` request may or may not have been applied.
     #[error("{0}")]
     OutcomeUnknown(String),
+    /// Retries ran out on 5xx, timeouts or 429s.
     #[error("{message} (gave up after {attempts} attempts)")]
     Exhausted {
         status: Option<u16>,
@@ -95,8 +96,17 @@ pub enum CallError {
         message: String,
         attempts: u32,
     },
-    #[error("the server asked to wait {0} s, more than --max-retry-after")]
-    RetryAfterTooLong(u64),
+    /// The API answered, and said no.
+    #[error("{message} (HTTP {status}{})", code.as_deref().map(|c| format!(", {c}")).unwrap_or_default())]
+    Rejected {
+        status: u16,
+        code: Option<String>,
+        message: String,
+    },
+    /// A 3xx. The Genesys API never redirects, and following one would send
+    /// the request (a password, a token) to wherever it points.
+    #[error("the API answered HTTP {status} redirecting to {location}; genimport follows no redirects (check --api-url)")]
+    Redirected { status: u16, location: String },
     #[error("{0}")]
     BadResponse(String),
     #[error("stopped before the request was sent")]
@@ -122,8 +132,6 @@ pub struct Division {
     pub id: String,
     #[serde(default)]
     pub name: String,
-    #[serde(default)]
-    pub home_division: bool,
 }
 
 #[derive(Deserialize)]
@@ -154,6 +162,13 @@ impl FoundUser {
     pub fn is_deleted(&self) -> bool {
         self.state.as_deref() == Some("deleted")
     }
+}
+
+/// What a search by emails found, and the emails search refused outright.
+#[derive(Debug, Default)]
+pub struct EmailSearch {
+    pub found: Vec<FoundUser>,
+    pub refused: Vec<(String, CallError)>,
 }
 
 #[derive(Deserialize)]
@@ -191,8 +206,13 @@ impl Client {
         }
     }
 
-    pub fn auth(&self) -> &TokenSource {
-        &self.auth
+    /// A token, unless the run is stopped first (a renewal may back off
+    /// for minutes; Ctrl-C must not wait for it).
+    pub async fn authenticate(&self) -> Result<(), CallError> {
+        tokio::select! {
+            bearer = self.auth.bearer() => bearer.map(drop).map_err(CallError::from),
+            _ = self.stop.raised() => Err(CallError::Stopped),
+        }
     }
 
     pub fn policy(&self) -> &RetryPolicy {
@@ -216,7 +236,11 @@ impl Client {
                 _ = self.pacer.acquire() => {}
                 _ = self.stop.raised() => return Err(CallError::Stopped),
             }
-            let bearer = self.auth.bearer().await?;
+            // Ctrl-C must not wait for a token renewal that is backing off.
+            let bearer = tokio::select! {
+                bearer = self.auth.bearer() => bearer?,
+                _ = self.stop.raised() => return Err(CallError::Stopped),
+            };
             let mut request = self
                 .http
                 .request(method.clone(), &url)
@@ -246,6 +270,7 @@ impl Client {
                     let status = response.status().as_u16();
                     let correlation_id = header(&response, "inin-correlation-id");
                     let retry_after = header(&response, "retry-after");
+                    let location = header(&response, "location").map(|l| crate::text::cut(&l));
                     let body = match response.bytes().await {
                         Ok(b) => b.to_vec(),
                         Err(e) => {
@@ -264,11 +289,13 @@ impl Client {
                         correlation_id = correlation_id.as_deref().unwrap_or(""),
                         "request"
                     );
-                    let reply = Reply {
-                        status,
-                        body,
-                        correlation_id,
-                    };
+                    let reply = Reply { status, body };
+                    if (300..400).contains(&status) {
+                        return Err(CallError::Redirected {
+                            status,
+                            location: location.unwrap_or_else(|| "(no Location)".into()),
+                        });
+                    }
                     match status {
                         401 if !renewed => {
                             renewed = true;
@@ -278,10 +305,18 @@ impl Client {
                         401 => return Err(CallError::Unauthorized(reply.error_message())),
                         429 => {
                             self.stats.count_throttled();
-                            let wait = self
-                                .policy
-                                .retry_after(retry_after.as_deref())
-                                .map_err(|w| CallError::RetryAfterTooLong(w.as_secs()))?;
+                            let wait = match self.policy.retry_after(retry_after.as_deref()) {
+                                Ok(wait) => wait,
+                                Err(too_long) => {
+                                    // Waiting is refused, and failing row after row
+                                    // would only collect more 429s: stop sending.
+                                    self.stop.raise(StopReason::RetryAfterTooLong {
+                                        seconds: too_long.as_secs(),
+                                        limit: self.policy.max_retry_after.as_secs(),
+                                    });
+                                    return Err(CallError::Stopped);
+                                }
+                            };
                             let new_event = self.pacer.on_throttled(self.policy.scale(wait));
                             if new_event {
                                 tracing::info!(
@@ -382,23 +417,41 @@ impl Client {
     /// leaves deleted users out, and they still hold their email, so every
     /// state is asked for by name. The search limits are undocumented: a 400
     /// splits the batch, and a 400 for a single email drops the state
-    /// criterion (deleted users are then found when a create conflicts).
-    pub async fn search_by_emails(&self, emails: &[String]) -> Result<Vec<FoundUser>, CallError> {
+    /// criterion (deleted users are then found when a create conflicts). A
+    /// 400 for one email even then is that email's own answer (`refused`),
+    /// not the end of the search.
+    pub async fn search_by_emails(&self, emails: &[String]) -> Result<EmailSearch, CallError> {
         let with_states = !self.plain_search.load(Ordering::Relaxed);
         match self.search_pages(emails, with_states).await {
+            Ok(found) => Ok(EmailSearch {
+                found,
+                refused: Vec::new(),
+            }),
             Err(e) if is_bad_request(&e) && emails.len() > 1 => {
                 let (left, right) = emails.split_at(emails.len() / 2);
-                let mut found = Box::pin(self.search_by_emails(left)).await?;
-                found.extend(Box::pin(self.search_by_emails(right)).await?);
-                Ok(found)
+                let mut result = Box::pin(self.search_by_emails(left)).await?;
+                let more = Box::pin(self.search_by_emails(right)).await?;
+                result.found.extend(more.found);
+                result.refused.extend(more.refused);
+                Ok(result)
             }
             Err(e) if is_bad_request(&e) && with_states => {
                 tracing::warn!(error = %e, "users search refused the state criterion; searching by email only");
                 self.plain_search.store(true, Ordering::Relaxed);
-                self.search_pages(emails, false).await
+                Box::pin(self.search_by_emails(emails)).await
             }
-            other => other,
+            Err(e) if is_bad_request(&e) => Ok(EmailSearch {
+                found: Vec::new(),
+                refused: emails.iter().map(|m| (m.clone(), e.clone())).collect(),
+            }),
+            Err(e) => Err(e),
         }
+    }
+
+    /// Whether search shows deleted users (it does unless it refused the
+    /// state criterion).
+    pub fn search_sees_deleted(&self) -> bool {
+        !self.plain_search.load(Ordering::Relaxed)
     }
 
     async fn search_pages(
@@ -443,8 +496,12 @@ impl Client {
 
     /// The user with this email; a live one wins over a deleted one.
     pub async fn find_by_email(&self, email: &str) -> Result<Option<FoundUser>, CallError> {
-        let found = self.search_by_emails(&[email.to_string()]).await?;
-        Ok(found
+        let search = self.search_by_emails(&[email.to_string()]).await?;
+        if let Some((_, refused)) = search.refused.into_iter().next() {
+            return Err(refused);
+        }
+        Ok(search
+            .found
             .into_iter()
             .filter(|u| {
                 u.email
@@ -485,13 +542,7 @@ struct SearchRequest<'a> {
 }
 
 fn is_bad_request(error: &CallError) -> bool {
-    matches!(
-        error,
-        CallError::Exhausted {
-            status: Some(400),
-            ..
-        }
-    )
+    matches!(error, CallError::Rejected { status: 400, .. })
 }
 
 fn header(response: &reqwest::Response, name: &str) -> Option<String> {
@@ -502,13 +553,11 @@ fn header(response: &reqwest::Response, name: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-/// A non-success reply to a read, as an error.
+/// A non-success reply, as an error.
 pub fn api_failure(reply: &Reply) -> CallError {
-    let error = reply.error();
-    CallError::Exhausted {
-        status: Some(reply.status),
-        code: error.code,
+    CallError::Rejected {
+        status: reply.status,
+        code: reply.error().code,
         message: reply.error_message(),
-        attempts: 1,
     }
 }

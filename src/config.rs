@@ -9,7 +9,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 
 use crate::cli::{Cli, LogFormat};
-use crate::error::Error;
+use crate::error::{ConfigError, Error, UsageError};
 use crate::input::Source;
 use crate::pacing::RetryPolicy;
 use crate::region::{self, Hosts};
@@ -34,13 +34,15 @@ pub struct LogSettings {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub source: Source,
+    /// `--delimiter`; `None`: detect it.
+    pub delimiter: Option<u8>,
     pub sink: Sink,
     pub dry_run: bool,
     pub strict: bool,
     /// `None` when not configured (a dry run then stays offline).
     pub credentials: Option<Credentials>,
     /// Why the credentials a run needs are missing (exit 78).
-    pub missing_credentials: Option<String>,
+    pub missing_credentials: Option<ConfigError>,
     pub hosts: Hosts,
     /// `--division` as given (id or name).
     pub default_division: Option<String>,
@@ -50,6 +52,8 @@ pub struct Config {
     pub request_timeout: Duration,
     pub restore_deleted: bool,
     pub log: LogSettings,
+    /// Test hook (hidden flag): panic while working on this line.
+    pub panic_on_line: Option<u64>,
 }
 
 impl LogSettings {
@@ -67,19 +71,62 @@ impl LogSettings {
     }
 }
 
-/// Loads `.env` (real environment variables win) and parses the arguments.
+/// Loads `./.env` (real environment variables win) and parses the arguments.
 /// `.env` is read first so that clap's `env` fallbacks see its values.
 pub fn parse_args() -> Result<Cli, ParseFailure> {
-    match dotenvy::dotenv() {
-        Ok(_) => {}
-        Err(e) if e.not_found() => {}
-        Err(e) => {
-            return Err(ParseFailure::Config(Error::Config(format!(
-                "cannot read .env: {e}"
-            ))))
-        }
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(usage) = secret_given_as_flag(&args) {
+        return Err(ParseFailure::Config(usage));
     }
-    <Cli as clap::Parser>::try_parse().map_err(ParseFailure::Clap)
+    load_dotenv(Path::new(".env")).map_err(ParseFailure::Config)?;
+    <Cli as clap::Parser>::try_parse_from(args).map_err(ParseFailure::Clap)
+}
+
+/// Reads this one file only: never a `.env` of a parent directory, which
+/// could point a run at another org. A parse error names the line, never
+/// its text (it may hold the secret).
+fn load_dotenv(path: &Path) -> Result<(), Error> {
+    match dotenvy::from_path(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.not_found() => Ok(()),
+        Err(dotenvy::Error::LineParse(text, _)) => {
+            let line = std::fs::read_to_string(path)
+                .ok()
+                .and_then(|all| line_of(&all, &text));
+            Err(Error::Config(ConfigError::EnvFileSyntax {
+                path: path.to_path_buf(),
+                line,
+            }))
+        }
+        Err(e) => Err(Error::Config(ConfigError::EnvFileUnreadable {
+            path: path.to_path_buf(),
+            reason: match e {
+                dotenvy::Error::Io(io) => io.kind().to_string(),
+                _ => "not valid UTF-8".to_string(),
+            },
+        })),
+    }
+}
+
+/// The 1-based line of `file` where `fragment` (its first line) starts.
+fn line_of(file: &str, fragment: &str) -> Option<usize> {
+    let first = fragment.lines().next().filter(|l| !l.trim().is_empty())?;
+    file.lines().position(|l| l.contains(first)).map(|i| i + 1)
+}
+
+/// `--client-secret` is not a flag (a flag would show in `ps` and shell
+/// history); say where the secret goes instead of clap's "did you mean
+/// --client-id". The value is never echoed.
+fn secret_given_as_flag(args: &[std::ffi::OsString]) -> Option<Error> {
+    args.iter().skip(1).find_map(|arg| {
+        let arg = arg.to_string_lossy();
+        let name = arg.split('=').next().unwrap_or("");
+        matches!(name, "--client-secret" | "--secret" | "--client_secret").then(|| {
+            Error::Usage(UsageError::SecretFlag {
+                flag: name.to_string(),
+            })
+        })
+    })
 }
 
 pub enum ParseFailure {
@@ -90,9 +137,7 @@ pub enum ParseFailure {
 impl Config {
     pub fn from_cli(cli: Cli) -> Result<Config, Error> {
         let log = LogSettings::from_cli(&cli);
-        let input = cli
-            .input
-            .ok_or_else(|| Error::Usage("the CSV argument is required".into()))?;
+        let input = cli.input.ok_or(Error::Usage(UsageError::MissingInput))?;
         let source = Source::from_arg(&input);
         let sink = output_sink(&source, cli.output.as_deref())?;
 
@@ -123,23 +168,16 @@ impl Config {
                 }
                 // Reported by `run` once the input is known to be readable,
                 // so a mistyped path is named before the environment is.
-                missing_credentials = Some(format!(
-                    "missing credentials: set {} in the environment or a .env file{}",
-                    missing.join(" and "),
-                    if cli.dry_run {
-                        ""
-                    } else {
-                        " (or use --dry-run to validate offline)"
-                    }
-                ));
+                missing_credentials = Some(ConfigError::MissingCredentials {
+                    missing,
+                    dry_run: cli.dry_run,
+                });
                 None
             }
         };
 
         if !(cli.time_scale >= 0.0 && cli.time_scale.is_finite()) {
-            return Err(Error::Usage(
-                "--time-scale must be a non-negative number".into(),
-            ));
+            return Err(Error::Usage(UsageError::BadTimeScale));
         }
         let retry = RetryPolicy {
             max_retries: cli.max_retries,
@@ -148,8 +186,10 @@ impl Config {
             ..RetryPolicy::default()
         };
 
+        let delimiter = cli.delimiter.as_deref().map(parse_delimiter).transpose()?;
         Ok(Config {
             source,
+            delimiter,
             sink,
             dry_run: cli.dry_run,
             strict: cli.strict,
@@ -166,7 +206,21 @@ impl Config {
             request_timeout: Duration::from_secs(cli.request_timeout),
             restore_deleted: cli.restore_deleted,
             log,
+            panic_on_line: cli.panic_on_line,
         })
+    }
+}
+
+fn parse_delimiter(raw: &str) -> Result<u8, Error> {
+    match raw {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        one if one.len() == 1 && one.is_ascii() && !matches!(one, "\"" | "\n" | "\r") => {
+            Ok(one.as_bytes()[0])
+        }
+        _ => Err(Error::Usage(UsageError::Flag(format!(
+            "--delimiter `{}`: give one character such as `,` `;` `|`, or `tab`",
+            crate::text::cut(raw)
+        )))),
     }
 }
 
@@ -186,16 +240,24 @@ fn output_sink(source: &Source, output: Option<&Path>) -> Result<Sink, Error> {
     };
     if let (Sink::File(out), Source::File(input)) = (&sink, source) {
         if same_file(out, input) {
-            return Err(Error::Usage(format!(
-                "the results file {} is the input file; choose another --output",
-                out.display()
-            )));
+            return Err(Error::Usage(UsageError::OutputIsInput {
+                path: out.clone(),
+            }));
         }
     }
     Ok(sink)
 }
 
+/// The same file on disk, whatever the path: hard links, symlinks and
+/// `..` all lead to one device and inode.
 fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let (Ok(a), Ok(b)) = (std::fs::metadata(a), std::fs::metadata(b)) {
+            return a.dev() == b.dev() && a.ino() == b.ino();
+        }
+    }
     match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
         (Ok(a), Ok(b)) => a == b,
         _ => a == b,
@@ -208,7 +270,7 @@ fn resolve_hosts(
     login_url: Option<&str>,
 ) -> Result<Hosts, Error> {
     let from_region = match region.map(str::trim).filter(|r| !r.is_empty()) {
-        Some(r) => region::resolve(r).map_err(Error::Usage)?,
+        Some(r) => region::resolve(r).map_err(|e| Error::Usage(UsageError::UnknownRegion(e)))?,
         None => region::hosts_for_domain(region::DEFAULT_DOMAIN),
     };
     let api = match api_url {
@@ -225,8 +287,19 @@ fn resolve_hosts(
 
 /// HTTPS only, except plain HTTP to loopback (local fakes, tests).
 fn checked_url(flag: &str, raw: &str) -> Result<String, Error> {
-    let url = reqwest::Url::parse(raw.trim())
-        .map_err(|e| Error::Usage(format!("{flag} `{raw}`: {e}")))?;
+    let bad = |reason: String| {
+        Error::Usage(UsageError::BadUrl {
+            flag: flag.to_string(),
+            reason,
+        })
+    };
+    // The URL is not echoed in errors: it might carry a password.
+    let url = reqwest::Url::parse(raw.trim()).map_err(|e| bad(e.to_string()))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad(
+            "credentials inside a URL are refused; give the client id with --client-id and the secret in GENESYS_CLIENT_SECRET".into(),
+        ));
+    }
     let host = url.host_str().unwrap_or("");
     let loopback = host.eq_ignore_ascii_case("localhost")
         || host
@@ -238,15 +311,11 @@ fn checked_url(flag: &str, raw: &str) -> Result<String, Error> {
         "https" => {}
         "http" if loopback => {}
         "http" => {
-            return Err(Error::Usage(format!(
-                "{flag} `{raw}`: plain http is refused except for loopback hosts; use https"
+            return Err(bad(format!(
+                "plain http to `{host}` is refused except for loopback hosts; use https"
             )))
         }
-        other => {
-            return Err(Error::Usage(format!(
-                "{flag} `{raw}`: unsupported scheme `{other}`"
-            )))
-        }
+        other => return Err(bad(format!("unsupported scheme `{other}`"))),
     }
     Ok(url.as_str().trim_end_matches('/').to_string())
 }

@@ -1,5 +1,6 @@
 //! Why this exists: the exit code is a public contract (see README), so every
-//! way a run can end is one variant here, and each variant knows its code.
+//! way a run can end is a variant here, and `exit_code` below is the one place
+//! that maps them to numbers.
 
 use std::path::PathBuf;
 
@@ -7,9 +8,9 @@ use crate::input::InputError;
 
 /// Exit codes, as documented in the README. Scripts depend on these numbers.
 pub mod exit {
-    /// Every row is `created` (without warning), `exists` or `would_create`.
+    /// Every row is `created`, `updated`, `unchanged`, `exists` or a dry-run plan.
     pub const OK: u8 = 0;
-    /// The run finished, but some rows are `invalid`, `failed` or created with a warning.
+    /// The run finished, but some rows are `invalid`, `failed` or `incomplete`.
     pub const ROWS_NEED_ATTENTION: u8 = 1;
     /// Usage error: bad flags or flag values.
     pub const USAGE: u8 = 2;
@@ -19,6 +20,8 @@ pub mod exit {
     pub const NO_INPUT: u8 = 66;
     /// The API is unavailable (retries exhausted on the token or the preflight).
     pub const UNAVAILABLE: u8 = 69;
+    /// Internal error (a bug); every row is still in the results.
+    pub const INTERNAL: u8 = 70;
     /// The results file cannot be written.
     pub const CANT_CREATE: u8 = 73;
     /// Authentication or permission refused.
@@ -29,17 +32,53 @@ pub mod exit {
     pub const INTERRUPTED: u8 = 130;
 }
 
+/// Bad flags or flag values (exit 2). Never echoes a value that may hold a
+/// secret (URLs, the secret flag).
+#[derive(Debug, thiserror::Error)]
+pub enum UsageError {
+    #[error("the input file argument is required")]
+    MissingInput,
+    #[error("{0}")]
+    UnknownRegion(String),
+    #[error("{flag}: {reason}")]
+    BadUrl { flag: String, reason: String },
+    #[error("the results file {} is the input file (the same file on disk); choose another --output", path.display())]
+    OutputIsInput { path: PathBuf },
+    #[error("{flag} is not accepted as a flag (it would show in the process list and shell history); set GENESYS_CLIENT_SECRET in the environment or in ./.env")]
+    SecretFlag { flag: String },
+    #[error("--time-scale must be a non-negative number")]
+    BadTimeScale,
+    #[error("{0}")]
+    Flag(String),
+}
+
+/// Configuration that is missing or unreadable (exit 78).
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ConfigError {
+    #[error("missing credentials: set {} in the environment or a .env file{}", missing.join(" and "), if *dry_run { "" } else { " (or use --dry-run to validate offline)" })]
+    MissingCredentials {
+        missing: Vec<&'static str>,
+        dry_run: bool,
+    },
+    #[error("cannot read {}: {}; values are not shown because they may be secret", path.display(), match line { Some(l) => format!("line {l} is not a valid KEY=VALUE line (an unterminated quote?)"), None => "a line is not a valid KEY=VALUE line (an unterminated quote?)".to_string() })]
+    EnvFileSyntax { path: PathBuf, line: Option<usize> },
+    #[error("cannot read {}: {reason}", path.display())]
+    EnvFileUnreadable { path: PathBuf, reason: String },
+    #[error("cannot set up the HTTPS client: {0}")]
+    HttpClient(String),
+}
+
 /// A run that could not produce (complete) results.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{0}")]
-    Usage(String),
-    #[error("{0}")]
-    Config(String),
+    #[error(transparent)]
+    Usage(#[from] UsageError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
     #[error(transparent)]
     Input(#[from] InputError),
-    #[error("{0}")]
-    StrictInvalid(String),
+    #[error("{invalid} row(s) are invalid and --strict is set; nothing was sent (see {results})")]
+    StrictInvalid { invalid: u64, results: String },
     #[error("cannot write results to {}: {source}", path.display())]
     Output {
         path: PathBuf,
@@ -52,8 +91,9 @@ impl Error {
         match self {
             Error::Usage(_) => exit::USAGE,
             Error::Config(_) => exit::CONFIG,
-            Error::Input(e) => e.exit_code(),
-            Error::StrictInvalid(_) => exit::DATA_ERR,
+            Error::Input(InputError::Unreadable { .. }) => exit::NO_INPUT,
+            Error::Input(_) => exit::DATA_ERR,
+            Error::StrictInvalid { .. } => exit::DATA_ERR,
             Error::Output { .. } => exit::CANT_CREATE,
         }
     }
@@ -69,8 +109,12 @@ pub enum StopReason {
     PermissionRefused(String),
     /// Token or preflight calls ran out of retries.
     Unavailable(String),
+    /// Genesys asked to wait longer than `--max-retry-after` allows.
+    RetryAfterTooLong { seconds: u64, limit: u64 },
     /// The results file could not be written.
     OutputFailed(String),
+    /// A bug: a worker died. Its rows are still written.
+    Internal(String),
     /// Ctrl-C.
     Interrupted,
 }
@@ -79,8 +123,9 @@ impl StopReason {
     pub fn exit_code(&self) -> u8 {
         match self {
             StopReason::AuthRefused(_) | StopReason::PermissionRefused(_) => exit::NO_PERM,
-            StopReason::Unavailable(_) => exit::UNAVAILABLE,
+            StopReason::Unavailable(_) | StopReason::RetryAfterTooLong { .. } => exit::UNAVAILABLE,
             StopReason::OutputFailed(_) => exit::CANT_CREATE,
+            StopReason::Internal(_) => exit::INTERNAL,
             StopReason::Interrupted => exit::INTERRUPTED,
         }
     }
@@ -90,7 +135,11 @@ impl StopReason {
             StopReason::AuthRefused(m) => format!("authentication refused: {m}"),
             StopReason::PermissionRefused(m) => format!("permission refused: {m}"),
             StopReason::Unavailable(m) => format!("Genesys Cloud API unavailable: {m}"),
+            StopReason::RetryAfterTooLong { seconds, limit } => format!(
+                "Genesys asked to wait {seconds} s before the next request, more than --max-retry-after {limit}; re-run later, or raise --max-retry-after"
+            ),
             StopReason::OutputFailed(m) => format!("cannot write results: {m}"),
+            StopReason::Internal(m) => format!("internal error (a bug; please report it): {m}"),
             StopReason::Interrupted => "interrupted".to_string(),
         }
     }

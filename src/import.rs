@@ -5,15 +5,14 @@
 //! can never produce a duplicate user.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::auth::AuthError;
-use crate::client::{CallError, Client, Division, FoundUser, Reply, SEARCH_BATCH};
+use crate::client::{CallError, Client, Division, EmailSearch, FoundUser, Reply, SEARCH_BATCH};
 use crate::error::StopReason;
 use crate::input::{DivisionRef, Row, UserRow};
-use crate::progress::Progress;
-use crate::report::{Outcome, ResultsWriter, Status};
+use crate::report::{Outcome, Record, ResultsSender, Status};
 use crate::stop::Stop;
 use crate::user::create_user_body;
 
@@ -71,16 +70,15 @@ pub struct Job {
 /// Maps a failed preflight or auth call to the reason the run stops.
 pub fn stop_reason(error: &CallError, stop: &Stop) -> StopReason {
     match error {
-        CallError::Auth(AuthError::Refused(m)) => StopReason::AuthRefused(m.clone()),
+        CallError::Auth(e @ AuthError::Refused(_)) => StopReason::AuthRefused(e.to_string()),
         CallError::Auth(e @ AuthError::Unavailable { .. }) => {
             StopReason::Unavailable(e.to_string())
         }
         CallError::Unauthorized(m) => StopReason::AuthRefused(m.clone()),
-        CallError::Exhausted {
-            status: Some(403),
+        CallError::Rejected {
+            status: 403,
             code,
             message,
-            ..
         } => StopReason::PermissionRefused(format!(
             "{} ({})",
             message,
@@ -100,7 +98,7 @@ pub async fn preflight(
     default_division: Option<&str>,
     restore_deleted: bool,
 ) -> Result<Vec<Job>, CallError> {
-    client.auth().bearer().await?;
+    client.authenticate().await?;
 
     let divisions = DivisionResolver::load(client, rows, default_division).await?;
     let mut jobs: Vec<Job> = rows
@@ -139,7 +137,9 @@ pub async fn preflight(
         .chunks(SEARCH_BATCH)
         .map(<[String]>::to_vec)
         .collect();
-    for user in search_all(client, batches, concurrency).await? {
+    let search = search_all(client, batches, concurrency).await?;
+    let mut refused: HashMap<String, CallError> = search.refused.into_iter().collect();
+    for user in search.found {
         let Some(email) = user.email.as_deref().map(str::to_lowercase) else {
             continue;
         };
@@ -158,6 +158,13 @@ pub async fn preflight(
         if !matches!(job.plan, Plan::Create { .. }) {
             continue;
         }
+        if let Some(error) = refused.remove(&job.email.to_lowercase()) {
+            job.plan = Plan::Report(failed_outcome(
+                &error,
+                "the users search refused this email, so it was not created",
+            ));
+            continue;
+        }
         if let Some(found) = existing.remove(&job.email.to_lowercase()) {
             job.plan = match (found.is_deleted(), restore_deleted) {
                 (true, true) => Plan::Restore { user: found },
@@ -174,24 +181,29 @@ async fn search_all(
     client: &Arc<Client>,
     batches: Vec<Vec<String>>,
     concurrency: usize,
-) -> Result<Vec<FoundUser>, CallError> {
+) -> Result<EmailSearch, CallError> {
     let queue = Arc::new(Mutex::new(batches));
     let mut set = tokio::task::JoinSet::new();
     for _ in 0..concurrency.max(1) {
         let (client, queue) = (Arc::clone(client), Arc::clone(&queue));
         set.spawn(async move {
-            let mut found = Vec::new();
+            let mut all = EmailSearch::default();
             loop {
                 let batch = queue.lock().unwrap_or_else(|e| e.into_inner()).pop();
-                let Some(batch) = batch else { return Ok(found) };
-                found.extend(client.search_by_emails(&batch).await?);
+                let Some(batch) = batch else { return Ok(all) };
+                let search = client.search_by_emails(&batch).await?;
+                all.found.extend(search.found);
+                all.refused.extend(search.refused);
             }
         });
     }
-    let mut all = Vec::new();
+    let mut all = EmailSearch::default();
     while let Some(joined) = set.join_next().await {
         match joined {
-            Ok(Ok(found)) => all.extend(found),
+            Ok(Ok(search)) => {
+                all.found.extend(search.found);
+                all.refused.extend(search.refused);
+            }
             Ok(Err(e)) => return Err(e),
             Err(e) => return Err(CallError::BadResponse(format!("a search task failed: {e}"))),
         }
@@ -265,9 +277,8 @@ impl DivisionResolver {
                     }
                     // Not fatal: Genesys decides where a user without divisionId goes.
                     Err(
-                        e @ CallError::Exhausted {
-                            status: Some(403 | 404),
-                            ..
+                        e @ CallError::Rejected {
+                            status: 403 | 404, ..
                         },
                     ) => {
                         tracing::warn!(error = %e, "cannot read the home division; rows without a division are sent without divisionId");
@@ -310,16 +321,21 @@ impl DivisionResolver {
 /// Everything a worker shares with the others.
 pub struct Workers {
     pub client: Arc<Client>,
-    pub writer: Arc<Mutex<ResultsWriter>>,
+    pub results: ResultsSender,
     pub stop: Stop,
-    pub progress: Arc<Progress>,
     pub restore_deleted: bool,
+    /// Test hook: panic on this line (see `Config::panic_on_line`).
+    pub panic_on_line: Option<u64>,
 }
 
 impl Workers {
     /// Carries out every job with `concurrency` workers; returns when every
-    /// row has its result (or the results file broke).
+    /// row has its result (or the results file broke). A worker that dies
+    /// (a bug) does not lose its row: it is written `failed`, and the run
+    /// stops with an internal error.
     pub async fn run(self: Arc<Self>, jobs: Vec<Job>, concurrency: usize) {
+        let recorded: Arc<Vec<AtomicBool>> =
+            Arc::new(jobs.iter().map(|_| AtomicBool::new(false)).collect());
         let jobs = Arc::new(jobs);
         let next = Arc::new(AtomicUsize::new(0));
         let mut set = tokio::task::JoinSet::new();
@@ -327,19 +343,39 @@ impl Workers {
             let this = Arc::clone(&self);
             let jobs = Arc::clone(&jobs);
             let next = Arc::clone(&next);
-            set.spawn(async move { this.work(&jobs, &next).await });
+            let recorded = Arc::clone(&recorded);
+            set.spawn(async move { this.work(&jobs, &next, &recorded).await });
         }
+        let mut died = None;
         while let Some(joined) = set.join_next().await {
             if let Err(e) = joined {
-                tracing::error!(error = %e, "a worker failed");
+                tracing::error!(error = %e, "a worker failed (a bug)");
+                died.get_or_insert_with(|| e.to_string());
+            }
+        }
+        let Some(why) = died else { return };
+        self.stop
+            .raise(StopReason::Internal(format!("a worker failed: {why}")));
+        for (job, done) in jobs.iter().zip(recorded.iter()) {
+            if done.load(Ordering::SeqCst) {
+                continue;
+            }
+            let outcome = Outcome::new(Status::Failed).with_message(
+                "internal error while working on this row (a bug); it may or may not have been created: a re-run will check",
+            );
+            if !self.record(job, outcome) {
+                return;
             }
         }
     }
 
-    async fn work(&self, jobs: &[Job], next: &AtomicUsize) {
+    async fn work(&self, jobs: &[Job], next: &AtomicUsize, recorded: &[AtomicBool]) {
         loop {
             let index = next.fetch_add(1, Ordering::SeqCst);
             let Some(job) = jobs.get(index) else { return };
+            if self.panic_on_line == Some(job.line) {
+                panic!("test hook: panic on line {}", job.line);
+            }
             let outcome = if self.stop.is_raised() {
                 job.plan.not_attempted(self.stop.reason().as_ref())
             } else {
@@ -351,14 +387,18 @@ impl Workers {
                     Plan::Restore { user } => self.restore(user).await,
                 }
             };
-            if !self.record(job, &outcome) {
+            let written = self.record(job, outcome);
+            if let Some(done) = recorded.get(index) {
+                done.store(true, Ordering::SeqCst);
+            }
+            if !written {
                 return;
             }
         }
     }
 
-    /// Writes one result; false when the results file broke (the run stops).
-    pub fn record(&self, job: &Job, outcome: &Outcome) -> bool {
+    /// Queues one result; false when the results file broke (the run stops).
+    pub fn record(&self, job: &Job, outcome: Outcome) -> bool {
         tracing::debug!(
             line = job.line,
             email = %job.email,
@@ -368,21 +408,12 @@ impl Workers {
             user_id = outcome.user_id.as_deref().unwrap_or(""),
             "row"
         );
-        let written = {
-            let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-            writer.write(job.line, &job.email, &job.name, outcome)
-        };
-        match written {
-            Ok(()) => {
-                self.progress.row_done(outcome);
-                true
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "cannot write the results file; stopping");
-                self.stop.raise(StopReason::OutputFailed(e.to_string()));
-                false
-            }
-        }
+        self.results.send(Record {
+            line: job.line,
+            email: job.email.clone(),
+            name: job.name.clone(),
+            outcome,
+        })
     }
 
     fn halt(&self, error: &CallError) -> Outcome {
@@ -453,7 +484,7 @@ impl Workers {
                     Verdict::Unknown => format!("HTTP {}: {}", reply.status, reply.error_message()),
                 },
                 Err(CallError::OutcomeUnknown(message)) => message,
-                Err(CallError::Stopped) => return stopped(uncertain.as_deref()),
+                Err(CallError::Stopped) => return self.stopped(uncertain.as_deref()),
                 Err(e @ (CallError::Auth(_) | CallError::Unauthorized(_))) => {
                     let outcome = self.halt(&e);
                     return match uncertain {
@@ -463,28 +494,7 @@ impl Workers {
                         None => outcome,
                     };
                 }
-                Err(CallError::RetryAfterTooLong(secs)) => {
-                    return Outcome::new(Status::Failed).with_error(
-                        Some(429),
-                        Some("too.many.requests.retry.after".into()),
-                        format!("the server asked to wait {secs} s, more than --max-retry-after"),
-                    )
-                }
-                Err(CallError::Exhausted {
-                    status,
-                    code,
-                    message,
-                    attempts,
-                }) => {
-                    return Outcome::new(Status::Failed).with_error(
-                        status,
-                        code,
-                        format!("{message} (gave up after {attempts} attempts)"),
-                    )
-                }
-                Err(CallError::BadResponse(message)) => {
-                    return Outcome::new(Status::Failed).with_message(message)
-                }
+                Err(e) => return failed_outcome(&e, ""),
             };
 
             // The create may have happened. Look before sending it again.
@@ -501,7 +511,7 @@ impl Workers {
                     let wait = self.client.policy().backoff(retry);
                     tracing::info!(line = job.line, retry, wait_ms = wait.as_millis() as u64, "not found by email; creating again");
                     if !self.stop.sleep(wait).await {
-                        return stopped(uncertain.as_deref());
+                        return self.stopped(uncertain.as_deref());
                     }
                 }
                 Ok(_) => {
@@ -510,7 +520,7 @@ impl Workers {
                         retry + 1
                     ))
                 }
-                Err(CallError::Stopped) => return stopped(uncertain.as_deref()),
+                Err(CallError::Stopped) => return self.stopped(uncertain.as_deref()),
                 Err(e) => {
                     return Outcome::new(Status::Failed)
                         .with_message(format!("outcome unknown ({unknown}) and the check by email failed ({e}); a re-run will check again"))
@@ -532,12 +542,23 @@ impl Workers {
             }
         };
         if let Some(why) = uncertain {
-            let outcome = Outcome::new(Status::Created).with_message(format!(
-                "created; an earlier response was lost ({why}) and the retry found the email taken"
-            ));
+            // `created` only when a live user with this email is there to show
+            // for it; anything else is said as it is known.
             return match found {
-                Some(user) => outcome.with_user_id(user.id),
-                None => outcome,
+                Some(user) if !user.is_deleted() => Outcome::new(Status::Created)
+                    .with_user_id(user.id)
+                    .with_message(format!(
+                        "created; an earlier response was lost ({why}), the retry found the email taken and search shows the user"
+                    )),
+                Some(user) => exists_outcome(user),
+                None => Outcome::new(Status::Failed).with_error(
+                    Some(reply.status),
+                    error.code,
+                    format!(
+                        "outcome unknown: an earlier response was lost ({why}) and the retry found the email taken, but no user with it is visible to search{}; a re-run will check",
+                        if self.client.search_sees_deleted() { "" } else { " (search here cannot show deleted users, which keep their email)" }
+                    ),
+                ),
             };
         }
         match found {
@@ -584,6 +605,20 @@ impl Workers {
         }
     }
 
+    /// The row was not (or not knowingly) sent because the run stopped.
+    fn stopped(&self, uncertain: Option<&str>) -> Outcome {
+        let outcome = Outcome::new(Status::NotAttempted);
+        match (uncertain, self.stop.reason()) {
+            (Some(why), _) => outcome.with_message(format!(
+                "stopped; an earlier attempt's outcome was unknown ({why}) and the user was not found by email; a re-run will check"
+            )),
+            (None, Some(reason)) => {
+                outcome.with_message(format!("not sent: the run stopped ({})", reason.describe()))
+            }
+            (None, None) => outcome,
+        }
+    }
+
     async fn with_looked_up_id(&self, outcome: Outcome, email: &str) -> Outcome {
         match self.client.find_by_email(email).await {
             Ok(Some(user)) => outcome.with_user_id(user.id),
@@ -592,13 +627,36 @@ impl Workers {
     }
 }
 
-fn stopped(uncertain: Option<&str>) -> Outcome {
-    let outcome = Outcome::new(Status::NotAttempted);
-    match uncertain {
-        Some(why) => outcome.with_message(format!(
-            "stopped; an earlier attempt's outcome was unknown ({why}) and the user was not found by email; a re-run will check"
-        )),
-        None => outcome,
+/// A row that got a final answer other than success, as its outcome.
+fn failed_outcome(error: &CallError, context: &str) -> Outcome {
+    let outcome = Outcome::new(Status::Failed);
+    let with_context = |m: String| {
+        if context.is_empty() {
+            m
+        } else {
+            format!("{context}: {m}")
+        }
+    };
+    match error {
+        CallError::Rejected {
+            status,
+            code,
+            message,
+        } => outcome.with_error(Some(*status), code.clone(), with_context(message.clone())),
+        CallError::Exhausted {
+            status,
+            code,
+            message,
+            attempts,
+        } => outcome.with_error(
+            *status,
+            code.clone(),
+            with_context(format!("{message} (gave up after {attempts} attempts)")),
+        ),
+        CallError::Redirected { status, .. } => {
+            outcome.with_error(Some(*status), None, with_context(error.to_string()))
+        }
+        other => outcome.with_message(with_context(other.to_string())),
     }
 }
 
@@ -645,7 +703,6 @@ mod tests {
         Reply {
             status,
             body: body.as_bytes().to_vec(),
-            correlation_id: None,
         }
     }
 

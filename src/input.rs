@@ -8,12 +8,12 @@ use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::fs::File;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
 
-use crate::error::exit;
+use crate::text::{control_name, cut, is_invisible};
 
 /// Input that cannot be used at all (as opposed to a row that is invalid).
 #[derive(Debug, thiserror::Error)]
@@ -22,11 +22,13 @@ pub enum InputError {
     Unreadable { path: PathBuf, source: io::Error },
     #[error("{}: the file is empty: a header row with at least `email` and `name` is required", path.display())]
     Empty { path: PathBuf },
-    #[error("{}: missing required column(s): {}; the header has: {}", path.display(), missing.join(", "), found.join(", "))]
+    #[error("{}: missing required column(s): {}; the header has: {}{}", path.display(), missing.join(", "), list_some(found), hint.as_deref().map(|h| format!("; {h}")).unwrap_or_default())]
     MissingColumns {
         path: PathBuf,
         missing: Vec<&'static str>,
         found: Vec<String>,
+        /// Why, when it can be guessed (another separator).
+        hint: Option<String>,
     },
     #[error("{}: line {line}: column `{column}` appears more than once in the header", path.display())]
     RepeatedColumn {
@@ -44,13 +46,25 @@ pub enum InputError {
     },
 }
 
-impl InputError {
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            InputError::Unreadable { .. } => exit::NO_INPUT,
-            _ => exit::DATA_ERR,
-        }
+/// At most ten names, then how many more: a wide sheet must not flood a message.
+pub fn list_some(names: &[String]) -> String {
+    const SHOWN: usize = 10;
+    let shown: Vec<String> = names.iter().take(SHOWN).map(|n| cut(n)).collect();
+    match names.len().saturating_sub(SHOWN) {
+        0 => shown.join(", "),
+        more => format!("{} and {more} more", shown.join(", ")),
     }
+}
+
+/// A header read as one column that holds another separator.
+fn separator_hint(found: &[String], delimiter: u8) -> Option<String> {
+    let [only] = found else { return None };
+    [(b';', "`;`"), (b'\t', "tabs"), (b',', "`,`")]
+        .into_iter()
+        .find(|(sep, _)| *sep != delimiter && only.as_bytes().contains(sep))
+        .map(|(_, name)| {
+            format!("this file looks separated by {name}, not `{}`: save it as comma-separated CSV, or give --delimiter", char::from(delimiter).escape_default())
+        })
 }
 
 /// Where rows come from: a path, or standard input for `-`.
@@ -222,9 +236,14 @@ impl Newlines {
 
 /// The line a record starts on, from the offset just past its end: the line
 /// of its last byte, less the line breaks inside its quoted cells.
-fn start_line(newlines: &RefCell<Newlines>, end: u64, record: &csv::ByteRecord) -> u64 {
+fn start_line(
+    newlines: &RefCell<Newlines>,
+    end: u64,
+    record: &csv::ByteRecord,
+    line_break: u8,
+) -> u64 {
     let last = newlines.borrow_mut().line_of(end.saturating_sub(1));
-    let inside = memchr::memchr_iter(b'\n', record.as_slice()).count() as u64;
+    let inside = memchr::memchr_iter(line_break, record.as_slice()).count() as u64;
     last.saturating_sub(inside).max(1)
 }
 
@@ -232,6 +251,9 @@ struct LineCountingReader {
     inner: Box<dyn Read>,
     offset: u64,
     newlines: Rc<RefCell<Newlines>>,
+    /// `\n`, or `\r` for files whose lines end with a lone CR (old Mac,
+    /// some exports): the byte that ends a physical line.
+    line_break: u8,
 }
 
 impl Read for LineCountingReader {
@@ -241,9 +263,19 @@ impl Read for LineCountingReader {
         let offset = self.offset;
         newlines
             .pending
-            .extend(memchr::memchr_iter(b'\n', &buf[..n]).map(|i| offset + i as u64));
+            .extend(memchr::memchr_iter(self.line_break, &buf[..n]).map(|i| offset + i as u64));
         self.offset += n as u64;
         Ok(n)
+    }
+}
+
+/// Whether the first line ends with a lone CR: then CR ends every line.
+/// Otherwise only LF does (CRLF's CR is dropped from the last cell), so a
+/// stray CR inside an unquoted cell cannot silently split a row in two.
+fn lines_end_with_cr(start: &[u8]) -> bool {
+    match memchr::memchr2(b'\r', b'\n', start) {
+        Some(at) if start[at] == b'\r' => start.get(at + 1).is_some_and(|&b| b != b'\n'),
+        _ => false,
     }
 }
 
@@ -252,6 +284,7 @@ pub struct RowReader {
     path: PathBuf,
     reader: csv::Reader<LineCountingReader>,
     newlines: Rc<RefCell<Newlines>>,
+    line_break: u8,
     /// Field index of each known column, by `Column as usize`.
     columns: [Option<usize>; COLUMN_COUNT],
     header_len: usize,
@@ -266,7 +299,7 @@ pub struct RowReader {
 }
 
 impl RowReader {
-    pub fn open(source: &Source) -> Result<RowReader, InputError> {
+    pub fn open(source: &Source, delimiter: Option<u8>) -> Result<RowReader, InputError> {
         let path = source.display_path();
         let inner: Box<dyn Read> = match source {
             Source::Stdin => Box::new(io::stdin()),
@@ -284,18 +317,32 @@ impl RowReader {
                 Box::new(file)
             }
         };
-        Self::from_reader(path, Box::new(BufReader::with_capacity(256 * 1024, inner)))
+        Self::from_reader(path, inner, delimiter)
     }
 
-    pub fn from_reader(path: PathBuf, inner: Box<dyn Read>) -> Result<RowReader, InputError> {
+    pub fn from_reader(
+        path: PathBuf,
+        inner: Box<dyn Read>,
+        delimiter: Option<u8>,
+    ) -> Result<RowReader, InputError> {
+        let delimiter = delimiter.unwrap_or(b',');
+        let mut inner = BufReader::with_capacity(256 * 1024, inner);
+        let cr_lines = lines_end_with_cr(inner.fill_buf().map_err(|e| InputError::Unreadable {
+            path: path.clone(),
+            source: e,
+        })?);
+        let line_break = if cr_lines { b'\r' } else { b'\n' };
         let newlines = Rc::new(RefCell::new(Newlines::default()));
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
+            .terminator(csv::Terminator::Any(line_break))
+            .delimiter(delimiter)
             .from_reader(LineCountingReader {
-                inner,
+                inner: Box::new(inner),
                 offset: 0,
                 newlines: Rc::clone(&newlines),
+                line_break,
             });
         let mut header = csv::ByteRecord::new();
         let got = reader
@@ -304,7 +351,8 @@ impl RowReader {
         if !got {
             return Err(InputError::Empty { path });
         }
-        let line = start_line(&newlines, reader.position().byte(), &header);
+        strip_trailing_cr(&mut header);
+        let line = start_line(&newlines, reader.position().byte(), &header, line_break);
         let mut columns = [None; COLUMN_COUNT];
         let mut ignored_columns = Vec::new();
         let mut found = Vec::new();
@@ -342,9 +390,11 @@ impl RowReader {
             .map(Column::canonical)
             .collect();
         if !missing.is_empty() {
+            let hint = separator_hint(&found, delimiter);
             return Err(InputError::MissingColumns {
                 path,
                 missing,
+                hint,
                 found,
             });
         }
@@ -354,6 +404,7 @@ impl RowReader {
             newlines,
             columns,
             header_len: header.len(),
+            line_break,
             ignored_columns,
             seen_emails: HashMap::default(),
             record: csv::ByteRecord::new(),
@@ -370,6 +421,9 @@ impl RowReader {
             if !got {
                 return Ok(None);
             }
+            if self.line_break == b'\n' {
+                strip_trailing_cr(&mut self.record);
+            }
             // A line of only commas (a blank spreadsheet row) is blank too.
             if self
                 .record
@@ -378,7 +432,12 @@ impl RowReader {
             {
                 continue;
             }
-            let line = start_line(&self.newlines, self.reader.position().byte(), &self.record);
+            let line = start_line(
+                &self.newlines,
+                self.reader.position().byte(),
+                &self.record,
+                self.line_break,
+            );
             return self.validate(line).map(Some);
         }
     }
@@ -401,6 +460,11 @@ impl RowReader {
         let name: Arc<str> = Arc::from(self.cell(Column::Name, line)?);
         let mut problems: Vec<String> = Vec::new();
 
+        if self.line_break == b'\n' && has_lone_cr(self.record.as_slice()) {
+            problems.push(
+                "row: a cell holds a stray carriage return (CR) where the file's lines end with LF; remove it (the row was not split)".to_string(),
+            );
+        }
         if self.record.len() != self.header_len {
             problems.push(format!(
                 "row: has {} fields but the header has {}",
@@ -452,7 +516,8 @@ impl RowReader {
                 Some(p) => Some(p),
                 None => {
                     problems.push(format!(
-                        "phone: `{raw}` is not an E.164 number such as +13175550123"
+                        "phone: `{}` is not an E.164 number such as +13175550123",
+                        cut(raw)
                     ));
                     None
                 }
@@ -468,7 +533,10 @@ impl RowReader {
             "active" => Some(UserState::Active),
             "inactive" => Some(UserState::Inactive),
             other => {
-                problems.push(format!("state: `{other}` is not `active` or `inactive`"));
+                problems.push(format!(
+                    "state: `{}` is not `active` or `inactive`",
+                    cut(other)
+                ));
                 None
             }
         };
@@ -506,6 +574,22 @@ impl RowReader {
             name,
             validated,
         })
+    }
+}
+
+fn has_lone_cr(bytes: &[u8]) -> bool {
+    memchr::memchr_iter(b'\r', bytes).any(|at| bytes.get(at + 1) != Some(&b'\n'))
+}
+
+/// CRLF lines read with LF as the terminator leave the CR on the last cell.
+fn strip_trailing_cr(record: &mut csv::ByteRecord) {
+    let Some(last) = record.len().checked_sub(1) else {
+        return;
+    };
+    if let Some(field) = record.get(last).and_then(|f| f.strip_suffix(b"\r")) {
+        let field = field.to_vec();
+        record.truncate(last);
+        record.push_field(&field);
     }
 }
 
@@ -582,7 +666,16 @@ pub fn is_uuid(value: &str) -> bool {
 /// A practical address check: one `@`, a dot-atom local part, and a domain of
 /// dot-separated labels. Non-ASCII letters are allowed (internationalised mail).
 fn check_email(email: &str) -> Result<(), String> {
-    let bad = |why: &str| Err(format!("`{email}` is not a valid address ({why})"));
+    let bad = |why: &str| Err(format!("`{}` is not a valid address ({why})", cut(email)));
+    if let Some(c) = email.chars().find(|&c| is_invisible(c)) {
+        return Err(format!(
+            "contains an invisible character (U+{:04X}); retype the address",
+            u32::from(c)
+        ));
+    }
+    if let Some(c) = email.chars().find(|c| c.is_control()) {
+        return Err(format!("contains {}", control_name(c)));
+    }
     if email.len() > 254 {
         return bad("longer than 254 characters");
     }
@@ -624,15 +717,18 @@ fn check_text(value: &str) -> Result<(), String> {
     if value.len() > MAX_TEXT_LEN && value.chars().count() > MAX_TEXT_LEN {
         return Err(format!("longer than {MAX_TEXT_LEN} characters"));
     }
-    let has_control = if value.is_ascii() {
-        value.bytes().any(|b| b.is_ascii_control())
+    let control = if value.is_ascii() {
+        value.bytes().find(u8::is_ascii_control).map(char::from)
     } else {
-        value.chars().any(char::is_control)
+        value.chars().find(|c| c.is_control())
     };
-    if has_control {
-        return Err("contains a control character (line break or tab)".to_string());
+    match control {
+        Some(c) => Err(format!(
+            "contains {}, which is not allowed here",
+            control_name(c)
+        )),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Accepts `+` and 7 to 15 digits (the first not 0); spaces, dashes, dots and
@@ -657,6 +753,7 @@ mod tests {
         let mut reader = RowReader::from_reader(
             PathBuf::from("t.csv"),
             Box::new(io::Cursor::new(text.to_vec())),
+            None,
         )?;
         let mut rows = Vec::new();
         while let Some(row) = reader.next_row()? {
@@ -714,7 +811,7 @@ mod tests {
             .validated
             .as_ref()
             .unwrap_err()
-            .contains("control character"));
+            .contains("name: contains a line break"));
     }
 
     #[test]

@@ -4,31 +4,32 @@
 //! outcomes -> results file -> `Summary` -> exit code. `run` is the whole
 //! program minus argument parsing, so tests and benchmarks can call it.
 
-pub mod auth;
+mod auth;
 pub mod cli;
-pub mod client;
+mod client;
 pub mod config;
 pub mod error;
-pub mod import;
-pub mod input;
+mod import;
+mod input;
 pub mod logging;
-pub mod pacing;
+mod pacing;
 pub mod progress;
-pub mod region;
+mod region;
 pub mod report;
-pub mod stats;
+mod stats;
 pub mod stop;
-pub mod user;
+mod text;
+mod user;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use config::Config;
-use error::{Error, StopReason};
+use error::{ConfigError, Error, StopReason};
 use import::{Job, Plan, Workers};
 use input::{Row, RowReader};
 use progress::Progress;
-use report::{Outcome, ResultsWriter, Sink, Status, Summary};
+use report::{Outcome, ResultsThread, ResultsWriter, Sink, Status, Summary};
 use stats::Stats;
 use stop::Stop;
 
@@ -36,20 +37,20 @@ use stop::Stop;
 /// `Err` means the input or the configuration could not be used at all.
 pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<Summary, Error> {
     let started = Instant::now();
-    let mut reader = RowReader::open(&config.source)?;
+    let mut reader = RowReader::open(&config.source, config.delimiter)?;
     if !reader.ignored_columns.is_empty() {
         tracing::warn!(
             "ignoring unknown column(s): {}",
-            reader.ignored_columns.join(", ")
+            input::list_some(&reader.ignored_columns)
         );
     }
-    if let Some(missing) = &config.missing_credentials {
-        return Err(Error::Config(missing.clone()));
+    if let Some(missing) = config.missing_credentials.clone() {
+        return Err(Error::Config(missing));
     }
     let online = config.credentials.is_some();
     let output_error = |source| output_error(&config.sink, source);
     // Nothing is sent offline, so rows need not be flushed one by one.
-    let mut writer = ResultsWriter::open(&config.sink, online).map_err(output_error)?;
+    let writer = ResultsWriter::open(&config.sink, online).map_err(output_error)?;
 
     if !online {
         return offline_dry_run(&config, reader, writer, started).await;
@@ -71,6 +72,7 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
     tracing::info!(rows = rows.len(), invalid, "input validated");
 
     if config.strict && invalid > 0 {
+        let mut writer = writer;
         let note = format!("not sent: --strict and {invalid} row(s) are invalid");
         for row in &rows {
             let outcome = match &row.validated {
@@ -82,12 +84,13 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
                 .map_err(output_error)?;
         }
         writer.finish().map_err(output_error)?;
-        return Err(Error::StrictInvalid(format!(
-            "{invalid} row(s) are invalid and --strict is set; nothing was sent (see {})",
-            config.sink.describe()
-        )));
+        return Err(Error::StrictInvalid {
+            invalid: invalid as u64,
+            results: config.sink.describe(),
+        });
     }
 
+    let expected_rows = rows.len() as u64;
     let stats = Arc::new(Stats::default());
     let client = Arc::new(build_client(&config, Arc::clone(&stats), stop.clone())?);
     let interrupt = tokio::spawn(watch_ctrl_c(stop.clone()));
@@ -95,12 +98,25 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
     let ticker = (!progress.has_bar() && config.log.verbosity >= 1)
         .then(|| tokio::spawn(log_progress(Arc::clone(&progress))));
 
+    let results = {
+        let progress = Arc::clone(&progress);
+        let stop = stop.clone();
+        ResultsThread::start(
+            writer,
+            move |outcome| progress.row_done(outcome),
+            move |e| {
+                tracing::error!(error = %e, "cannot write the results file; stopping");
+                stop.raise(StopReason::OutputFailed(e.to_string()));
+            },
+        )
+        .map_err(output_error)?
+    };
     let workers = Arc::new(Workers {
         client: Arc::clone(&client),
-        writer: Arc::new(Mutex::new(writer)),
+        results: results.sender(),
         stop: stop.clone(),
-        progress: Arc::clone(&progress),
         restore_deleted: config.restore_deleted,
+        panic_on_line: config.panic_on_line,
     });
 
     let default_division = config.default_division.as_deref();
@@ -134,7 +150,7 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
                     name: row.name,
                     plan,
                 };
-                if !workers.record(&job, &job.plan.not_attempted(Some(&reason))) {
+                if !workers.record(&job, job.plan.not_attempted(Some(&reason))) {
                     break;
                 }
             }
@@ -142,7 +158,7 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
         Ok(jobs) if config.dry_run => {
             drop(rows);
             for job in &jobs {
-                if !workers.record(job, &job.plan.dry_run()) {
+                if !workers.record(job, job.plan.dry_run()) {
                     break;
                 }
             }
@@ -165,14 +181,18 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
     if let Some(ticker) = ticker {
         ticker.abort();
     }
+    drop(workers);
 
-    let tally = {
-        let mut writer = workers.writer.lock().unwrap_or_else(|e| e.into_inner());
-        if let Err(e) = writer.finish() {
-            stop.raise(StopReason::OutputFailed(e.to_string()));
-        }
-        writer.tally.clone()
-    };
+    let (tally, written) = results.finish();
+    if let Err(e) = written {
+        stop.raise(StopReason::OutputFailed(e.to_string()));
+    }
+    if tally.total() != expected_rows && stop.reason().is_none() {
+        stop.raise(StopReason::Internal(format!(
+            "{} of {expected_rows} rows reached the results file",
+            tally.total()
+        )));
+    }
     Ok(Summary {
         tally,
         elapsed: started.elapsed(),
@@ -182,6 +202,7 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
         dry_run: config.dry_run,
         preflight_skipped: false,
         stop: stop.reason(),
+        expected_rows,
     })
 }
 
@@ -216,12 +237,13 @@ async fn offline_dry_run(
             .map_err(output_error)?;
     }
     writer.finish().map_err(output_error)?;
+    let expected_rows = writer.tally.total();
     tracing::warn!("no credentials: the preflight against the org was skipped, so existing users and division names were not checked");
     if config.strict && invalid > 0 {
-        return Err(Error::StrictInvalid(format!(
-            "{invalid} row(s) are invalid and --strict is set (see {})",
-            config.sink.describe()
-        )));
+        return Err(Error::StrictInvalid {
+            invalid,
+            results: config.sink.describe(),
+        });
     }
     Ok(Summary {
         tally: writer.tally.clone(),
@@ -232,6 +254,7 @@ async fn offline_dry_run(
         dry_run: true,
         preflight_skipped: true,
         stop: None,
+        expected_rows,
     })
 }
 
@@ -239,15 +262,20 @@ fn build_client(config: &Config, stats: Arc<Stats>, stop: Stop) -> Result<client
     // reqwest is built without a bundled crypto provider; ring is ours.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::builder()
+        // The Genesys API never redirects; following one would carry the
+        // request (a password, the credentials) to another host.
+        .redirect(reqwest::redirect::Policy::none())
         .timeout(config.request_timeout)
         .connect_timeout(Duration::from_secs(10).min(config.request_timeout))
         .user_agent(concat!("genimport/", env!("CARGO_PKG_VERSION")))
         .build()
-        .map_err(|e| Error::Config(format!("cannot set up the HTTPS client: {e}")))?;
-    let credentials = config
-        .credentials
-        .clone()
-        .ok_or_else(|| Error::Config("missing credentials".into()))?;
+        .map_err(|e| Error::Config(ConfigError::HttpClient(e.to_string())))?;
+    let credentials = config.credentials.clone().ok_or_else(|| {
+        Error::Config(ConfigError::MissingCredentials {
+            missing: vec!["GENESYS_CLIENT_ID", "GENESYS_CLIENT_SECRET"],
+            dry_run: config.dry_run,
+        })
+    })?;
     let auth = auth::TokenSource::new(
         http.clone(),
         &config.hosts.login,
@@ -268,7 +296,7 @@ fn build_client(config: &Config, stats: Arc<Stats>, stop: Stop) -> Result<client
 }
 
 /// First Ctrl-C: finish what is in flight, mark the rest `not_attempted`.
-/// Second Ctrl-C: quit at once.
+/// Second Ctrl-C: ask the caller to quit at once (`Stop::quit_now`).
 async fn watch_ctrl_c(stop: Stop) {
     if tokio::signal::ctrl_c().await.is_err() {
         return;
@@ -276,7 +304,7 @@ async fn watch_ctrl_c(stop: Stop) {
     tracing::warn!("interrupted: finishing requests in flight; the rest will be not_attempted (Ctrl-C again to quit now)");
     stop.raise(StopReason::Interrupted);
     if tokio::signal::ctrl_c().await.is_ok() {
-        std::process::exit(i32::from(error::exit::INTERRUPTED));
+        stop.quit_now();
     }
 }
 

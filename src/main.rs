@@ -47,12 +47,19 @@ fn main() -> ExitCode {
             return ExitCode::from(genimport::error::exit::UNAVAILABLE);
         }
     };
-    let result = runtime.block_on(genimport::run(
-        config.clone(),
-        Stop::default(),
-        Arc::clone(&progress),
-    ));
+    let stop = Stop::default();
+    let result = runtime.block_on(async {
+        tokio::select! {
+            result = genimport::run(config.clone(), stop.clone(), Arc::clone(&progress)) => Some(result),
+            // A second Ctrl-C: rows written so far are already flushed.
+            _ = stop.quit_requested() => None,
+        }
+    });
     progress.finish();
+    let Some(result) = result else {
+        eprintln!("genimport: quit at once (second Ctrl-C); rows in flight are missing from the results, a re-run will check them");
+        return ExitCode::from(genimport::error::exit::INTERRUPTED);
+    };
     match result {
         Ok(summary) => {
             report_summary(&config, &summary);

@@ -69,9 +69,19 @@ impl RetryPolicy {
         }
     }
 
+    /// Saturates instead of panicking on a huge wait or factor.
     pub fn scale(&self, wait: Duration) -> Duration {
-        Duration::from_secs_f64(wait.as_secs_f64() * self.time_scale)
+        Duration::try_from_secs_f64(wait.as_secs_f64() * self.time_scale).unwrap_or(FAR_FUTURE)
     }
+}
+
+/// Longest wait anything here computes: a month. Durations set by input or
+/// the network are clamped to it, so `Instant + Duration` cannot overflow.
+pub const FAR_FUTURE: Duration = Duration::from_secs(30 * 86_400);
+
+/// `now + wait`, clamped (see `FAR_FUTURE`).
+pub fn later(now: Instant, wait: Duration) -> Instant {
+    now + wait.min(FAR_FUTURE)
 }
 
 /// Fraction of the measured limit we aim for: close enough to use the limit,
@@ -171,7 +181,10 @@ impl Pacer {
                     Step::WaitPaused(state.paused_until)
                 } else if let Some(rate) = self.effective_rate(&state) {
                     let slot = state.next_slot.max(now);
-                    state.next_slot = slot + Duration::from_secs_f64(1.0 / rate);
+                    state.next_slot = later(
+                        slot,
+                        Duration::try_from_secs_f64(1.0 / rate).unwrap_or(FAR_FUTURE),
+                    );
                     if slot <= now {
                         Step::Go
                     } else {
@@ -226,7 +239,7 @@ impl Pacer {
     pub fn on_throttled(&self, wait: Duration) -> bool {
         let mut state = self.lock();
         let now = Instant::now();
-        let resume = now + wait;
+        let resume = later(now, wait);
         let new_event = state.paused_until <= now;
         if new_event {
             match state.learned {
@@ -263,6 +276,7 @@ impl Pacer {
         new_event
     }
 
+    #[cfg(test)]
     pub fn throttle_events(&self) -> u64 {
         self.lock().throttle_events
     }
@@ -271,6 +285,22 @@ impl Pacer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn huge_waits_saturate_instead_of_panicking() {
+        let policy = RetryPolicy {
+            time_scale: 1e300,
+            ..RetryPolicy::default()
+        };
+        assert_eq!(policy.scale(Duration::from_secs(1)), FAR_FUTURE);
+        assert_eq!(policy.scale(Duration::MAX), FAR_FUTURE);
+        let pacer = Pacer::new(None);
+        pacer.on_accepted();
+        assert!(pacer.on_throttled(Duration::MAX));
+        assert!(pacer.on_throttled(Duration::from_secs(u64::MAX)) || pacer.throttle_events() == 1);
+        let now = Instant::now();
+        assert_eq!(later(now, Duration::MAX), now + FAR_FUTURE);
+    }
 
     #[test]
     fn backoff_is_jittered_and_capped() {

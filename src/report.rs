@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::error::{exit, StopReason};
+use crate::text::visible;
 
 /// The header of the results file (a public contract).
 pub const RESULTS_HEADER: [&str; 8] = [
@@ -225,13 +226,13 @@ impl ResultsWriter {
             .unwrap_or_default();
         self.writer.write_record([
             line_buf.as_bytes(),
-            neutralise(email).as_bytes(),
-            neutralise(name).as_bytes(),
+            safe(email).as_bytes(),
+            safe(name).as_bytes(),
             outcome.status.as_str().as_bytes(),
-            neutralise(outcome.user_id.as_deref().unwrap_or("")).as_bytes(),
+            safe(outcome.user_id.as_deref().unwrap_or("")).as_bytes(),
             http.as_bytes(),
-            neutralise(outcome.error_code.as_deref().unwrap_or("")).as_bytes(),
-            neutralise(outcome.message.as_deref().unwrap_or("")).as_bytes(),
+            safe(outcome.error_code.as_deref().unwrap_or("")).as_bytes(),
+            safe(outcome.message.as_deref().unwrap_or("")).as_bytes(),
         ])?;
         if self.flush_each_row {
             self.writer.flush()?;
@@ -242,6 +243,100 @@ impl ResultsWriter {
 
     pub fn finish(&mut self) -> io::Result<()> {
         self.writer.flush()
+    }
+}
+
+/// A cell ready for the results file: visible and inert.
+fn safe(cell: &str) -> String {
+    neutralise(&visible(cell)).into_owned()
+}
+
+/// One row for the writer thread.
+pub struct Record {
+    pub line: u64,
+    pub email: std::sync::Arc<str>,
+    pub name: std::sync::Arc<str>,
+    pub outcome: Outcome,
+}
+
+/// The results file written from a thread of its own, fed by a channel: a
+/// slow reader of `-o -` or a slow disk never blocks a worker, and rows are
+/// still written and flushed one at a time, in the order they finish.
+pub struct ResultsThread {
+    sender: ResultsSender,
+    thread: std::thread::JoinHandle<(Tally, io::Result<()>)>,
+}
+
+/// Where workers send their rows. Every clone must be dropped before
+/// `ResultsThread::finish` can return.
+#[derive(Clone)]
+pub struct ResultsSender {
+    sender: std::sync::mpsc::Sender<Record>,
+    failed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl ResultsSender {
+    /// Queues one row; false once the file has failed.
+    pub fn send(&self, record: Record) -> bool {
+        use std::sync::atomic::Ordering;
+        !self.failed.load(Ordering::SeqCst) && self.sender.send(record).is_ok()
+    }
+}
+
+impl ResultsThread {
+    /// `on_row` runs after each row is written; `on_error` once, at the
+    /// first write error (later rows are dropped).
+    pub fn start(
+        mut writer: ResultsWriter,
+        on_row: impl Fn(&Outcome) + Send + 'static,
+        on_error: impl Fn(&io::Error) + Send + 'static,
+    ) -> io::Result<ResultsThread> {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let (sender, receiver) = std::sync::mpsc::channel::<Record>();
+        let failed = std::sync::Arc::new(AtomicBool::new(false));
+        let flag = std::sync::Arc::clone(&failed);
+        let thread = std::thread::Builder::new()
+            .name("results".into())
+            .spawn(move || {
+                let mut result = Ok(());
+                for record in receiver {
+                    if result.is_err() {
+                        continue;
+                    }
+                    match writer.write(record.line, &record.email, &record.name, &record.outcome) {
+                        Ok(()) => on_row(&record.outcome),
+                        Err(e) => {
+                            flag.store(true, Ordering::SeqCst);
+                            on_error(&e);
+                            result = Err(e);
+                        }
+                    }
+                }
+                if result.is_ok() {
+                    result = writer.finish();
+                }
+                (writer.tally, result)
+            })?;
+        Ok(ResultsThread {
+            sender: ResultsSender { sender, failed },
+            thread,
+        })
+    }
+
+    pub fn sender(&self) -> ResultsSender {
+        self.sender.clone()
+    }
+
+    /// Waits for every queued row to be written; the tally and the first error.
+    pub fn finish(self) -> (Tally, io::Result<()>) {
+        drop(self.sender);
+        match self.thread.join() {
+            Ok(done) => done,
+            Err(_) => (
+                Tally::default(),
+                Err(io::Error::other("the results writer thread failed")),
+            ),
+        }
     }
 }
 
@@ -264,6 +359,8 @@ pub struct Summary {
     pub dry_run: bool,
     pub preflight_skipped: bool,
     pub stop: Option<StopReason>,
+    /// Data rows in the input: the results must hold exactly this many.
+    pub expected_rows: u64,
 }
 
 impl Summary {
@@ -272,6 +369,10 @@ impl Summary {
             return stop.exit_code();
         }
         let t = &self.tally;
+        // Never 0 (or 1) with a row missing from the results: that is a bug.
+        if t.total() != self.expected_rows {
+            return exit::INTERNAL;
+        }
         if t.count(Status::Invalid)
             + t.count(Status::Failed)
             + t.count(Status::NotAttempted)
@@ -433,6 +534,7 @@ mod tests {
             dry_run: false,
             preflight_skipped: false,
             stop: None,
+            expected_rows: 0,
         };
         for line in 2..1002 {
             summary
@@ -489,9 +591,13 @@ mod tests {
             dry_run: false,
             preflight_skipped: false,
             stop: None,
+            expected_rows: 0,
         };
         summary.tally.record(2, &Outcome::new(Status::Exists));
+        assert_eq!(summary.exit_code(), exit::INTERNAL, "a row is missing");
+        summary.expected_rows = 1;
         assert_eq!(summary.exit_code(), exit::OK);
+        summary.expected_rows = 2;
         summary.tally.record(
             3,
             &Outcome::new(Status::Created).with_error(

@@ -12,6 +12,8 @@ use crate::error::StopReason;
 pub struct Stop {
     flag: Arc<watch::Sender<bool>>,
     reason: Arc<Mutex<Option<StopReason>>>,
+    /// A second Ctrl-C: the caller drops the run and exits.
+    quit: Arc<watch::Sender<bool>>,
 }
 
 impl Default for Stop {
@@ -19,11 +21,23 @@ impl Default for Stop {
         Stop {
             flag: Arc::new(watch::channel(false).0),
             reason: Arc::new(Mutex::new(None)),
+            quit: Arc::new(watch::channel(false).0),
         }
     }
 }
 
 impl Stop {
+    /// Asks whoever awaits `quit_requested` to end the run now.
+    pub fn quit_now(&self) {
+        self.quit.send_replace(true);
+    }
+
+    /// Resolves on a second Ctrl-C.
+    pub async fn quit_requested(&self) {
+        let mut rx = self.quit.subscribe();
+        let _ = rx.wait_for(|quit| *quit).await;
+    }
+
     pub fn raise(&self, reason: StopReason) {
         let mut slot = self.reason.lock().unwrap_or_else(|e| e.into_inner());
         if slot.is_none() {

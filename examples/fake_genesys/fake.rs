@@ -63,6 +63,18 @@ pub struct FakeConfig {
     pub reject_state_search: bool,
     /// Answer 404 to `GET /api/v2/authorization/divisions/home`.
     pub no_home_division: bool,
+    /// Seed of every random choice (faults, latency jitter): runs repeat.
+    pub seed: u64,
+    /// Answer every API request with 307 to this base URL (+ the path).
+    pub redirect_api_to: Option<String>,
+    /// Answer the token request with 302 to this URL.
+    pub redirect_token_to: Option<String>,
+    /// Answer every token request with this status (503: the login server is down).
+    pub token_status: Option<u16>,
+    /// Answer 400 to any search whose values hold this email.
+    pub refuse_search_email: Option<String>,
+    /// Revoke every token once this many users exist.
+    pub expire_tokens_at_users: Option<usize>,
 }
 
 impl Default for FakeConfig {
@@ -81,6 +93,12 @@ impl Default for FakeConfig {
             max_search_values: 0,
             reject_state_search: false,
             no_home_division: false,
+            seed: 1,
+            redirect_api_to: None,
+            redirect_token_to: None,
+            token_status: None,
+            refuse_search_email: None,
+            expire_tokens_at_users: None,
         }
     }
 }
@@ -127,11 +145,21 @@ pub struct State {
     started: Instant,
     /// (seconds since start, created users) at each create, for benchmarks.
     pub create_times: Vec<f64>,
+    rng: rand::rngs::StdRng,
+    /// Answer creates with 307 to this base URL.
+    pub redirect_creates_to: Option<String>,
+    /// On the first create for this email, a deleted user with it appears
+    /// (deleted between the preflight and the create).
+    pub delete_on_first_create: Option<String>,
 }
 
 impl State {
     fn new(config: FakeConfig) -> State {
+        let rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(config.seed);
         State {
+            rng,
+            redirect_creates_to: None,
+            delete_on_first_create: None,
             config,
             tokens: HashMap::new(),
             users: Vec::new(),
@@ -297,6 +325,14 @@ fn error(status: u16, code: &str, message: &str) -> Reply {
     )
 }
 
+fn redirect(status: u16, location: &str) -> Reply {
+    let mut reply = respond(status, json!({}))?;
+    if let Ok(value) = location.parse() {
+        reply.headers_mut().insert("location", value);
+    }
+    Ok(reply)
+}
+
 fn throttled(seconds: u64) -> Reply {
     let mut reply = error(
         429,
@@ -330,10 +366,10 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Reply {
     // the latency is the time spent before answering.
     let arrived = Instant::now();
     let latency = {
-        let st = state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
         let jitter = st.config.latency_jitter;
         let factor = if jitter > 0.0 {
-            rand::rng().random_range(1.0 - jitter..=1.0 + jitter)
+            st.rng.random_range(1.0 - jitter..=1.0 + jitter)
         } else {
             1.0
         };
@@ -345,7 +381,17 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Reply {
 
     let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
     if path == "/oauth/token" && method == Method::POST {
+        if let Some(to) = st.config.redirect_token_to.clone() {
+            return redirect(302, &to);
+        }
+        if let Some(status) = st.config.token_status {
+            st.counters.token_requests += 1;
+            return error(status, "service.unavailable", "login is down");
+        }
         return token(&mut st, &auth, &body);
+    }
+    if let Some(to) = st.config.redirect_api_to.clone() {
+        return redirect(307, &format!("{to}{path}"));
     }
     st.counters.api_requests += 1;
     let now = Instant::now();
@@ -430,10 +476,11 @@ fn token(st: &mut State, auth: &str, body: &[u8]) -> Reply {
     }
     let token = format!("tok-{:016x}", rand::rng().random_range(0..u64::MAX));
     let lifetime = st.config.token_lifetime_s;
-    st.tokens.insert(
-        token.clone(),
-        Instant::now() + Duration::from_secs(lifetime),
-    );
+    let now = Instant::now();
+    let expires = now
+        .checked_add(Duration::from_secs(lifetime))
+        .unwrap_or(now + Duration::from_secs(10 * 365 * 86_400));
+    st.tokens.insert(token.clone(), expires);
     respond(
         200,
         json!({"access_token": token, "token_type": "bearer", "expires_in": lifetime}),
@@ -450,6 +497,9 @@ fn user_json(u: &FakeUser) -> Value {
 
 fn create_user(st: &mut State, body: &[u8]) -> Reply {
     st.counters.create_requests += 1;
+    if let Some(to) = st.redirect_creates_to.clone() {
+        return redirect(307, &format!("{to}/api/v2/users"));
+    }
     let Ok(body) = serde_json::from_slice::<Value>(body) else {
         return error(
             400,
@@ -472,6 +522,10 @@ fn create_user(st: &mut State, body: &[u8]) -> Reply {
     if st.config.forbid_create {
         return error(403, "missing.permissions", "Unable to perform the requested action. You are missing the following permission(s): [directory:user:add]");
     }
+    if st.delete_on_first_create.as_deref() == Some(email.as_str()) {
+        st.delete_on_first_create = None;
+        st.add_user(&email, &name, "deleted");
+    }
     let mut fault = st
         .faults_by_email
         .get_mut(&email.to_lowercase())
@@ -479,9 +533,9 @@ fn create_user(st: &mut State, body: &[u8]) -> Reply {
         .or_else(|| st.create_faults.pop_front());
     if fault.is_none()
         && st.config.fault_rate > 0.0
-        && rand::rng().random_range(0.0..1.0) < st.config.fault_rate
+        && st.rng.random_range(0.0..1.0) < st.config.fault_rate
     {
-        fault = Some(match rand::rng().random_range(0..4) {
+        fault = Some(match st.rng.random_range(0..4) {
             0 => Fault::DropAfterCommit,
             1 => Fault::DropBeforeCommit,
             2 => Fault::ErrorAfterCommit,
@@ -518,6 +572,9 @@ fn create_user(st: &mut State, body: &[u8]) -> Reply {
     };
     let reply = user_json(&user);
     st.users.push(user);
+    if st.config.expire_tokens_at_users == Some(st.users.len()) {
+        st.expire_tokens();
+    }
     let t = st.started.elapsed().as_secs_f64();
     st.create_times.push(t);
     match fault {
@@ -555,6 +612,20 @@ fn search(st: &mut State, body: &[u8]) -> Reply {
             "search.criteria.values.exceed.limit",
             "Too many values in a search criterion",
         );
+    }
+    if let Some(refused) = st.config.refuse_search_email.clone() {
+        let holds = criteria.iter().any(|c| {
+            c["values"]
+                .as_array()
+                .is_some_and(|vs| vs.iter().any(|v| v.as_str() == Some(refused.as_str())))
+        });
+        if holds {
+            return error(
+                400,
+                "invalid.value",
+                "Value [email] is not valid for the search",
+            );
+        }
     }
     if st.config.reject_state_search && criteria.iter().any(|c| c["fields"][0] == "state") {
         return error(
