@@ -111,6 +111,14 @@ pub struct Cli {
           value_parser = clap::value_parser!(u64).range(1..))]
     pub request_timeout: u64,
 
+    /// Also bring existing users in line with their row (only what differs is sent)
+    #[arg(long)]
+    pub update: bool,
+
+    /// The key that finds an existing user
+    #[arg(long = "match", value_enum, value_name = "KEY", default_value_t = MatchArg::Email)]
+    pub match_key: MatchArg,
+
     /// Restore users that were deleted (their email is still reserved) instead of reporting them
     #[arg(long)]
     pub restore_deleted: bool,
@@ -150,6 +158,13 @@ pub struct Cli {
         value_name = "LINE"
     )]
     pub panic_on_line: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MatchArg {
+    Email,
+    #[value(name = "employee_id")]
+    EmployeeId,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -10,7 +10,7 @@ use secrecy::SecretString;
 
 use crate::cli::{Cli, LogFormat};
 use crate::error::{ConfigError, Error, UsageError};
-use crate::input::Source;
+use crate::input::{MatchKey, ReadOptions, Source};
 use crate::pacing::RetryPolicy;
 use crate::region::{self, Hosts};
 use crate::report::Sink;
@@ -34,8 +34,10 @@ pub struct LogSettings {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub source: Source,
-    /// `--delimiter`; `None`: detect it.
-    pub delimiter: Option<u8>,
+    /// How to read the input (`--delimiter`, `--match`).
+    pub read: ReadOptions,
+    /// `--update`: bring existing users in line.
+    pub update: bool,
     pub sink: Sink,
     pub dry_run: bool,
     pub strict: bool,
@@ -187,9 +189,14 @@ impl Config {
         };
 
         let delimiter = cli.delimiter.as_deref().map(parse_delimiter).transpose()?;
+        let key = match cli.match_key {
+            crate::cli::MatchArg::Email => MatchKey::Email,
+            crate::cli::MatchArg::EmployeeId => MatchKey::EmployeeId,
+        };
         Ok(Config {
             source,
-            delimiter,
+            read: ReadOptions { delimiter, key },
+            update: cli.update,
             sink,
             dry_run: cli.dry_run,
             strict: cli.strict,

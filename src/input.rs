@@ -141,18 +141,58 @@ impl fmt::Debug for Password {
     }
 }
 
-/// A row that passed validation: everything needed to build `CreateUser`.
+/// An optional cell: blank leaves the value as it is, a single `-` clears it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Cell<T> {
+    #[default]
+    Blank,
+    Clear,
+    Set(T),
+}
+
+impl<T> Cell<T> {
+    /// The value to create a user with (`-` and blank both mean none).
+    pub fn value(&self) -> Option<&T> {
+        match self {
+            Cell::Set(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// The key that finds an existing user (`--match`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MatchKey {
+    #[default]
+    Email,
+    EmployeeId,
+}
+
+/// How to read the input.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReadOptions {
+    /// `None`: detect it.
+    pub delimiter: Option<u8>,
+    pub key: MatchKey,
+}
+
+/// A row that passed validation: everything needed to create or update a user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRow {
     pub email: Arc<str>,
     pub name: Arc<str>,
     pub division: Option<DivisionRef>,
-    pub department: Option<String>,
-    pub title: Option<String>,
+    pub department: Cell<String>,
+    pub title: Cell<String>,
     /// E.164, normalised (spaces, dashes, dots and brackets removed).
-    pub phone: Option<String>,
+    pub phone: Cell<String>,
     pub state: Option<UserState>,
     pub password: Option<Password>,
+    pub employee_id: Cell<String>,
+    /// `Full-time`, `Part-time` or `Contractor`.
+    pub employee_type: Cell<String>,
+    /// `YYYY-MM-DD`.
+    pub hire_date: Cell<String>,
 }
 
 /// One data row of the input, valid or not.
@@ -177,6 +217,9 @@ enum Column {
     Phone,
     State,
     Password,
+    EmployeeId,
+    EmployeeType,
+    HireDate,
 }
 
 impl Column {
@@ -190,6 +233,9 @@ impl Column {
             "phone" | "phone_work" => Column::Phone,
             "state" => Column::State,
             "password" => Column::Password,
+            "employee_id" | "employeeid" => Column::EmployeeId,
+            "employee_type" | "employeetype" => Column::EmployeeType,
+            "hire_date" | "hiredate" | "date_hire" => Column::HireDate,
             _ => return None,
         })
     }
@@ -204,11 +250,14 @@ impl Column {
             Column::Phone => "phone",
             Column::State => "state",
             Column::Password => "password",
+            Column::EmployeeId => "employee_id",
+            Column::EmployeeType => "employee_type",
+            Column::HireDate => "hire_date",
         }
     }
 }
 
-const COLUMN_COUNT: usize = 8;
+const COLUMN_COUNT: usize = 11;
 
 /// Maximum length we accept for free-text cells; Genesys does not document
 /// one, and anything longer is almost certainly a shifted or pasted cell.
@@ -295,11 +344,14 @@ pub struct RowReader {
     /// 24 bytes an email instead of the email itself: a million-row file
     /// needs tens of megabytes, not hundreds.
     seen_emails: HashMap<u128, u64, BuildHasherDefault<FingerprintHasher>>,
+    /// The same for employee ids.
+    seen_employee_ids: HashMap<u128, u64, BuildHasherDefault<FingerprintHasher>>,
+    key: MatchKey,
     record: csv::ByteRecord,
 }
 
 impl RowReader {
-    pub fn open(source: &Source, delimiter: Option<u8>) -> Result<RowReader, InputError> {
+    pub fn open(source: &Source, options: ReadOptions) -> Result<RowReader, InputError> {
         let path = source.display_path();
         let inner: Box<dyn Read> = match source {
             Source::Stdin => Box::new(io::stdin()),
@@ -317,15 +369,15 @@ impl RowReader {
                 Box::new(file)
             }
         };
-        Self::from_reader(path, inner, delimiter)
+        Self::from_reader(path, inner, options)
     }
 
     pub fn from_reader(
         path: PathBuf,
         inner: Box<dyn Read>,
-        delimiter: Option<u8>,
+        options: ReadOptions,
     ) -> Result<RowReader, InputError> {
-        let delimiter = delimiter.unwrap_or(b',');
+        let delimiter = options.delimiter.unwrap_or(b',');
         let mut inner = BufReader::with_capacity(256 * 1024, inner);
         let cr_lines = lines_end_with_cr(inner.fill_buf().map_err(|e| InputError::Unreadable {
             path: path.clone(),
@@ -384,8 +436,13 @@ impl RowReader {
                 None => ignored_columns.push(raw.to_string()),
             }
         }
-        let missing: Vec<&'static str> = [Column::Email, Column::Name]
-            .into_iter()
+        let required: &[Column] = match options.key {
+            MatchKey::Email => &[Column::Email, Column::Name],
+            MatchKey::EmployeeId => &[Column::Email, Column::Name, Column::EmployeeId],
+        };
+        let missing: Vec<&'static str> = required
+            .iter()
+            .copied()
             .filter(|c| columns[*c as usize].is_none())
             .map(Column::canonical)
             .collect();
@@ -407,6 +464,8 @@ impl RowReader {
             line_break,
             ignored_columns,
             seen_emails: HashMap::default(),
+            seen_employee_ids: HashMap::default(),
+            key: options.key,
             record: csv::ByteRecord::new(),
         })
     }
@@ -497,32 +556,44 @@ impl RowReader {
         let division = self.cell(Column::Division, line)?;
         let division = (!division.is_empty()).then(|| DivisionRef::parse(division));
 
-        let mut optional_text = |column: Column| -> Result<Option<String>, InputError> {
-            let value = self.cell(column, line)?;
-            if value.is_empty() {
-                return Ok(None);
-            }
-            if let Err(why) = check_text(value) {
-                problems.push(format!("{}: {why}", column.canonical()));
-            }
-            Ok(Some(value.to_string()))
+        let mut optional = |column: Column,
+                            check: &dyn Fn(&str) -> Result<String, String>|
+         -> Result<Cell<String>, InputError> {
+            Ok(match self.cell(column, line)? {
+                "" => Cell::Blank,
+                "-" => Cell::Clear,
+                value => match check(value) {
+                    Ok(v) => Cell::Set(v),
+                    Err(why) => {
+                        problems.push(format!("{}: {why}", column.canonical()));
+                        Cell::Blank
+                    }
+                },
+            })
         };
-        let department = optional_text(Column::Department)?;
-        let title = optional_text(Column::Title)?;
-
-        let phone = match self.cell(Column::Phone, line)? {
-            "" => None,
-            raw => match normalise_e164(raw) {
-                Some(p) => Some(p),
-                None => {
-                    problems.push(format!(
-                        "phone: `{}` is not an E.164 number such as +13175550123",
-                        cut(raw)
-                    ));
-                    None
+        let text = |v: &str| check_text(v).map(|()| v.to_string());
+        let department = optional(Column::Department, &text)?;
+        let title = optional(Column::Title, &text)?;
+        let phone = optional(Column::Phone, &|raw| {
+            normalise_e164(raw).ok_or_else(|| {
+                format!("`{}` is not an E.164 number such as +13175550123", cut(raw))
+            })
+        })?;
+        let employee_id = optional(Column::EmployeeId, &text)?;
+        let employee_type = optional(Column::EmployeeType, &check_employee_type)?;
+        let hire_date = optional(Column::HireDate, &check_date)?;
+        if let Cell::Set(id) = &employee_id {
+            match self.seen_employee_ids.entry(email_fingerprint(id)) {
+                Entry::Occupied(first) => {
+                    problems.push(format!("employee_id: repeats line {}", first.get()))
                 }
-            },
-        };
+                Entry::Vacant(slot) => {
+                    slot.insert(line);
+                }
+            }
+        } else if self.key == MatchKey::EmployeeId {
+            problems.push("employee_id: missing (--match employee_id needs it)".to_string());
+        }
 
         let state = match self
             .cell(Column::State, line)?
@@ -564,6 +635,9 @@ impl RowReader {
                 phone,
                 state,
                 password,
+                employee_id,
+                employee_type,
+                hire_date,
             })
         } else {
             Err(problems.join("; "))
@@ -731,6 +805,47 @@ fn check_text(value: &str) -> Result<(), String> {
     }
 }
 
+fn check_employee_type(value: &str) -> Result<String, String> {
+    ["Full-time", "Part-time", "Contractor"]
+        .into_iter()
+        .find(|t| t.eq_ignore_ascii_case(value))
+        .map(str::to_string)
+        .ok_or_else(|| {
+            format!(
+                "`{}` is not `Full-time`, `Part-time` or `Contractor`",
+                cut(value)
+            )
+        })
+}
+
+/// `YYYY-MM-DD`, a real calendar date.
+pub fn check_date(value: &str) -> Result<String, String> {
+    let bad = || Err(format!("`{}` is not a date written YYYY-MM-DD", cut(value)));
+    let parts: Vec<&str> = value.split('-').collect();
+    let [y, m, d] = parts.as_slice() else {
+        return bad();
+    };
+    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return bad();
+    }
+    let (Ok(year), Ok(month), Ok(day)) = (y.parse::<u32>(), m.parse::<u32>(), d.parse::<u32>())
+    else {
+        return bad();
+    };
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return bad(),
+    };
+    if !(1..=days).contains(&day) || year < 1900 {
+        return bad();
+    }
+    Ok(value.to_string())
+}
+
 /// Accepts `+` and 7 to 15 digits (the first not 0); spaces, dashes, dots and
 /// brackets are dropped first because spreadsheets are full of them.
 pub fn normalise_e164(raw: &str) -> Option<String> {
@@ -753,7 +868,7 @@ mod tests {
         let mut reader = RowReader::from_reader(
             PathBuf::from("t.csv"),
             Box::new(io::Cursor::new(text.to_vec())),
-            None,
+            ReadOptions::default(),
         )?;
         let mut rows = Vec::new();
         while let Some(row) = reader.next_row()? {
@@ -772,7 +887,7 @@ mod tests {
         assert_eq!(rows[0].line, 3);
         assert_eq!(rows[1].line, 5);
         let first = rows[0].validated.as_ref().unwrap();
-        assert_eq!(first.phone.as_deref(), Some("+13175550123"));
+        assert_eq!(first.phone, Cell::Set("+13175550123".to_string()));
         let second = rows[1].validated.as_ref().unwrap();
         assert_eq!(second.division, Some(DivisionRef::Name("Sales".into())));
     }

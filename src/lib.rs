@@ -4,15 +4,18 @@
 //! outcomes -> results file -> `Summary` -> exit code. `run` is the whole
 //! program minus argument parsing, so tests and benchmarks can call it.
 
-mod auth;
+mod apply;
 pub mod cli;
-mod client;
 pub mod config;
+mod diff;
+mod engine;
 pub mod error;
-mod import;
+mod genesys;
 mod input;
 pub mod logging;
 mod pacing;
+mod plan;
+mod preflight;
 pub mod progress;
 mod region;
 pub mod report;
@@ -25,9 +28,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use config::Config;
+use engine::Engine;
 use error::{ConfigError, Error, StopReason};
-use import::{Job, Plan, Workers};
 use input::{Row, RowReader};
+use plan::{Job, Plan};
 use progress::Progress;
 use report::{Outcome, ResultsThread, ResultsWriter, Sink, Status, Summary};
 use stats::Stats;
@@ -37,7 +41,7 @@ use stop::Stop;
 /// `Err` means the input or the configuration could not be used at all.
 pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<Summary, Error> {
     let started = Instant::now();
-    let mut reader = RowReader::open(&config.source, config.delimiter)?;
+    let mut reader = RowReader::open(&config.source, config.read)?;
     if !reader.ignored_columns.is_empty() {
         tracing::warn!(
             "ignoring unknown column(s): {}",
@@ -111,26 +115,28 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
         )
         .map_err(output_error)?
     };
-    let workers = Arc::new(Workers {
-        client: Arc::clone(&client),
+    let workers = Arc::new(Engine {
+        applier: apply::Applier {
+            client: Arc::clone(&client),
+            stop: stop.clone(),
+            restore_deleted: config.restore_deleted,
+            key: config.read.key,
+        },
         results: results.sender(),
         stop: stop.clone(),
-        restore_deleted: config.restore_deleted,
         panic_on_line: config.panic_on_line,
     });
 
-    let default_division = config.default_division.as_deref();
-    match import::preflight(
-        &client,
-        config.concurrency,
-        &rows,
-        default_division,
-        config.restore_deleted,
-    )
-    .await
-    {
+    let settings = preflight::Settings {
+        concurrency: config.concurrency,
+        default_division: config.default_division.clone(),
+        restore_deleted: config.restore_deleted,
+        update: config.update,
+        key: config.read.key,
+    };
+    match preflight::preflight(&client, &settings, &rows).await {
         Err(e) => {
-            let reason = import::stop_reason(&e, &stop);
+            let reason = apply::stop_reason(&e, &stop);
             tracing::error!("preflight failed: {}", reason.describe());
             stop.raise(reason.clone());
             for row in rows {
@@ -165,14 +171,20 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
         }
         Ok(jobs) => {
             drop(rows);
-            let to_create = jobs
-                .iter()
-                .filter(|j| !matches!(j.plan, Plan::Report(_)))
-                .count();
+            let count = |create: bool| {
+                jobs.iter()
+                    .filter(|j| match j.plan {
+                        Plan::Create { .. } => create,
+                        Plan::Update { .. } => !create,
+                        Plan::Report(_) => false,
+                    })
+                    .count()
+            };
             tracing::info!(
-                to_create,
+                to_create = count(true),
+                to_update = count(false),
                 concurrency = config.concurrency,
-                "creating users"
+                "applying the rows"
             );
             Arc::clone(&workers).run(jobs, config.concurrency).await;
         }
@@ -258,7 +270,7 @@ async fn offline_dry_run(
     })
 }
 
-fn build_client(config: &Config, stats: Arc<Stats>, stop: Stop) -> Result<client::Client, Error> {
+fn build_client(config: &Config, stats: Arc<Stats>, stop: Stop) -> Result<genesys::Client, Error> {
     // reqwest is built without a bundled crypto provider; ring is ours.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::builder()
@@ -276,7 +288,7 @@ fn build_client(config: &Config, stats: Arc<Stats>, stop: Stop) -> Result<client
             dry_run: config.dry_run,
         })
     })?;
-    let auth = auth::TokenSource::new(
+    let auth = genesys::token::TokenSource::new(
         http.clone(),
         &config.hosts.login,
         credentials,
@@ -284,7 +296,7 @@ fn build_client(config: &Config, stats: Arc<Stats>, stop: Stop) -> Result<client
         Arc::clone(&stats),
     );
     let pacer = Arc::new(pacing::Pacer::new(config.rate_per_minute));
-    Ok(client::Client::new(
+    Ok(genesys::Client::new(
         http,
         &config.hosts.api,
         auth,

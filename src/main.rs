@@ -85,9 +85,12 @@ fn report_summary(config: &Config, summary: &Summary) {
             let t = &summary.tally;
             tracing::info!(
                 created = t.count(Status::Created),
-                created_with_warning = t.created_with_warning,
+                updated = t.count(Status::Updated),
+                unchanged = t.count(Status::Unchanged),
                 exists = t.count(Status::Exists),
                 would_create = t.count(Status::WouldCreate),
+                would_update = t.count(Status::WouldUpdate),
+                incomplete = t.count(Status::Incomplete),
                 invalid = t.count(Status::Invalid),
                 failed = t.count(Status::Failed),
                 not_attempted = t.count(Status::NotAttempted),

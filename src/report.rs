@@ -13,7 +13,7 @@ use crate::error::{exit, StopReason};
 use crate::text::visible;
 
 /// The header of the results file (a public contract).
-pub const RESULTS_HEADER: [&str; 8] = [
+pub const RESULTS_HEADER: [&str; 9] = [
     "line",
     "email",
     "name",
@@ -22,24 +22,33 @@ pub const RESULTS_HEADER: [&str; 8] = [
     "http_status",
     "error_code",
     "message",
+    "changes",
 ];
 
 /// What happened to a row (the `status` column).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Status {
     Created,
+    Updated,
+    Unchanged,
     Exists,
     WouldCreate,
+    WouldUpdate,
+    Incomplete,
     Invalid,
     Failed,
     NotAttempted,
 }
 
 impl Status {
-    pub const ALL: [Status; 6] = [
+    pub const ALL: [Status; 10] = [
         Status::Created,
+        Status::Updated,
+        Status::Unchanged,
         Status::Exists,
         Status::WouldCreate,
+        Status::WouldUpdate,
+        Status::Incomplete,
         Status::Invalid,
         Status::Failed,
         Status::NotAttempted,
@@ -48,12 +57,24 @@ impl Status {
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Created => "created",
+            Status::Updated => "updated",
+            Status::Unchanged => "unchanged",
             Status::Exists => "exists",
             Status::WouldCreate => "would_create",
+            Status::WouldUpdate => "would_update",
+            Status::Incomplete => "incomplete",
             Status::Invalid => "invalid",
             Status::Failed => "failed",
             Status::NotAttempted => "not_attempted",
         }
+    }
+
+    /// A row that needs an admin's attention (exit 1).
+    pub fn needs_attention(self) -> bool {
+        matches!(
+            self,
+            Status::Invalid | Status::Failed | Status::Incomplete | Status::NotAttempted
+        )
     }
 }
 
@@ -65,6 +86,8 @@ pub struct Outcome {
     pub http_status: Option<u16>,
     pub error_code: Option<String>,
     pub message: Option<String>,
+    /// The `changes` cell.
+    pub changes: String,
 }
 
 impl Outcome {
@@ -75,7 +98,13 @@ impl Outcome {
             http_status: None,
             error_code: None,
             message: None,
+            changes: String::new(),
         }
+    }
+
+    pub fn with_changes(mut self, changes: &[crate::plan::Change]) -> Outcome {
+        self.changes = crate::plan::changes_cell(changes);
+        self
     }
 
     pub fn with_user_id(mut self, id: impl Into<String>) -> Outcome {
@@ -99,11 +128,6 @@ impl Outcome {
         self.message = Some(message.into());
         self
     }
-
-    /// `created` but a follow-up (such as the password) failed.
-    pub fn is_warning(&self) -> bool {
-        self.status == Status::Created && self.error_code.is_some()
-    }
 }
 
 /// Where results go.
@@ -126,7 +150,6 @@ impl Sink {
 #[derive(Debug, Default, Clone)]
 pub struct Tally {
     pub per_status: HashMap<Status, u64>,
-    pub created_with_warning: u64,
     /// error code -> (count, first line)
     pub error_codes: HashMap<String, (u64, u64)>,
 }
@@ -142,10 +165,10 @@ impl Tally {
 
     fn record(&mut self, line: u64, outcome: &Outcome) {
         *self.per_status.entry(outcome.status).or_default() += 1;
-        if outcome.is_warning() {
-            self.created_with_warning += 1;
-        }
-        if matches!(outcome.status, Status::Failed | Status::Invalid) || outcome.is_warning() {
+        if matches!(
+            outcome.status,
+            Status::Failed | Status::Invalid | Status::Incomplete
+        ) {
             // Invalid rows have no API code: name the first column at fault.
             let code = outcome.error_code.clone().unwrap_or_else(|| {
                 let column = outcome
@@ -233,6 +256,7 @@ impl ResultsWriter {
             http.as_bytes(),
             safe(outcome.error_code.as_deref().unwrap_or("")).as_bytes(),
             safe(outcome.message.as_deref().unwrap_or("")).as_bytes(),
+            safe(&outcome.changes).as_bytes(),
         ])?;
         if self.flush_each_row {
             self.writer.flush()?;
@@ -368,30 +392,16 @@ impl Summary {
         if let Some(stop) = &self.stop {
             return stop.exit_code();
         }
-        let t = &self.tally;
-        // Never 0 (or 1) with a row missing from the results: that is a bug.
-        if t.total() != self.expected_rows {
-            return exit::INTERNAL;
-        }
-        if t.count(Status::Invalid)
-            + t.count(Status::Failed)
-            + t.count(Status::NotAttempted)
-            + t.created_with_warning
-            > 0
-        {
-            exit::ROWS_NEED_ATTENTION
-        } else {
-            exit::OK
-        }
+        exit::for_rows(&self.tally, self.expected_rows)
     }
 
-    /// Users created per minute of wall time.
+    /// Users created or updated per minute of wall time.
     pub fn created_per_minute(&self) -> f64 {
         let minutes = self.elapsed.as_secs_f64() / 60.0;
         if minutes <= 0.0 {
             0.0
         } else {
-            self.tally.count(Status::Created) as f64 / minutes
+            (self.tally.count(Status::Created) + self.tally.count(Status::Updated)) as f64 / minutes
         }
     }
 
@@ -417,12 +427,7 @@ impl Summary {
             if self.dry_run && status == Status::Created {
                 continue;
             }
-            let extra = if status == Status::Created && self.tally.created_with_warning > 0 {
-                format!("  ({} with a warning)", self.tally.created_with_warning)
-            } else {
-                String::new()
-            };
-            out.push_str(&format!("  {:<14}{:>8}{extra}\n", status.as_str(), n));
+            out.push_str(&format!("  {:<14}{:>8}\n", status.as_str(), n));
         }
         out.push_str(&format!("  {:<14}{:>8}\n", "rows", self.tally.total()));
         out.push_str(&format!(
@@ -493,7 +498,9 @@ mod tests {
                 2,
                 "a@x.com",
                 "=HYPERLINK(\"x\")",
-                &Outcome::new(Status::Created).with_user_id("u1"),
+                &Outcome::new(Status::Created)
+                    .with_user_id("u1")
+                    .with_changes(&[crate::plan::Change::Create]),
             )
             .unwrap();
         let failed = Outcome::new(Status::Failed).with_error(
@@ -506,15 +513,15 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
             lines[0],
-            "line,email,name,status,user_id,http_status,error_code,message"
+            "line,email,name,status,user_id,http_status,error_code,message,changes"
         );
         assert_eq!(
             lines[1],
-            "2,a@x.com,\"'=HYPERLINK(\"\"x\"\")\",created,u1,,,"
+            "2,a@x.com,\"'=HYPERLINK(\"\"x\"\")\",created,u1,,,,create"
         );
         assert_eq!(
             lines[2],
-            "3,b@x.com,B,failed,,400,bad.request,\"nope, \"\"quoted\"\"\""
+            "3,b@x.com,B,failed,,400,bad.request,\"nope, \"\"quoted\"\"\","
         );
         assert_eq!(writer.tally.count(Status::Created), 1);
         assert_eq!(
@@ -566,10 +573,10 @@ mod tests {
         );
         summary.tally.record(
             1014,
-            &Outcome::new(Status::Created).with_error(
+            &Outcome::new(Status::Incomplete).with_error(
                 Some(400),
                 Some("invalid.password".into()),
-                "user created, but: weak",
+                "the user was created, but: weak",
             ),
         );
         insta::assert_snapshot!(summary.render());
@@ -600,7 +607,7 @@ mod tests {
         summary.expected_rows = 2;
         summary.tally.record(
             3,
-            &Outcome::new(Status::Created).with_error(
+            &Outcome::new(Status::Incomplete).with_error(
                 Some(400),
                 Some("invalid.password".into()),
                 "x",

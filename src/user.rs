@@ -43,11 +43,11 @@ pub fn create_user_body<'a>(row: &'a UserRow, division_id: Option<&'a str>) -> C
         name: &row.name,
         email: &row.email,
         division_id,
-        department: row.department.as_deref(),
-        title: row.title.as_deref(),
+        department: row.department.value().map(String::as_str),
+        title: row.title.value().map(String::as_str),
         addresses: row
             .phone
-            .as_deref()
+            .value()
             .map(|phone| Contact {
                 address: phone,
                 media_type: "PHONE",
@@ -63,7 +63,7 @@ pub fn create_user_body<'a>(row: &'a UserRow, division_id: Option<&'a str>) -> C
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::input::{DivisionRef, UserState};
+    use crate::input::{Cell, DivisionRef, UserState};
     use serde_json::{json, Value};
 
     fn schema() -> Value {
@@ -75,11 +75,14 @@ mod tests {
             email: "zoë+new@example.com".into(),
             name: "Zoë Ålund".into(),
             division: Some(DivisionRef::Name("Sales".into())),
-            department: Some("Support".into()),
-            title: Some("Agent".into()),
-            phone: Some("+13175550123".into()),
+            department: Cell::Set("Support".into()),
+            title: Cell::Set("Agent".into()),
+            phone: Cell::Set("+13175550123".into()),
             state: Some(UserState::Inactive),
             password: None,
+            employee_id: Cell::Set("E-1".into()),
+            employee_type: Cell::Blank,
+            hire_date: Cell::Blank,
         }
     }
 
@@ -131,11 +134,14 @@ mod tests {
             email: "a@x.com".into(),
             name: "A".into(),
             division: None,
-            department: None,
-            title: None,
-            phone: None,
+            department: Cell::Clear,
+            title: Cell::Blank,
+            phone: Cell::Clear,
             state: None,
             password: None,
+            employee_id: Cell::Blank,
+            employee_type: Cell::Blank,
+            hire_date: Cell::Blank,
         };
         let body = serde_json::to_value(create_user_body(&row, None)).unwrap();
         assert_eq!(body, json!({"name": "A", "email": "a@x.com"}));

@@ -291,7 +291,7 @@ fn forbidden_create_stops_the_run_with_77() {
 }
 
 #[test]
-fn invalid_password_is_created_with_a_warning() {
+fn invalid_password_makes_the_created_user_incomplete() {
     let fake = Fake::spawn(FakeConfig::default());
     let s = Scratch::new();
     let input = s.write(
@@ -299,9 +299,15 @@ fn invalid_password_is_created_with_a_warning() {
         "email,name,password\na@example.com,A,short\nb@example.com,B,long-enough-pass\n",
     );
     let out = run(genimport_against(s.dir.path(), &fake).arg(&input));
-    assert_eq!(code(&out), 1, "a warning needs attention: {}", stderr(&out));
+    assert_eq!(
+        code(&out),
+        1,
+        "incomplete needs attention: {}",
+        stderr(&out)
+    );
     let rows = read_results(&s.path("u.results.csv"));
-    assert_eq!(statuses(&rows), ["created", "created"]);
+    assert_eq!(statuses(&rows), ["incomplete", "created"]);
+    assert_eq!(rows[0].changes, "create");
     assert_eq!(rows[0].error_code, "invalid.password");
     assert_eq!(rows[0].http_status, "400");
     assert_eq!(
@@ -452,9 +458,10 @@ fn deleted_users_are_reported_or_restored() {
         .arg("--restore-deleted"));
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let rows = read_results(&s.path("u.results.csv"));
-    assert_eq!(statuses(&rows), ["created"]);
+    // Restored, then the row applied to it like an update.
+    assert_eq!(statuses(&rows), ["updated"]);
     assert_eq!(rows[0].user_id, id);
-    assert!(rows[0].message.contains("restored"));
+    assert_eq!(rows[0].changes, "restore; name");
     let state = fake.state();
     assert_eq!(state.user("user0@example.com").unwrap().state, "active");
     assert_eq!(state.users.len(), 1);

@@ -111,7 +111,11 @@ pub struct FakeUser {
     pub state: String,
     pub version: i64,
     pub division_id: String,
+    /// The create body as received.
     pub body: Value,
+    /// Other stored fields: title, department, addresses, employerInfo,
+    /// preferredName... (what PATCH writes and GET returns).
+    pub profile: serde_json::Map<String, Value>,
     created_at: Instant,
 }
 
@@ -122,6 +126,8 @@ pub struct Counters {
     pub create_requests: u64,
     pub search_requests: u64,
     pub patch_requests: u64,
+    pub get_requests: u64,
+    pub division_moves: u64,
     pub throttled: u64,
     pub unauthorized: u64,
 }
@@ -151,6 +157,11 @@ pub struct State {
     /// On the first create for this email, a deleted user with it appears
     /// (deleted between the preflight and the create).
     pub delete_on_first_create: Option<String>,
+    /// The next this-many PATCHes find the user edited by someone else
+    /// first (version bumped, `preferredName` changed): a version conflict.
+    pub concurrent_edits: u32,
+    /// Largest list a division move accepts (0: no limit).
+    pub max_division_move: usize,
 }
 
 impl State {
@@ -160,6 +171,8 @@ impl State {
             rng,
             redirect_creates_to: None,
             delete_on_first_create: None,
+            concurrent_edits: 0,
+            max_division_move: 0,
             config,
             tokens: HashMap::new(),
             users: Vec::new(),
@@ -191,9 +204,28 @@ impl State {
             version: 3,
             division_id: HOME_DIVISION.into(),
             body: json!({}),
+            profile: serde_json::Map::new(),
             created_at: Instant::now() - Duration::from_secs(3600),
         });
         id
+    }
+
+    /// Adds an existing user with profile fields (`title`, `addresses`,
+    /// `employerInfo`...), as if it existed before the run.
+    pub fn add_user_with(&mut self, email: &str, name: &str, profile: Value) -> String {
+        let id = self.add_user(email, name, "active");
+        if let (Some(user), Value::Object(fields)) = (self.users.last_mut(), profile) {
+            user.profile = fields;
+        }
+        id
+    }
+
+    fn config_max_division_move(&self) -> usize {
+        self.max_division_move
+    }
+
+    pub fn user_by_id(&self, id: &str) -> Option<&FakeUser> {
+        self.users.iter().find(|u| u.id == id)
     }
 
     pub fn user(&self, email: &str) -> Option<&FakeUser> {
@@ -348,7 +380,8 @@ fn throttled(seconds: u64) -> Reply {
 async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Reply {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
-    let query = parse_query(req.uri().query().unwrap_or(""));
+    let raw_query = req.uri().query().unwrap_or("").to_string();
+    let query = parse_query(&raw_query);
     let auth = req
         .headers()
         .get("authorization")
@@ -435,6 +468,12 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Reply {
         (&Method::POST, ["api", "v2", "users"]) => create_user(&mut st, &body),
         (&Method::POST, ["api", "v2", "users", "search"]) => search(&mut st, &body),
         (&Method::PATCH, ["api", "v2", "users", id]) => patch_user(&mut st, id, &body),
+        (&Method::GET, ["api", "v2", "users", id]) => get_user(&mut st, id),
+        (&Method::GET, ["api", "v2", "users"]) => get_users(&mut st, req_query_all(&raw_query)),
+        (
+            &Method::POST,
+            ["api", "v2", "authorization", "divisions", division, "objects", "USER"],
+        ) => move_users(&mut st, division, &body),
         (&Method::GET, ["api", "v2", "authorization", "divisions", "home"])
             if st.config.no_home_division =>
         {
@@ -488,11 +527,18 @@ fn token(st: &mut State, auth: &str, body: &[u8]) -> Reply {
 }
 
 fn user_json(u: &FakeUser) -> Value {
-    json!({
+    let mut user = json!({
         "id": u.id, "name": u.name, "email": u.email, "username": u.email, "state": u.state,
         "version": u.version, "division": {"id": u.division_id},
+        "primaryContactInfo": [{"address": u.email, "mediaType": "EMAIL", "type": "PRIMARY"}],
         "selfUri": format!("/api/v2/users/{}", u.id)
-    })
+    });
+    if let Value::Object(fields) = &mut user {
+        for (key, value) in &u.profile {
+            fields.insert(key.clone(), value.clone());
+        }
+    }
+    user
 }
 
 fn create_user(st: &mut State, body: &[u8]) -> Reply {
@@ -568,6 +614,10 @@ fn create_user(st: &mut State, body: &[u8]) -> Reply {
         version: 1,
         division_id,
         body: body.clone(),
+        profile: ["title", "department", "addresses"]
+            .iter()
+            .filter_map(|k| body.get(*k).map(|v| (k.to_string(), v.clone())))
+            .collect(),
         created_at: Instant::now(),
     };
     let reply = user_json(&user);
@@ -641,7 +691,7 @@ fn search(st: &mut State, body: &[u8]) -> Reply {
     let matches: Vec<&FakeUser> = st
         .users
         .iter()
-        .filter(|u| now.duration_since(u.created_at) >= lag)
+        .filter(|u| now.saturating_duration_since(u.created_at) >= lag)
         .filter(|u| {
             criteria.iter().all(|c| {
                 let field = c["fields"][0].as_str().unwrap_or("");
@@ -659,6 +709,9 @@ fn search(st: &mut State, body: &[u8]) -> Reply {
                 match field {
                     "email" => values.contains(&u.email.to_lowercase()),
                     "state" => values.contains(&u.state),
+                    "hr.employeeId" => u.profile["employerInfo"]["employeeId"]
+                        .as_str()
+                        .is_some_and(|e| values.contains(&e.to_lowercase())),
                     _ => false,
                 }
             })
@@ -684,27 +737,159 @@ fn search(st: &mut State, body: &[u8]) -> Reply {
     )
 }
 
+/// `PATCH /api/v2/users/{id}` as Genesys documents it: `version` required
+/// and current; `state`, when present, the only field; `addresses` and
+/// `employerInfo` replaced whole; a taken email is a conflict.
 fn patch_user(st: &mut State, id: &str, body: &[u8]) -> Reply {
     st.counters.patch_requests += 1;
-    let Ok(body) = serde_json::from_slice::<Value>(body) else {
+    let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(body) else {
         return error(400, "bad.request", "malformed body");
     };
-    let Some(user) = st.users.iter_mut().find(|u| u.id == id) else {
-        return error(404, "not.found", "user not found");
-    };
-    if body["version"].as_i64() != Some(user.version) {
+    let Some(index) = st.users.iter().position(|u| u.id == id) else {
         return error(
-            400,
+            404,
+            "general.resource.not.found",
+            "Unable to find a user with that userId.",
+        );
+    };
+    if st.concurrent_edits > 0 {
+        st.concurrent_edits -= 1;
+        let user = &mut st.users[index];
+        user.version += 1;
+        user.profile
+            .insert("preferredName".into(), json!("Edited Elsewhere"));
+    }
+    let user = &st.users[index];
+    if body.get("version").and_then(Value::as_i64) != Some(user.version) {
+        return error(
+            409,
             "general.conflict",
-            "The version supplied does not match the current version of the user",
+            "Resource conflict - Unexpected version was provided",
         );
     }
-    if let Some(state) = body["state"].as_str() {
-        user.state = state.to_string();
+    let fields: Vec<&String> = body.keys().filter(|k| *k != "version").collect();
+    if body.contains_key("state") && fields.len() > 1 {
+        return error(
+            400,
+            "bad.request",
+            "state must be the only modifiable field when specified",
+        );
+    }
+    if let Some(email) = body.get("email").and_then(Value::as_str) {
+        if st
+            .users
+            .iter()
+            .any(|u| u.id != id && u.email.eq_ignore_ascii_case(email))
+        {
+            return error(
+                409,
+                "general.conflict",
+                "The email address is already in use.",
+            );
+        }
+    }
+    let user = &mut st.users[index];
+    for (key, value) in body {
+        match key.as_str() {
+            "version" => {}
+            "state" => user.state = value.as_str().unwrap_or("active").to_string(),
+            "name" => user.name = value.as_str().unwrap_or("").to_string(),
+            "email" => user.email = value.as_str().unwrap_or("").to_string(),
+            _ => {
+                user.profile.insert(key, value);
+            }
+        }
     }
     user.version += 1;
     let reply = user_json(user);
     respond(200, reply)
+}
+
+fn get_user(st: &mut State, id: &str) -> Reply {
+    st.counters.get_requests += 1;
+    match st.user_by_id(id) {
+        Some(u) => respond(200, user_json(u)),
+        None => error(
+            404,
+            "general.resource.not.found",
+            "Unable to find a user with that userId.",
+        ),
+    }
+}
+
+/// `GET /api/v2/users?id=..&id=..`: at most 100 ids.
+fn get_users(st: &mut State, query: Vec<(String, String)>) -> Reply {
+    st.counters.get_requests += 1;
+    let ids: Vec<&str> = query
+        .iter()
+        .filter(|(k, _)| k == "id")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    if ids.len() > 100 {
+        return error(
+            400,
+            "max.user.ids",
+            "Only 100 users can be requested at a time.",
+        );
+    }
+    let entities: Vec<Value> = st
+        .users
+        .iter()
+        .filter(|u| ids.contains(&u.id.as_str()))
+        .map(user_json)
+        .collect();
+    let total = entities.len();
+    respond(
+        200,
+        json!({"entities": entities, "pageSize": 100, "pageNumber": 1, "total": total, "pageCount": 1}),
+    )
+}
+
+/// `POST /api/v2/authorization/divisions/{id}/objects/USER` with `[userId...]`.
+fn move_users(st: &mut State, division: &str, body: &[u8]) -> Reply {
+    st.counters.division_moves += 1;
+    let Ok(ids) = serde_json::from_slice::<Vec<String>>(body) else {
+        return error(400, "bad.request", "malformed body");
+    };
+    if ids.is_empty() {
+        return error(400, "empty.bulk.division.update", "No objects to move");
+    }
+    let cap = st.config_max_division_move();
+    if cap > 0 && ids.len() > cap {
+        return error(
+            400,
+            "too.many.bulk.division.updates",
+            "Too many objects in one move",
+        );
+    }
+    if !st.divisions.iter().any(|(id, _)| id == division) {
+        return error(404, "general.resource.not.found", "division not found");
+    }
+    for id in &ids {
+        if !st.users.iter().any(|u| &u.id == id) {
+            return error(
+                409,
+                "bulk.move.unable.to.move",
+                "Unable to move one or more objects",
+            );
+        }
+    }
+    for user in st.users.iter_mut().filter(|u| ids.contains(&u.id)) {
+        user.division_id = division.to_string();
+        user.version += 1;
+    }
+    Ok(Response::builder()
+        .status(204)
+        .body(Full::new(Bytes::new()))
+        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new()))))
+}
+
+fn req_query_all(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (percent_decode(k), percent_decode(v)))
+        .collect()
 }
 
 fn divisions(st: &State, query: &HashMap<String, String>) -> Reply {

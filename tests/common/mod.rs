@@ -97,6 +97,7 @@ pub struct ResultRow {
     pub http_status: String,
     pub error_code: String,
     pub message: String,
+    pub changes: String,
 }
 
 pub fn parse_results(text: &[u8]) -> Vec<ResultRow> {
@@ -112,7 +113,8 @@ pub fn parse_results(text: &[u8]) -> Vec<ResultRow> {
             "user_id",
             "http_status",
             "error_code",
-            "message"
+            "message",
+            "changes"
         ]
     );
     reader
@@ -128,6 +130,7 @@ pub fn parse_results(text: &[u8]) -> Vec<ResultRow> {
                 http_status: r[5].to_string(),
                 error_code: r[6].to_string(),
                 message: r[7].to_string(),
+                changes: r[8].to_string(),
             }
         })
         .collect()

@@ -1,21 +1,25 @@
 //! Why this exists: every Genesys call goes through `Client::call`, which
 //! paces it, authenticates it, retries what is safe to retry, and hands back
-//! a reply or a classified failure. The typed helpers below it are the few
-//! endpoints genimport uses (see shared/genesys/API.md).
+//! a reply or a classified failure. The endpoints live beside it, one file
+//! per resource (see shared/genesys/API.md and PROVISIONING.md); none of them
+//! knows about CSV rows.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+pub mod authorization;
+pub mod token;
+pub mod users;
+
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use reqwest::Method;
-use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde::Deserialize;
 use tokio::time::Instant;
 
-use crate::auth::{describe_transport_error, AuthError, TokenSource};
 use crate::error::StopReason;
 use crate::pacing::{Pacer, RetryPolicy};
 use crate::stats::Stats;
 use crate::stop::Stop;
+use token::{describe_transport_error, AuthError, TokenSource};
 
 /// Whether a request may be sent again when its outcome is unknown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,67 +126,20 @@ pub struct Client {
     stats: Arc<Stats>,
     stop: Stop,
     /// Set once search has refused the state criterion.
-    plain_search: AtomicBool,
+    pub(crate) plain_search: AtomicBool,
 }
 
-/// A division as listed by `GET /api/v2/authorization/divisions`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Division {
-    pub id: String,
-    #[serde(default)]
-    pub name: String,
-}
-
+/// A page of a paged listing (`entities`, `pageCount`, `nextUri`).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Listing<T> {
+pub(crate) struct Listing<T> {
     #[serde(default = "Vec::new")]
-    entities: Vec<T>,
+    pub entities: Vec<T>,
     #[serde(default)]
-    page_count: Option<u32>,
+    pub page_count: Option<u32>,
     #[serde(default)]
-    next_uri: Option<String>,
+    pub next_uri: Option<String>,
 }
-
-/// A user found by search.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct FoundUser {
-    pub id: String,
-    #[serde(default)]
-    pub email: Option<String>,
-    #[serde(default)]
-    pub state: Option<String>,
-    #[serde(default)]
-    pub version: Option<i64>,
-}
-
-impl FoundUser {
-    pub fn is_deleted(&self) -> bool {
-        self.state.as_deref() == Some("deleted")
-    }
-}
-
-/// What a search by emails found, and the emails search refused outright.
-#[derive(Debug, Default)]
-pub struct EmailSearch {
-    pub found: Vec<FoundUser>,
-    pub refused: Vec<(String, CallError)>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct SearchPage {
-    #[serde(default)]
-    results: Vec<FoundUser>,
-    #[serde(default)]
-    page_count: Option<u32>,
-}
-
-/// Emails per search request; the server's limit is undocumented, so small.
-pub const SEARCH_BATCH: usize = 50;
-const SEARCH_PAGE_SIZE: u32 = 100;
 
 impl Client {
     pub fn new(
@@ -371,7 +328,7 @@ impl Client {
         }
     }
 
-    async fn get_json<T: for<'de> Deserialize<'de>>(
+    pub(crate) async fn get_json<T: for<'de> Deserialize<'de>>(
         &self,
         path: &str,
         query: &[(&str, String)],
@@ -384,164 +341,9 @@ impl Client {
         }
         reply.json()
     }
-
-    pub async fn home_division(&self) -> Result<Division, CallError> {
-        self.get_json("/api/v2/authorization/divisions/home", &[])
-            .await
-    }
-
-    /// Every division the client can see (division counts are small).
-    pub async fn all_divisions(&self) -> Result<Vec<Division>, CallError> {
-        let mut all = Vec::new();
-        for page in 1u32.. {
-            let listing: Listing<Division> = self
-                .get_json(
-                    "/api/v2/authorization/divisions",
-                    &[("pageSize", "100".into()), ("pageNumber", page.to_string())],
-                )
-                .await?;
-            let empty = listing.entities.is_empty();
-            all.extend(listing.entities);
-            let more = match listing.page_count {
-                Some(count) => page < count,
-                None => listing.next_uri.is_some(),
-            };
-            if empty || !more || page >= 1000 {
-                break;
-            }
-        }
-        Ok(all)
-    }
-
-    /// Users whose email is one of `emails` (EXACT match). Plain search
-    /// leaves deleted users out, and they still hold their email, so every
-    /// state is asked for by name. The search limits are undocumented: a 400
-    /// splits the batch, and a 400 for a single email drops the state
-    /// criterion (deleted users are then found when a create conflicts). A
-    /// 400 for one email even then is that email's own answer (`refused`),
-    /// not the end of the search.
-    pub async fn search_by_emails(&self, emails: &[String]) -> Result<EmailSearch, CallError> {
-        let with_states = !self.plain_search.load(Ordering::Relaxed);
-        match self.search_pages(emails, with_states).await {
-            Ok(found) => Ok(EmailSearch {
-                found,
-                refused: Vec::new(),
-            }),
-            Err(e) if is_bad_request(&e) && emails.len() > 1 => {
-                let (left, right) = emails.split_at(emails.len() / 2);
-                let mut result = Box::pin(self.search_by_emails(left)).await?;
-                let more = Box::pin(self.search_by_emails(right)).await?;
-                result.found.extend(more.found);
-                result.refused.extend(more.refused);
-                Ok(result)
-            }
-            Err(e) if is_bad_request(&e) && with_states => {
-                tracing::warn!(error = %e, "users search refused the state criterion; searching by email only");
-                self.plain_search.store(true, Ordering::Relaxed);
-                Box::pin(self.search_by_emails(emails)).await
-            }
-            Err(e) if is_bad_request(&e) => Ok(EmailSearch {
-                found: Vec::new(),
-                refused: emails.iter().map(|m| (m.clone(), e.clone())).collect(),
-            }),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Whether search shows deleted users (it does unless it refused the
-    /// state criterion).
-    pub fn search_sees_deleted(&self) -> bool {
-        !self.plain_search.load(Ordering::Relaxed)
-    }
-
-    async fn search_pages(
-        &self,
-        emails: &[String],
-        with_states: bool,
-    ) -> Result<Vec<FoundUser>, CallError> {
-        let mut query = vec![json!({"type": "EXACT", "fields": ["email"], "values": emails})];
-        if with_states {
-            query.push(json!({"type": "EXACT", "fields": ["state"], "values": ["active", "inactive", "deleted"]}));
-        }
-        let mut found = Vec::new();
-        for page in 1u32.. {
-            let body = serde_json::to_vec(&SearchRequest {
-                page_size: SEARCH_PAGE_SIZE,
-                page_number: page,
-                query: &query,
-            })
-            .map_err(|e| CallError::BadResponse(e.to_string()))?;
-            let reply = self
-                .call(
-                    Method::POST,
-                    "/api/v2/users/search",
-                    &[],
-                    Some(&body),
-                    Safety::Retryable,
-                )
-                .await?;
-            if !reply.is_success() {
-                return Err(api_failure(&reply));
-            }
-            let page_data: SearchPage = reply.json()?;
-            let last = page_data.results.is_empty()
-                || page_data.page_count.is_none_or(|count| page >= count);
-            found.extend(page_data.results);
-            if last || page >= 1000 {
-                break;
-            }
-        }
-        Ok(found)
-    }
-
-    /// The user with this email; a live one wins over a deleted one.
-    pub async fn find_by_email(&self, email: &str) -> Result<Option<FoundUser>, CallError> {
-        let search = self.search_by_emails(&[email.to_string()]).await?;
-        if let Some((_, refused)) = search.refused.into_iter().next() {
-            return Err(refused);
-        }
-        Ok(search
-            .found
-            .into_iter()
-            .filter(|u| {
-                u.email
-                    .as_deref()
-                    .is_none_or(|e| e.eq_ignore_ascii_case(email))
-            })
-            .min_by_key(FoundUser::is_deleted))
-    }
-
-    /// `POST /api/v2/users`. Never retried here once it may have been sent.
-    pub async fn create_user(&self, body: &[u8]) -> Result<Reply, CallError> {
-        self.call(Method::POST, "/api/v2/users", &[], Some(body), Safety::Once)
-            .await
-    }
-
-    /// Restores a deleted user: `PATCH` with only `state` (the spec says a
-    /// state change must be alone) and the current `version`.
-    pub async fn restore_user(&self, id: &str, version: i64) -> Result<Reply, CallError> {
-        let body = serde_json::to_vec(&json!({"state": "active", "version": version}))
-            .map_err(|e| CallError::BadResponse(e.to_string()))?;
-        self.call(
-            Method::PATCH,
-            &format!("/api/v2/users/{id}"),
-            &[],
-            Some(&body),
-            Safety::Once,
-        )
-        .await
-    }
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct SearchRequest<'a> {
-    page_size: u32,
-    page_number: u32,
-    query: &'a [serde_json::Value],
-}
-
-fn is_bad_request(error: &CallError) -> bool {
+pub(crate) fn is_bad_request(error: &CallError) -> bool {
     matches!(error, CallError::Rejected { status: 400, .. })
 }
 

@@ -1,0 +1,652 @@
+//! Why this exists: carrying out one row's plan against Genesys. Creates are
+//! never resent blindly: an unknown outcome is checked by email first, so a
+//! fault can never produce a duplicate. Updates are versioned PATCHes that
+//! re-read the user on a version conflict instead of overwriting a newer
+//! edit. Every step lands in the row's `RowLog`.
+
+use std::sync::Arc;
+
+use serde_json::{json, Map, Value};
+
+use crate::diff::{self, Patch};
+use crate::error::StopReason;
+use crate::genesys::users::User;
+use crate::genesys::{CallError, Client, Reply};
+use crate::input::{MatchKey, UserRow};
+use crate::plan::{
+    follow_up_fields, password_note, Change, DivisionTarget, Failure, Job, Kind, RowLog,
+};
+use crate::preflight::exists_outcome;
+use crate::report::{Outcome, Status};
+use crate::stop::Stop;
+use crate::user::create_user_body;
+
+/// Version conflicts tolerated per PATCH before the row gives up.
+const MAX_VERSION_RETRIES: u32 = 3;
+
+/// A division move that waits for the barrier (moves are batched).
+#[derive(Debug, Clone)]
+pub struct PendingMove {
+    pub division: DivisionTarget,
+    pub user_id: String,
+}
+
+/// What a row came to after its own steps.
+pub enum Applied {
+    /// Final: write it.
+    Done(Outcome),
+    /// Final unless a division move follows (after the barrier).
+    Logged(RowLog, Option<PendingMove>),
+}
+
+pub struct Applier {
+    pub client: Arc<Client>,
+    pub stop: Stop,
+    pub restore_deleted: bool,
+    pub key: MatchKey,
+}
+
+impl Applier {
+    /// Creates the user, then its follow-up fields (one PATCH).
+    pub async fn create(&self, job: &Job, row: &UserRow, division_id: Option<&str>) -> Applied {
+        let (mut user, warning, note) = match self.create_user(job, row, division_id).await {
+            Ok(created) => created,
+            Err(applied) => return *applied,
+        };
+        let mut log = RowLog::new(Kind::Create);
+        log.notes.extend(note);
+        log.ensured = true;
+        log.user_id = (!user.id.is_empty()).then(|| user.id.clone());
+        log.done.push(Change::Create);
+        if let Some(warning) = warning {
+            log.fail(warning);
+            return Applied::Logged(log, None);
+        }
+        if !follow_up_fields(row).is_empty() {
+            self.patch(&mut log, &mut user, &|u| {
+                diff::profile_patch(row, u, self.key)
+            })
+            .await;
+        }
+        Applied::Logged(log, None)
+    }
+
+    /// Brings an existing (or deleted, with `restore`) user in line with the row.
+    pub async fn update(
+        &self,
+        row: &UserRow,
+        existing: User,
+        restore: bool,
+        division: Option<&DivisionTarget>,
+    ) -> Applied {
+        let mut user = existing;
+        let mut log = RowLog::new(Kind::Update);
+        log.user_id = Some(user.id.clone());
+        log.notes.extend(password_note(row).map(str::to_string));
+        if restore {
+            let body = diff::restore_patch(row);
+            let restored = self
+                .patch(&mut log, &mut user, &|u: &User| {
+                    let mut patch = Patch::default();
+                    if u.is_deleted() {
+                        patch.body = body.clone();
+                    }
+                    patch
+                })
+                .await;
+            if !restored {
+                return Applied::Logged(log, None);
+            }
+            log.done.push(Change::Restore);
+        }
+        let steps: [&(dyn Fn(&User) -> Patch + Sync); 2] = [
+            &|u| {
+                if restore {
+                    Patch::default()
+                } else {
+                    diff::state_patch(row, u)
+                }
+            },
+            &|u| diff::profile_patch(row, u, self.key),
+        ];
+        for build in steps {
+            if !self.patch(&mut log, &mut user, build).await {
+                return Applied::Logged(log, None);
+            }
+        }
+        let pending = division
+            .filter(|d| user.division_id() != Some(d.id.as_str()))
+            .map(|d| PendingMove {
+                division: d.clone(),
+                user_id: user.id.clone(),
+            });
+        Applied::Logged(log, pending)
+    }
+
+    /// Sends `build(user)` as a versioned PATCH until it is applied. On a
+    /// version conflict (or a lost answer) the user is read again and the
+    /// patch rebuilt from what it holds now: a newer edit is never
+    /// overwritten blindly. False when the row must stop here.
+    async fn patch(
+        &self,
+        log: &mut RowLog,
+        user: &mut User,
+        build: &(dyn Fn(&User) -> Patch + Sync),
+    ) -> bool {
+        // Fields of a PATCH whose answer was lost: done if a re-read shows them.
+        let mut unknown: Vec<Change> = Vec::new();
+        for attempt in 0..=MAX_VERSION_RETRIES {
+            let patch = build(user);
+            let changes: Vec<Change> = patch.fields.iter().copied().map(Change::Field).collect();
+            if patch.body.is_empty() {
+                log.done.append(&mut unknown);
+                return true;
+            }
+            let Some(version) = user.version else {
+                log.fail(Failure::message(
+                    "the user's version is unknown, so it cannot be changed safely",
+                ));
+                return false;
+            };
+            let mut body: Map<String, Value> = patch.body;
+            body.insert("version".into(), json!(version));
+            match self.client.patch_user(&user.id, &Value::Object(body)).await {
+                Ok(reply) if reply.is_success() => {
+                    match reply.json::<User>() {
+                        Ok(fresh) => *user = fresh,
+                        Err(_) => user.version = Some(version + 1),
+                    }
+                    log.done.extend(changes);
+                    return true;
+                }
+                Ok(reply) if is_version_conflict(&reply) => {}
+                Ok(reply) => {
+                    if reply.status == 403 {
+                        self.stop_for_permission(&reply);
+                    }
+                    log.fail(reply_failure(&reply, "updating the user"));
+                    return false;
+                }
+                Err(CallError::OutcomeUnknown(why)) => {
+                    tracing::warn!(user = %user.id, error = %why, "update outcome unknown; reading the user again");
+                    unknown = changes;
+                }
+                Err(CallError::Stopped) => {
+                    log.stopped_before.extend(changes);
+                    return false;
+                }
+                Err(e @ (CallError::Auth(_) | CallError::Unauthorized(_))) => {
+                    self.halt(&e);
+                    log.stopped_before.extend(changes);
+                    return false;
+                }
+                Err(e) => {
+                    log.fail(error_failure(&e, "updating the user"));
+                    return false;
+                }
+            }
+            if attempt == MAX_VERSION_RETRIES {
+                break;
+            }
+            match self.client.get_user(&user.id).await {
+                // The version did not move: not a version conflict after all
+                // (an email already in use answers 409 too).
+                Ok(fresh) if fresh.version == user.version && unknown.is_empty() => {
+                    log.fail(Failure {
+                        http_status: Some(409),
+                        code: Some("general.conflict".into()),
+                        message:
+                            "Genesys refused the change as a conflict (an email already in use?)"
+                                .into(),
+                    });
+                    return false;
+                }
+                Ok(fresh) => *user = fresh,
+                Err(CallError::Stopped) => {
+                    log.stopped_before
+                        .extend(build(user).fields.into_iter().map(Change::Field));
+                    return false;
+                }
+                Err(e) => {
+                    log.fail(error_failure(
+                        &e,
+                        "reading the user again after a version conflict",
+                    ));
+                    return false;
+                }
+            }
+        }
+        log.fail(Failure {
+            http_status: Some(409),
+            code: Some("general.conflict".into()),
+            message: format!(
+                "the user kept changing while it was updated (version conflict {} times); a re-run will try again",
+                MAX_VERSION_RETRIES + 1
+            ),
+        });
+        false
+    }
+
+    /// `POST /api/v2/users` until its outcome is known. `Ok`: the user
+    /// (id and version) and a warning when a part of the create failed
+    /// (the password). `Err`: the row's final answer.
+    async fn create_user(
+        &self,
+        job: &Job,
+        row: &UserRow,
+        division_id: Option<&str>,
+    ) -> Result<(User, Option<Failure>, Option<String>), Box<Applied>> {
+        let done = |outcome: Outcome| Err(Box::new(Applied::Done(outcome)));
+        let body = match serde_json::to_vec(&create_user_body(row, division_id)) {
+            Ok(b) => b,
+            Err(e) => {
+                return done(
+                    Outcome::new(Status::Failed)
+                        .with_message(format!("cannot encode the request: {e}")),
+                )
+            }
+        };
+        let fresh = |id: String, version: Option<i64>| User {
+            id,
+            name: Some(row.name.to_string()),
+            email: Some(row.email.to_string()),
+            version,
+            title: row.title.value().cloned(),
+            department: row.department.value().cloned(),
+            ..User::default()
+        };
+        let max_retries = self.client.policy().max_retries;
+        let mut retry: u32 = 0;
+        // Why an earlier attempt's outcome is unknown, if one is.
+        let mut uncertain: Option<String> = None;
+        loop {
+            let unknown = match self.client.create_user(&body).await {
+                Ok(reply) => match classify_create(&reply) {
+                    Verdict::Created { id, version } => {
+                        let id = match id {
+                            Some(id) => id,
+                            None => match self.look_up_id(&job.email).await {
+                                Some(found) => return Ok((found, None, None)),
+                                None => {
+                                    return done(Outcome::new(Status::Created).with_changes(&[Change::Create]).with_message(
+                                        "created, but its id was not in the answer nor yet visible to search",
+                                    ))
+                                }
+                            },
+                        };
+                        let note = uncertain.as_ref().map(|why| {
+                            format!("created on a later attempt; an earlier one's answer was lost ({why}) and search did not show it")
+                        });
+                        return Ok((fresh(id, version), None, note));
+                    }
+                    Verdict::CreatedWithWarning => {
+                        let error = reply.error();
+                        let warning = Failure {
+                            http_status: Some(reply.status),
+                            code: error.code.clone(),
+                            message: format!(
+                                "the user was created, but: {}",
+                                reply.error_message()
+                            ),
+                        };
+                        let user = match error.entity_id {
+                            Some(id) => fresh(id, None),
+                            None => self
+                                .look_up_id(&job.email)
+                                .await
+                                .unwrap_or_else(|| fresh(String::new(), None)),
+                        };
+                        return Ok((user, Some(warning), None));
+                    }
+                    Verdict::Conflict => {
+                        return Err(Box::new(
+                            self.conflict(job, row, &reply, uncertain.as_deref()).await,
+                        ))
+                    }
+                    Verdict::Forbidden => {
+                        self.stop_for_permission(&reply);
+                        return done(reply_outcome(&reply));
+                    }
+                    Verdict::Failed => return done(reply_outcome(&reply)),
+                    Verdict::Unknown => format!("HTTP {}: {}", reply.status, reply.error_message()),
+                },
+                Err(CallError::OutcomeUnknown(message)) => message,
+                Err(CallError::Stopped) => return done(self.stopped(uncertain.as_deref())),
+                Err(e @ (CallError::Auth(_) | CallError::Unauthorized(_))) => {
+                    self.halt(&e);
+                    let outcome = Outcome::new(Status::NotAttempted);
+                    return done(match uncertain {
+                        Some(why) => outcome.with_message(format!(
+                            "an earlier attempt's outcome is unknown ({why}); a re-run will check"
+                        )),
+                        None => outcome,
+                    });
+                }
+                Err(e) => return done(failed_outcome(&e, "")),
+            };
+
+            // The create may have happened. Look before sending it again.
+            tracing::warn!(line = job.line, email = %job.email, error = %unknown, "create outcome unknown; checking by email");
+            uncertain = Some(unknown.clone());
+            match self.client.find_by_email(&job.email).await {
+                Ok(Some(found)) if !found.is_deleted() => {
+                    let note = format!("created; the response was lost ({unknown}) and the user was found by email");
+                    return Ok((found, None, Some(note)));
+                }
+                Ok(_) if retry < max_retries => {
+                    retry += 1;
+                    let wait = self.client.policy().backoff(retry);
+                    tracing::info!(line = job.line, retry, wait_ms = wait.as_millis() as u64, "not found by email; creating again");
+                    if !self.stop.sleep(wait).await {
+                        return done(self.stopped(uncertain.as_deref()));
+                    }
+                }
+                Ok(_) => {
+                    return done(Outcome::new(Status::Failed).with_message(format!(
+                        "outcome unknown after {} attempts ({unknown}); not found by email, so not created as far as search shows; a re-run will check again",
+                        retry + 1
+                    )))
+                }
+                Err(CallError::Stopped) => return done(self.stopped(uncertain.as_deref())),
+                Err(e) => {
+                    return done(Outcome::new(Status::Failed).with_message(format!(
+                        "outcome unknown ({unknown}) and the check by email failed ({e}); a re-run will check again"
+                    )))
+                }
+            }
+        }
+    }
+
+    /// `general.conflict`: the email is taken. By this run's own earlier
+    /// attempt (`created` only if search shows the live user), by a live
+    /// user, or by a deleted one.
+    async fn conflict(
+        &self,
+        job: &Job,
+        row: &UserRow,
+        reply: &Reply,
+        uncertain: Option<&str>,
+    ) -> Applied {
+        let error = reply.error();
+        let found = match self.client.find_by_email(&job.email).await {
+            Ok(found) => found,
+            Err(CallError::Stopped) => None,
+            Err(e) => {
+                tracing::warn!(line = job.line, error = %e, "cannot look up the existing user");
+                None
+            }
+        };
+        if let Some(why) = uncertain {
+            return Applied::Done(match found {
+                Some(user) if !user.is_deleted() => Outcome::new(Status::Created)
+                    .with_user_id(user.id)
+                    .with_changes(&[Change::Create])
+                    .with_message(format!(
+                        "created; an earlier response was lost ({why}), the retry found the email taken and search shows the user"
+                    )),
+                Some(user) => exists_outcome(&user, None),
+                None => Outcome::new(Status::Failed).with_error(
+                    Some(reply.status),
+                    error.code,
+                    format!(
+                        "outcome unknown: an earlier response was lost ({why}) and the retry found the email taken, but no user with it is visible to search{}; a re-run will check",
+                        if self.client.search_sees_deleted() {
+                            ""
+                        } else {
+                            " (search here cannot show deleted users, which keep their email)"
+                        }
+                    ),
+                ),
+            });
+        }
+        match found {
+            Some(user) if user.is_deleted() && self.restore_deleted => {
+                Box::pin(self.update(row, user, true, None)).await
+            }
+            Some(user) => Applied::Done(exists_outcome(&user, None)),
+            None => Applied::Done(Outcome::new(Status::Exists).with_error(
+                Some(reply.status),
+                None,
+                format!(
+                    "email already in use ({}); the user is not visible to search yet",
+                    error.code.as_deref().unwrap_or("conflict")
+                ),
+            )),
+        }
+    }
+
+    async fn look_up_id(&self, email: &str) -> Option<User> {
+        self.client.find_by_email(email).await.ok().flatten()
+    }
+
+    fn stop_for_permission(&self, reply: &Reply) {
+        let error = reply.error();
+        self.stop.raise(StopReason::PermissionRefused(format!(
+            "{} ({})",
+            reply.error_message(),
+            error.code.as_deref().unwrap_or("403")
+        )));
+    }
+
+    fn halt(&self, error: &CallError) {
+        let reason = stop_reason(error, &self.stop);
+        tracing::error!(reason = %reason.describe(), "stopping the run");
+        self.stop.raise(reason);
+    }
+
+    /// The row was not (or not knowingly) sent because the run stopped.
+    fn stopped(&self, uncertain: Option<&str>) -> Outcome {
+        let outcome = Outcome::new(Status::NotAttempted);
+        match (uncertain, self.stop.reason()) {
+            (Some(why), _) => outcome.with_message(format!(
+                "stopped; an earlier attempt's outcome was unknown ({why}) and the user was not found by email; a re-run will check"
+            )),
+            (None, Some(reason)) => {
+                outcome.with_message(format!("not sent: the run stopped ({})", reason.describe()))
+            }
+            (None, None) => outcome,
+        }
+    }
+}
+
+/// Genesys' version-mismatch answers (the Terraform provider's rule:
+/// 409, 408, or 400 "does not match the current version").
+fn is_version_conflict(reply: &Reply) -> bool {
+    match reply.status {
+        409 | 408 => true,
+        400 => reply
+            .error_message()
+            .contains("does not match the current version"),
+        _ => false,
+    }
+}
+
+/// Maps a failed preflight or auth call to the reason the run stops.
+pub fn stop_reason(error: &CallError, stop: &Stop) -> StopReason {
+    use crate::genesys::token::AuthError;
+    match error {
+        CallError::Auth(e @ AuthError::Refused(_)) => StopReason::AuthRefused(e.to_string()),
+        CallError::Auth(e @ AuthError::Unavailable { .. }) => {
+            StopReason::Unavailable(e.to_string())
+        }
+        CallError::Unauthorized(m) => StopReason::AuthRefused(m.clone()),
+        CallError::Rejected {
+            status: 403,
+            code,
+            message,
+        } => StopReason::PermissionRefused(format!(
+            "{} ({})",
+            message,
+            code.as_deref().unwrap_or("403")
+        )),
+        CallError::Stopped => stop.reason().unwrap_or(StopReason::Interrupted),
+        other => StopReason::Unavailable(other.to_string()),
+    }
+}
+
+fn reply_failure(reply: &Reply, context: &str) -> Failure {
+    Failure {
+        http_status: Some(reply.status),
+        code: reply.error().code,
+        message: format!("{context}: {}", reply.error_message()),
+    }
+}
+
+fn reply_outcome(reply: &Reply) -> Outcome {
+    Outcome::new(Status::Failed).with_error(
+        Some(reply.status),
+        reply.error().code,
+        reply.error_message(),
+    )
+}
+
+pub fn error_failure(error: &CallError, context: &str) -> Failure {
+    let outcome = failed_outcome(error, context);
+    Failure {
+        http_status: outcome.http_status,
+        code: outcome.error_code,
+        message: outcome.message.unwrap_or_default(),
+    }
+}
+
+/// A row that got a final answer other than success, as its outcome.
+pub fn failed_outcome(error: &CallError, context: &str) -> Outcome {
+    let outcome = Outcome::new(Status::Failed);
+    let with_context = |m: String| {
+        if context.is_empty() {
+            m
+        } else {
+            format!("{context}: {m}")
+        }
+    };
+    match error {
+        CallError::Rejected {
+            status,
+            code,
+            message,
+        } => outcome.with_error(Some(*status), code.clone(), with_context(message.clone())),
+        CallError::Exhausted {
+            status,
+            code,
+            message,
+            attempts,
+        } => outcome.with_error(
+            *status,
+            code.clone(),
+            with_context(format!("{message} (gave up after {attempts} attempts)")),
+        ),
+        CallError::Redirected { status, .. } => {
+            outcome.with_error(Some(*status), None, with_context(error.to_string()))
+        }
+        other => outcome.with_message(with_context(other.to_string())),
+    }
+}
+
+/// What a reply to `POST /api/v2/users` means.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Created {
+        id: Option<String>,
+        version: Option<i64>,
+    },
+    /// The user exists but a part of the create (the password) failed.
+    CreatedWithWarning,
+    Conflict,
+    Forbidden,
+    /// The request may or may not have been applied.
+    Unknown,
+    Failed,
+}
+
+pub fn classify_create(reply: &Reply) -> Verdict {
+    #[derive(serde::Deserialize)]
+    struct Created {
+        id: Option<String>,
+        version: Option<i64>,
+    }
+    let code = reply.error().code;
+    match (reply.status, code.as_deref()) {
+        (200..=299, _) => match serde_json::from_slice::<Created>(&reply.body) {
+            Ok(c) => Verdict::Created {
+                id: c.id,
+                version: c.version,
+            },
+            Err(_) => Verdict::Created {
+                id: None,
+                version: None,
+            },
+        },
+        (400, Some("invalid.password")) | (500, Some("unable.to.set.password")) => {
+            Verdict::CreatedWithWarning
+        }
+        (400 | 409, Some("general.conflict")) | (409, _) => Verdict::Conflict,
+        (403, _) => Verdict::Forbidden,
+        (408 | 500..=599, _) => Verdict::Unknown,
+        _ => Verdict::Failed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reply(status: u16, body: &str) -> Reply {
+        Reply {
+            status,
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn create_replies_are_classified_by_the_documented_codes() {
+        let cases = [
+            (
+                200,
+                r#"{"id":"u1","version":1}"#,
+                Verdict::Created {
+                    id: Some("u1".into()),
+                    version: Some(1),
+                },
+            ),
+            (409, r#"{"code":"general.conflict"}"#, Verdict::Conflict),
+            (400, r#"{"code":"general.conflict"}"#, Verdict::Conflict),
+            (
+                400,
+                r#"{"code":"invalid.password"}"#,
+                Verdict::CreatedWithWarning,
+            ),
+            (
+                500,
+                r#"{"code":"unable.to.set.password"}"#,
+                Verdict::CreatedWithWarning,
+            ),
+            (500, r#"{"code":"internal.server.error"}"#, Verdict::Unknown),
+            (503, "", Verdict::Unknown),
+            (403, r#"{"code":"missing.permissions"}"#, Verdict::Forbidden),
+            (400, r#"{"code":"invalid.value"}"#, Verdict::Failed),
+        ];
+        for (status, body, expected) in cases {
+            assert_eq!(
+                classify_create(&reply(status, body)),
+                expected,
+                "{status} {body}"
+            );
+        }
+    }
+
+    #[test]
+    fn version_conflicts_follow_the_terraform_rule() {
+        assert!(is_version_conflict(&reply(
+            409,
+            r#"{"code":"general.conflict"}"#
+        )));
+        assert!(is_version_conflict(&reply(
+            400,
+            r#"{"code":"general.conflict","message":"The version supplied does not match the current version of the user"}"#
+        )));
+        assert!(!is_version_conflict(&reply(
+            400,
+            r#"{"code":"invalid.value"}"#
+        )));
+    }
+}

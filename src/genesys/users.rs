@@ -1,0 +1,248 @@
+//! Users: search (by email or employee id, every state), create, read and
+//! PATCH, as `shared/genesys/API.md` and `PROVISIONING.md` §2 describe them.
+
+use std::sync::atomic::Ordering;
+
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use super::{api_failure, is_bad_request, CallError, Client, Reply, Safety};
+
+/// A user as Genesys returns it, reduced to what genimport reads. The
+/// objects it may write back whole (`addresses`, `employerInfo`) are kept
+/// raw, so nothing it does not know about is lost in the round trip.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub state: Option<String>,
+    #[serde(default)]
+    pub version: Option<i64>,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub department: Option<String>,
+    #[serde(default)]
+    pub addresses: Vec<Value>,
+    #[serde(default)]
+    pub division: Option<IdRef>,
+    #[serde(default)]
+    pub employer_info: Option<Map<String, Value>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+pub struct IdRef {
+    pub id: String,
+}
+
+impl User {
+    pub fn is_deleted(&self) -> bool {
+        self.state.as_deref() == Some("deleted")
+    }
+
+    pub fn division_id(&self) -> Option<&str> {
+        self.division.as_ref().map(|d| d.id.as_str())
+    }
+
+    /// An `employerInfo` field (`employeeId`, `employeeType`, `dateHire`).
+    pub fn employer(&self, field: &str) -> Option<&str> {
+        self.employer_info.as_ref()?.get(field)?.as_str()
+    }
+}
+
+/// The field a search matches on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchKey {
+    Email,
+    EmployeeId,
+}
+
+impl SearchKey {
+    fn field(self) -> &'static str {
+        match self {
+            SearchKey::Email => "email",
+            SearchKey::EmployeeId => "hr.employeeId",
+        }
+    }
+
+    /// The key of a found user, lowercased (both are compared case-insensitively).
+    pub fn of(self, user: &User) -> Option<String> {
+        match self {
+            SearchKey::Email => user.email.as_deref(),
+            SearchKey::EmployeeId => user.employer("employeeId"),
+        }
+        .map(str::to_lowercase)
+    }
+}
+
+/// What a search found, and the values search refused outright.
+#[derive(Debug, Default)]
+pub struct Search {
+    pub found: Vec<User>,
+    pub refused: Vec<(String, CallError)>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SearchPage {
+    #[serde(default)]
+    results: Vec<User>,
+    #[serde(default)]
+    page_count: Option<u32>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SearchRequest<'a> {
+    page_size: u32,
+    page_number: u32,
+    query: &'a [Value],
+    expand: [&'static str; 1],
+}
+
+/// Values per search request; the server's limit is undocumented, so small.
+pub const SEARCH_BATCH: usize = 50;
+const SEARCH_PAGE_SIZE: u32 = 100;
+
+impl Client {
+    /// Users whose `key` is one of `values` (EXACT match). Plain search
+    /// leaves deleted users out, and they still hold their email, so every
+    /// state is asked for by name. The search limits are undocumented: a 400
+    /// splits the batch, and a 400 for a single value drops the state
+    /// criterion (deleted users are then found when a create conflicts). A
+    /// 400 for one value even then is that value's own answer (`refused`),
+    /// not the end of the search.
+    pub async fn search_users(
+        &self,
+        key: SearchKey,
+        values: &[String],
+    ) -> Result<Search, CallError> {
+        let with_states = !self.plain_search.load(Ordering::Relaxed);
+        match self.search_pages(key, values, with_states).await {
+            Ok(found) => Ok(Search {
+                found,
+                refused: Vec::new(),
+            }),
+            Err(e) if is_bad_request(&e) && values.len() > 1 => {
+                let (left, right) = values.split_at(values.len() / 2);
+                let mut result = Box::pin(self.search_users(key, left)).await?;
+                let more = Box::pin(self.search_users(key, right)).await?;
+                result.found.extend(more.found);
+                result.refused.extend(more.refused);
+                Ok(result)
+            }
+            Err(e) if is_bad_request(&e) && with_states => {
+                tracing::warn!(error = %e, "users search refused the state criterion; searching without it");
+                self.plain_search.store(true, Ordering::Relaxed);
+                Box::pin(self.search_users(key, values)).await
+            }
+            Err(e) if is_bad_request(&e) => Ok(Search {
+                found: Vec::new(),
+                refused: values.iter().map(|v| (v.clone(), e.clone())).collect(),
+            }),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Whether search shows deleted users (it does unless it refused the
+    /// state criterion).
+    pub fn search_sees_deleted(&self) -> bool {
+        !self.plain_search.load(Ordering::Relaxed)
+    }
+
+    async fn search_pages(
+        &self,
+        key: SearchKey,
+        values: &[String],
+        with_states: bool,
+    ) -> Result<Vec<User>, CallError> {
+        let mut query = vec![json!({"type": "EXACT", "fields": [key.field()], "values": values})];
+        if with_states {
+            query.push(json!({"type": "EXACT", "fields": ["state"], "values": ["active", "inactive", "deleted"]}));
+        }
+        let mut found = Vec::new();
+        for page in 1u32.. {
+            let body = serde_json::to_vec(&SearchRequest {
+                page_size: SEARCH_PAGE_SIZE,
+                page_number: page,
+                query: &query,
+                expand: ["employerInfo"],
+            })
+            .map_err(|e| CallError::BadResponse(e.to_string()))?;
+            let reply = self
+                .call(
+                    Method::POST,
+                    "/api/v2/users/search",
+                    &[],
+                    Some(&body),
+                    Safety::Retryable,
+                )
+                .await?;
+            if !reply.is_success() {
+                return Err(api_failure(&reply));
+            }
+            let page_data: SearchPage = reply.json()?;
+            let last = page_data.results.is_empty()
+                || page_data.page_count.is_none_or(|count| page >= count);
+            found.extend(page_data.results);
+            if last || page >= 1000 {
+                break;
+            }
+        }
+        Ok(found)
+    }
+
+    /// The user with this email; a live one wins over a deleted one.
+    pub async fn find_by_email(&self, email: &str) -> Result<Option<User>, CallError> {
+        let search = self
+            .search_users(SearchKey::Email, &[email.to_string()])
+            .await?;
+        if let Some((_, refused)) = search.refused.into_iter().next() {
+            return Err(refused);
+        }
+        Ok(search
+            .found
+            .into_iter()
+            .filter(|u| {
+                u.email
+                    .as_deref()
+                    .is_none_or(|e| e.eq_ignore_ascii_case(email))
+            })
+            .min_by_key(User::is_deleted))
+    }
+
+    /// `POST /api/v2/users`. Never retried here once it may have been sent.
+    pub async fn create_user(&self, body: &[u8]) -> Result<Reply, CallError> {
+        self.call(Method::POST, "/api/v2/users", &[], Some(body), Safety::Once)
+            .await
+    }
+
+    /// `PATCH /api/v2/users/{id}` with a body that carries `version`. Sent
+    /// once: a lost answer is settled by re-reading the user's version.
+    pub async fn patch_user(&self, id: &str, body: &Value) -> Result<Reply, CallError> {
+        let body = serde_json::to_vec(body).map_err(|e| CallError::BadResponse(e.to_string()))?;
+        self.call(
+            Method::PATCH,
+            &format!("/api/v2/users/{id}"),
+            &[],
+            Some(&body),
+            Safety::Once,
+        )
+        .await
+    }
+
+    /// One user, fresh (after a version conflict), deleted ones included.
+    pub async fn get_user(&self, id: &str) -> Result<User, CallError> {
+        self.get_json(
+            &format!("/api/v2/users/{id}"),
+            &[("expand", "employerInfo".into())],
+        )
+        .await
+    }
+}

@@ -1,0 +1,348 @@
+//! Why this exists: nothing is written before every name is resolved and
+//! every existing user is known. The preflight is read-only: token,
+//! divisions, then existing users in batched searches (by email or employee
+//! id). Its answer is one plan per row, in input order.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use crate::diff;
+use crate::genesys::authorization::Division;
+use crate::genesys::users::{Search, SearchKey, User, SEARCH_BATCH};
+use crate::genesys::{CallError, Client};
+use crate::input::{DivisionRef, MatchKey, Row, UserRow};
+use crate::plan::{Change, DivisionTarget, Field, Job, Plan};
+use crate::report::{Outcome, Status};
+use crate::text::cut;
+
+/// What the preflight needs to know of the run.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub concurrency: usize,
+    pub default_division: Option<String>,
+    pub restore_deleted: bool,
+    pub update: bool,
+    pub key: MatchKey,
+}
+
+pub async fn preflight(
+    client: &Arc<Client>,
+    settings: &Settings,
+    rows: &[Row],
+) -> Result<Vec<Job>, CallError> {
+    client.authenticate().await?;
+    let divisions =
+        DivisionResolver::load(client, rows, settings.default_division.as_deref()).await?;
+
+    // Rows that may be sent, with the division a create would use.
+    let mut jobs: Vec<Job> = Vec::with_capacity(rows.len());
+    for row in rows {
+        let plan = match &row.validated {
+            Err(problems) => {
+                Plan::Report(Outcome::new(Status::Invalid).with_message(problems.clone()))
+            }
+            Ok(user) => match divisions.resolve(user.division.as_ref()) {
+                Err(problem) => Plan::Report(Outcome::new(Status::Invalid).with_message(problem)),
+                Ok(division_id) => Plan::Create {
+                    user: user.clone(),
+                    division_id,
+                },
+            },
+        };
+        jobs.push(Job {
+            line: row.line,
+            email: row.email.clone(),
+            name: row.name.clone(),
+            plan,
+        });
+    }
+
+    let key = match settings.key {
+        MatchKey::Email => SearchKey::Email,
+        MatchKey::EmployeeId => SearchKey::EmployeeId,
+    };
+    let wanted: Vec<String> = jobs
+        .iter()
+        .filter_map(|j| match &j.plan {
+            Plan::Create { user, .. } => match_value(user, settings.key),
+            _ => None,
+        })
+        .collect();
+    let batches = wanted
+        .chunks(SEARCH_BATCH)
+        .map(<[String]>::to_vec)
+        .collect();
+    let search = search_all(client, key, batches, settings.concurrency).await?;
+    let mut refused: HashMap<String, CallError> = search
+        .refused
+        .into_iter()
+        .map(|(v, e)| (v.to_lowercase(), e))
+        .collect();
+    let mut existing: HashMap<String, User> = HashMap::new();
+    for user in search.found {
+        let Some(value) = key.of(&user) else { continue };
+        // A live user wins over a deleted one with the same key.
+        if existing.get(&value).is_none_or(User::is_deleted) {
+            existing.insert(value, user);
+        }
+    }
+    tracing::info!(
+        checked = wanted.len(),
+        existing = existing.len(),
+        "preflight: existing users looked up"
+    );
+
+    for job in &mut jobs {
+        let Plan::Create { user, .. } = &job.plan else {
+            continue;
+        };
+        let Some(value) = match_value(user, settings.key) else {
+            continue;
+        };
+        if let Some(error) = refused.remove(&value) {
+            job.plan = Plan::Report(crate::apply::failed_outcome(
+                &error,
+                "the users search refused this row's key, so nothing was sent",
+            ));
+            continue;
+        }
+        let Some(found) = existing.remove(&value) else {
+            continue;
+        };
+        let user = user.clone();
+        job.plan = plan_for_existing(user, found, settings, &divisions);
+    }
+    Ok(jobs)
+}
+
+fn match_value(user: &UserRow, key: MatchKey) -> Option<String> {
+    match key {
+        MatchKey::Email => Some(user.email.to_lowercase()),
+        MatchKey::EmployeeId => user.employee_id.value().map(|id| id.to_lowercase()),
+    }
+}
+
+/// An existing user: leave it (`exists`), or plan its update.
+fn plan_for_existing(
+    row: UserRow,
+    found: User,
+    settings: &Settings,
+    divisions: &DivisionResolver,
+) -> Plan {
+    let restore = found.is_deleted() && settings.restore_deleted;
+    if found.is_deleted() && !restore {
+        return Plan::Report(exists_outcome(&found, None));
+    }
+    let division = row
+        .division
+        .as_ref()
+        .and_then(|d| divisions.lookup(d).ok())
+        .map(|id| DivisionTarget {
+            name: divisions.name_of(&id),
+            id,
+        });
+    let preview = preview(&row, &found, restore, division.as_ref(), settings.key);
+    if !settings.update && !restore {
+        return Plan::Report(exists_outcome(&found, Some(&preview)));
+    }
+    Plan::Update {
+        user: row,
+        existing: Box::new(found),
+        restore,
+        division,
+        preview,
+    }
+}
+
+/// What applying the row to `user` would change, as `changes` items.
+pub fn preview(
+    row: &UserRow,
+    user: &User,
+    restore: bool,
+    division: Option<&DivisionTarget>,
+    key: MatchKey,
+) -> Vec<Change> {
+    let mut changes = Vec::new();
+    if restore {
+        changes.push(Change::Restore);
+    }
+    let state = if restore {
+        // A restored user gets the row's state (or active) in the restore itself.
+        diff::Patch::default()
+    } else {
+        diff::state_patch(row, user)
+    };
+    changes.extend(state.fields.into_iter().map(Change::Field));
+    changes.extend(
+        diff::profile_patch(row, user, key)
+            .fields
+            .into_iter()
+            .map(Change::Field),
+    );
+    if division.is_some_and(|d| user.division_id() != Some(d.id.as_str())) {
+        changes.push(Change::Field(Field::Division));
+    }
+    changes
+}
+
+/// `exists`: the user is left as it is. `preview` (live users) says what
+/// `--update` would change.
+pub fn exists_outcome(found: &User, preview: Option<&[Change]>) -> Outcome {
+    let message = if found.is_deleted() {
+        "a deleted user has this email (Genesys keeps it reserved); use --restore-deleted to restore it".to_string()
+    } else {
+        let base = match found.state.as_deref() {
+            Some("inactive") => "already exists (inactive)",
+            _ => "already exists",
+        };
+        match preview {
+            Some([]) => format!("{base} and matches the row"),
+            Some(changes) => format!(
+                "{base}; --update would change: {}",
+                crate::plan::changes_cell(changes)
+            ),
+            None => base.to_string(),
+        }
+    };
+    Outcome::new(Status::Exists)
+        .with_user_id(&found.id)
+        .with_message(message)
+}
+
+/// Runs the searches with up to `concurrency` in flight, like the writes
+/// after them: a big file's preflight then takes seconds, not minutes.
+async fn search_all(
+    client: &Arc<Client>,
+    key: SearchKey,
+    batches: Vec<Vec<String>>,
+    concurrency: usize,
+) -> Result<Search, CallError> {
+    let queue = Arc::new(Mutex::new(batches));
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..concurrency.max(1) {
+        let (client, queue) = (Arc::clone(client), Arc::clone(&queue));
+        set.spawn(async move {
+            let mut all = Search::default();
+            loop {
+                let batch = queue.lock().unwrap_or_else(|e| e.into_inner()).pop();
+                let Some(batch) = batch else { return Ok(all) };
+                let search = client.search_users(key, &batch).await?;
+                all.found.extend(search.found);
+                all.refused.extend(search.refused);
+            }
+        });
+    }
+    let mut all = Search::default();
+    while let Some(joined) = set.join_next().await {
+        match joined {
+            Ok(Ok(search)) => {
+                all.found.extend(search.found);
+                all.refused.extend(search.refused);
+            }
+            Ok(Err(e)) => return Err(e),
+            Err(e) => return Err(CallError::BadResponse(format!("a search task failed: {e}"))),
+        }
+    }
+    Ok(all)
+}
+
+/// Division names and ids, resolved once.
+pub struct DivisionResolver {
+    by_id: HashMap<String, (String, String)>,
+    by_name: HashMap<String, Vec<String>>,
+    listed: bool,
+    /// The division for new users without one: `--division`, else home.
+    default: Result<Option<String>, String>,
+}
+
+impl DivisionResolver {
+    async fn load(
+        client: &Client,
+        rows: &[Row],
+        default_division: Option<&str>,
+    ) -> Result<DivisionResolver, CallError> {
+        let valid = || rows.iter().filter_map(|r| r.validated.as_ref().ok());
+        let needs_listing = default_division.is_some() || valid().any(|u| u.division.is_some());
+        let needs_default = valid().any(|u| u.division.is_none());
+        let mut resolver = DivisionResolver {
+            by_id: HashMap::new(),
+            by_name: HashMap::new(),
+            listed: false,
+            default: Ok(None),
+        };
+        if needs_listing {
+            let all: Vec<Division> = client.all_divisions().await?;
+            tracing::info!(divisions = all.len(), "preflight: divisions listed");
+            for division in all {
+                resolver
+                    .by_name
+                    .entry(division.name.to_lowercase())
+                    .or_default()
+                    .push(division.id.clone());
+                resolver
+                    .by_id
+                    .insert(division.id.to_lowercase(), (division.id, division.name));
+            }
+            resolver.listed = true;
+        }
+        if needs_default {
+            resolver.default = match default_division {
+                Some(given) => resolver
+                    .lookup(&DivisionRef::parse(given))
+                    .map(Some)
+                    .map_err(|e| format!("{e} (from --division)")),
+                None => match client.home_division().await {
+                    Ok(home) => {
+                        tracing::info!(division = %home.name, "rows without a division go to the home division");
+                        Ok(Some(home.id))
+                    }
+                    // Not fatal: Genesys decides where a user without divisionId goes.
+                    Err(
+                        e @ CallError::Rejected {
+                            status: 403 | 404, ..
+                        },
+                    ) => {
+                        tracing::warn!(error = %e, "cannot read the home division; rows without a division are sent without divisionId");
+                        Ok(None)
+                    }
+                    Err(e) => return Err(e),
+                },
+            };
+        }
+        Ok(resolver)
+    }
+
+    fn lookup(&self, division: &DivisionRef) -> Result<String, String> {
+        match division {
+            DivisionRef::Id(id) => match self.by_id.get(id) {
+                Some((id, _)) => Ok(id.clone()),
+                None if !self.listed => Ok(id.clone()),
+                None => Err(format!("division: no division with id `{id}`")),
+            },
+            DivisionRef::Name(name) => {
+                match self.by_name.get(&name.to_lowercase()).map(Vec::as_slice) {
+                    Some([id]) => Ok(id.clone()),
+                    Some([]) | None => Err(format!("division: no division named `{}`", cut(name))),
+                    Some(_) => Err(format!(
+                        "division: more than one division is named `{}`; use its id",
+                        cut(name)
+                    )),
+                }
+            }
+        }
+    }
+
+    fn name_of(&self, id: &str) -> String {
+        self.by_id
+            .get(&id.to_lowercase())
+            .map(|(_, name)| name.clone())
+            .unwrap_or_else(|| id.to_string())
+    }
+
+    fn resolve(&self, division: Option<&DivisionRef>) -> Result<Option<String>, String> {
+        match division {
+            Some(d) => self.lookup(d).map(Some),
+            None => self.default.clone(),
+        }
+    }
+}
