@@ -10,6 +10,9 @@
 //! at most --users), and prints users per
 //! minute, that as a fraction of the server's limit, the 429s received, and
 //! requests per created user.
+//! Part 3, update: request counts of `--update` against 1,000 existing users
+//! (file unchanged, one field changed on each, only new users), on a fake
+//! without limit or latency: the figures are counts, not times.
 
 #[path = "fake_genesys/fake.rs"]
 mod fake;
@@ -49,16 +52,123 @@ struct Args {
     /// Rows for the offline part (0 skips it)
     #[arg(long, default_value_t = 1_000_000)]
     offline_rows: usize,
+    /// Parts to run
+    #[arg(long, value_delimiter = ',', default_value = "offline,online,update")]
+    parts: Vec<String>,
+    /// Users for the update part
+    #[arg(long, default_value_t = 1000)]
+    update_users: usize,
 }
 
 fn main() {
     let args = Args::parse();
     let dir = tempfile::tempdir().expect("tempdir");
-    if args.offline_rows > 0 {
+    let part = |name: &str| args.parts.iter().any(|p| p == name);
+    if part("offline") && args.offline_rows > 0 {
         offline(&dir, 100_000.min(args.offline_rows));
         offline(&dir, args.offline_rows);
     }
-    online(&args, &dir);
+    if part("online") {
+        online(&args, &dir);
+    }
+    if part("update") {
+        update(&dir, args.update_users);
+    }
+}
+
+/// Runs genimport against `fake` with `extra` flags; returns the summary.
+fn run_against(
+    fake: &Fake,
+    dir: &tempfile::TempDir,
+    input: &str,
+    extra: &[&str],
+) -> genimport::report::Summary {
+    let (id, secret) = {
+        let st = fake.state();
+        (st.config.client_id.clone(), st.config.client_secret.clone())
+    };
+    std::env::set_var("GENESYS_CLIENT_SECRET", secret);
+    let output = dir.path().join("update.results.csv");
+    let (output_s, url) = (output.to_string_lossy().into_owned(), fake.url());
+    let mut argv = vec![
+        input,
+        "-q",
+        "-o",
+        &output_s,
+        "--api-url",
+        &url,
+        "--client-id",
+        &id,
+    ];
+    argv.extend_from_slice(extra);
+    import(config(&argv)).0
+}
+
+fn users_file(
+    dir: &tempfile::TempDir,
+    name: &str,
+    users: usize,
+    prefix: &str,
+    title: &str,
+) -> String {
+    let input = dir.path().join(name);
+    let mut csv = String::from("email,name,title,phone\n");
+    for i in 0..users {
+        csv.push_str(&format!(
+            "{prefix}{i}@example.com,Bench User {i},{title},+1317555{:04}\n",
+            i % 10_000
+        ));
+    }
+    std::fs::write(&input, csv).expect("write input");
+    input.to_string_lossy().into_owned()
+}
+
+fn update(dir: &tempfile::TempDir, users: usize) {
+    println!("\nupdate: request counts for {users} rows (token request excluded), concurrency 4");
+    println!(
+        "{:<44} {:>8} {:>8} {:>9} {:>12}",
+        "case", "rows", "writes", "requests", "req per row"
+    );
+    let fake = Fake::spawn(FakeConfig::default());
+    let same = users_file(dir, "update-same.csv", users, "upd", "Agent");
+    let changed = users_file(dir, "update-changed.csv", users, "upd", "Senior Agent");
+    let counts = |fake: &Fake| {
+        let c = &fake.state().counters;
+        (
+            c.create_requests + c.patch_requests + c.division_moves,
+            c.api_requests,
+        )
+    };
+    let report = |case: &str, fake: &Fake, before: (u64, u64)| {
+        let after = counts(fake);
+        let (writes, requests) = (after.0 - before.0, after.1 - before.1);
+        println!(
+            "{case:<44} {users:>8} {writes:>8} {requests:>9} {:>12.3}",
+            requests as f64 / users as f64
+        );
+    };
+    // The users exist first (created by genimport itself).
+    let summary = run_against(&fake, dir, &same, &["--concurrency", "4"]);
+    assert_eq!(summary.tally.count(Status::Created) as usize, users);
+    let before = counts(&fake);
+    let summary = run_against(&fake, dir, &same, &["--update", "--concurrency", "4"]);
+    assert_eq!(summary.tally.count(Status::Unchanged) as usize, users);
+    report("--update, file unchanged", &fake, before);
+    let before = counts(&fake);
+    let summary = run_against(&fake, dir, &changed, &["--update", "--concurrency", "4"]);
+    assert_eq!(summary.tally.count(Status::Updated) as usize, users);
+    report("--update, one field changed on each row", &fake, before);
+
+    let fresh = Fake::spawn(FakeConfig::default());
+    let new_a = users_file(dir, "update-new-a.csv", users, "new", "Agent");
+    let before = counts(&fresh);
+    run_against(&fresh, dir, &new_a, &["--concurrency", "4"]);
+    report("only new users, without --update", &fresh, before);
+    let other = Fake::spawn(FakeConfig::default());
+    let before = counts(&other);
+    let summary = run_against(&other, dir, &new_a, &["--update", "--concurrency", "4"]);
+    assert_eq!(summary.tally.count(Status::Created) as usize, users);
+    report("only new users, with --update", &other, before);
 }
 
 /// Runs one import as `main` does; returns its summary and wall time in seconds.

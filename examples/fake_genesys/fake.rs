@@ -162,6 +162,8 @@ pub struct State {
     pub concurrent_edits: u32,
     /// Largest list a division move accepts (0: no limit).
     pub max_division_move: usize,
+    /// Refuse division moves with 403 (the client lacks the permission).
+    pub refuse_division_moves: bool,
 }
 
 impl State {
@@ -173,6 +175,7 @@ impl State {
             delete_on_first_create: None,
             concurrent_edits: 0,
             max_division_move: 0,
+            refuse_division_moves: false,
             config,
             tokens: HashMap::new(),
             users: Vec::new(),
@@ -853,6 +856,13 @@ fn move_users(st: &mut State, division: &str, body: &[u8]) -> Reply {
     };
     if ids.is_empty() {
         return error(400, "empty.bulk.division.update", "No objects to move");
+    }
+    if st.refuse_division_moves {
+        return error(
+            403,
+            "bulk.move.no.permission.division",
+            "You do not have permission to move objects to this division",
+        );
     }
     let cap = st.config_max_division_move();
     if cap > 0 && ids.len() > cap {
