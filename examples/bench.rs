@@ -65,6 +65,7 @@ fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
     let part = |name: &str| args.parts.iter().any(|p| p == name);
     if part("offline") && args.offline_rows > 0 {
+        workbook(&dir, 100_000.min(args.offline_rows));
         offline(&dir, 100_000.min(args.offline_rows));
         offline(&dir, args.offline_rows);
     }
@@ -234,6 +235,70 @@ fn offline(dir: &tempfile::TempDir, rows: usize) {
     assert_eq!(summary.tally.count(Status::WouldCreate) as usize, rows);
     println!(
         "offline: {rows:>9} rows ({size_mib:.0} MiB) validated in {elapsed:.2} s = {:.0} rows/s; peak memory so far {:.0} MiB",
+        rows as f64 / elapsed,
+        peak_rss_mib()
+    );
+}
+
+/// Writes a one-sheet .xlsx of `rows` users (inline strings, a date column).
+fn write_workbook(path: &std::path::Path, rows: usize) {
+    use zip::write::SimpleFileOptions;
+    let file = std::fs::File::create(path).expect("create workbook");
+    let mut zip = zip::ZipWriter::new(std::io::BufWriter::new(file));
+    let options = SimpleFileOptions::default();
+    let parts: [(&str, String); 5] = [
+        ("[Content_Types].xml", r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/></Types>"#.into()),
+        ("_rels/.rels", r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#.into()),
+        ("xl/workbook.xml", r#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Users" sheetId="1" r:id="rId1"/></sheets></workbook>"#.into()),
+        ("xl/_rels/workbook.xml.rels", r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/></Relationships>"#.into()),
+        ("xl/styles.xml", r#"<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="14" applyNumberFormat="1"/></cellXfs></styleSheet>"#.into()),
+    ];
+    for (name, text) in parts {
+        zip.start_file(name, options).expect("zip entry");
+        zip.write_all(text.as_bytes()).expect("zip write");
+    }
+    zip.start_file("xl/worksheets/sheet1.xml", options)
+        .expect("zip entry");
+    let inline = |r: &str, t: &str| format!(r#"<c r="{r}" t="inlineStr"><is><t>{t}</t></is></c>"#);
+    let mut put = |text: &str| zip.write_all(text.as_bytes()).expect("zip write");
+    put(
+        r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>"#,
+    );
+    put(&format!(
+        r#"<row r="1">{}{}{}{}</row>"#,
+        inline("A1", "email"),
+        inline("B1", "name"),
+        inline("C1", "title"),
+        inline("D1", "hire_date")
+    ));
+    for i in 0..rows {
+        let r = i + 2;
+        put(&format!(
+            r#"<row r="{r}">{}{}{}<c r="D{r}" s="1"><v>{}</v></c></row>"#,
+            inline(&format!("A{r}"), &format!("user.{i}@example.com")),
+            inline(&format!("B{r}"), &format!("User {i}")),
+            inline(&format!("C{r}"), "Agent"),
+            46000 + i % 300
+        ));
+    }
+    put("</sheetData></worksheet>");
+    zip.finish().expect("zip finish");
+}
+
+fn workbook(dir: &tempfile::TempDir, rows: usize) {
+    let input = dir.path().join(format!("offline-{rows}.xlsx"));
+    write_workbook(&input, rows);
+    let size_mib = std::fs::metadata(&input).map_or(0.0, |m| m.len() as f64 / 1_048_576.0);
+    let output = dir.path().join("workbook.results.csv");
+    let (input_s, output_s) = (
+        input.to_string_lossy().into_owned(),
+        output.to_string_lossy().into_owned(),
+    );
+    let before = peak_rss_mib();
+    let (summary, elapsed) = import(config(&[&input_s, "--dry-run", "-q", "-o", &output_s]));
+    assert_eq!(summary.tally.count(Status::WouldCreate) as usize, rows);
+    println!(
+        "offline: {rows:>9} rows (.xlsx, {size_mib:.1} MiB) validated in {elapsed:.2} s = {:.0} rows/s; peak memory {:.0} MiB (was {before:.0} MiB before)",
         rows as f64 / elapsed,
         peak_rss_mib()
     );

@@ -63,10 +63,8 @@ impl Applier {
             return Applied::Logged(log, None);
         }
         if !follow_up_fields(row).is_empty() {
-            self.patch(&mut log, &mut user, &|u| {
-                diff::profile_patch(row, u, self.key)
-            })
-            .await;
+            self.patch(&mut log, &mut user, &|u| diff::follow_up_patch(row, u))
+                .await;
         }
         Applied::Logged(log, None)
     }

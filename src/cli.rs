@@ -43,8 +43,8 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// Users CSV file, or `-` for standard input
-    #[arg(value_name = "CSV", required = true)]
+    /// Users file (CSV, or .xlsx), or `-` for standard input
+    #[arg(value_name = "FILE", required = true)]
     pub input: Option<PathBuf>,
 
     /// OAuth client-credentials client id
@@ -79,6 +79,14 @@ pub struct Cli {
     /// The CSV separator: `,` `;` `tab` or one other character [default: detected from the header line]
     #[arg(long, value_name = "C")]
     pub delimiter: Option<String>,
+
+    /// The worksheet of an .xlsx file [default: the first]
+    #[arg(long, value_name = "NAME")]
+    pub sheet: Option<String>,
+
+    /// Read the source column SOURCE as COLUMN (repeatable), e.g. --map "Work Email=email"
+    #[arg(long, value_name = "SOURCE=COLUMN")]
+    pub map: Vec<String>,
 
     /// Validate, and with credentials run the read-only preflight; create nothing
     #[arg(long)]

@@ -195,7 +195,16 @@ impl Config {
         };
         Ok(Config {
             source,
-            read: ReadOptions { delimiter, key },
+            read: ReadOptions {
+                delimiter,
+                key,
+                sheet: cli.sheet.clone().filter(|s| !s.trim().is_empty()),
+                map: cli
+                    .map
+                    .iter()
+                    .map(|m| parse_map(m))
+                    .collect::<Result<_, _>>()?,
+            },
             update: cli.update,
             sink,
             dry_run: cli.dry_run,
@@ -216,6 +225,31 @@ impl Config {
             panic_on_line: cli.panic_on_line,
         })
     }
+}
+
+/// `SOURCE=COLUMN`; the last `=` splits (column names hold none).
+fn parse_map(raw: &str) -> Result<(String, String), Error> {
+    let bad = |why: String| {
+        Error::Usage(UsageError::Flag(format!(
+            "--map `{}`: {why}",
+            crate::text::cut(raw)
+        )))
+    };
+    let Some((source, column)) = raw.rsplit_once('=') else {
+        return Err(bad(
+            "write it as SOURCE=COLUMN, e.g. \"Work Email=email\"".into()
+        ));
+    };
+    if source.trim().is_empty() {
+        return Err(bad("the source column name is empty".into()));
+    }
+    if !crate::input::is_known_column(column) {
+        return Err(bad(format!(
+            "`{}` is not a column genimport reads (email, name, division, department, title, phone, state, password, employee_id, employee_type, hire_date)",
+            crate::text::cut(column.trim())
+        )));
+    }
+    Ok((source.trim().to_string(), column.trim().to_lowercase()))
 }
 
 fn parse_delimiter(raw: &str) -> Result<u8, Error> {

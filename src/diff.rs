@@ -85,6 +85,13 @@ pub fn profile_patch(row: &UserRow, user: &User, key: MatchKey) -> Patch {
     patch
 }
 
+/// What a new user gets after its create: the fields `CreateUser` lacks.
+pub fn follow_up_patch(row: &UserRow, user: &User) -> Patch {
+    let mut patch = Patch::default();
+    employer_info(&mut patch, row, user);
+    patch
+}
+
 fn text(patch: &mut Patch, field: Field, key: &str, cell: &Cell<String>, current: Option<&str>) {
     let current = current.unwrap_or("");
     match cell {

@@ -110,6 +110,7 @@ impl Error {
             Error::Usage(_) => exit::USAGE,
             Error::Config(_) => exit::CONFIG,
             Error::Input(InputError::Unreadable { .. }) => exit::NO_INPUT,
+            Error::Input(InputError::BadMap { .. } | InputError::NoSheet { .. }) => exit::USAGE,
             Error::Input(_) => exit::DATA_ERR,
             Error::StrictInvalid { .. } => exit::DATA_ERR,
             Error::Output { .. } => exit::CANT_CREATE,

@@ -41,7 +41,19 @@ use stop::Stop;
 /// `Err` means the input or the configuration could not be used at all.
 pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<Summary, Error> {
     let started = Instant::now();
-    let mut reader = RowReader::open(&config.source, config.read)?;
+    let mut reader = RowReader::open(&config.source, &config.read)?;
+    if let Some((separator, source)) = reader.separator {
+        let shown = match separator {
+            b'\t' => "tab".to_string(),
+            other => format!("`{}`", char::from(other)),
+        };
+        let why = match source {
+            input::SeparatorSource::Flag => "--delimiter",
+            input::SeparatorSource::SepLine => "the file's sep= line",
+            input::SeparatorSource::Detected => "detected from the header line",
+        };
+        tracing::info!("reading CSV separated by {shown} ({why})");
+    }
     if !reader.ignored_columns.is_empty() {
         tracing::warn!(
             "ignoring unknown column(s): {}",
@@ -238,7 +250,11 @@ async fn offline_dry_run(
             }
         };
         let outcome = match &row.validated {
-            Ok(_) => Outcome::new(Status::WouldCreate),
+            Ok(user) => {
+                let mut outcome = Outcome::new(Status::WouldCreate);
+                outcome.changes = plan::create_changes_cell(user);
+                outcome
+            }
             Err(problems) => {
                 invalid += 1;
                 Outcome::new(Status::Invalid).with_message(problems.clone())

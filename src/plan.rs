@@ -63,7 +63,12 @@ impl Change {
 }
 
 /// The `changes` cell: items in the contract's order, `; `-separated.
-pub fn changes_cell(changes: &[Change]) -> String {
+pub fn changes_cell(changes: &[Change]) -> std::borrow::Cow<'static, str> {
+    match changes {
+        [] => return "".into(),
+        [one] => return one.as_str().into(),
+        _ => {}
+    }
     let mut sorted = changes.to_vec();
     sorted.sort();
     sorted.dedup();
@@ -72,6 +77,7 @@ pub fn changes_cell(changes: &[Change]) -> String {
         .map(|c| c.as_str())
         .collect::<Vec<_>>()
         .join("; ")
+        .into()
 }
 
 /// A division a row names: its id, and its name for messages.
@@ -132,9 +138,9 @@ impl Plan {
         match self {
             Plan::Report(outcome) => outcome.clone(),
             Plan::Create { user, .. } => {
-                let mut changes = vec![Change::Create];
-                changes.extend(follow_up_fields(user).into_iter().map(Change::Field));
-                Outcome::new(Status::WouldCreate).with_changes(&changes)
+                let mut outcome = Outcome::new(Status::WouldCreate);
+                outcome.changes = create_changes_cell(user);
+                outcome
             }
             Plan::Update {
                 existing, preview, ..
@@ -155,6 +161,25 @@ impl Plan {
             }
         }
     }
+}
+
+/// The `changes` cell of creating this row's user (no allocation when it
+/// is only `create`: this runs once a row offline).
+pub fn create_changes_cell(user: &UserRow) -> std::borrow::Cow<'static, str> {
+    if user.employee_id.value().is_none()
+        && user.employee_type.value().is_none()
+        && user.hire_date.value().is_none()
+    {
+        return Change::Create.as_str().into();
+    }
+    changes_cell(&create_changes(user))
+}
+
+/// The `changes` of creating this row's user.
+pub fn create_changes(user: &UserRow) -> Vec<Change> {
+    let mut changes = vec![Change::Create];
+    changes.extend(follow_up_fields(user).into_iter().map(Change::Field));
+    changes
 }
 
 /// Fields a new user gets in a PATCH after its create (`CreateUser` has no

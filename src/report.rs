@@ -87,7 +87,7 @@ pub struct Outcome {
     pub error_code: Option<String>,
     pub message: Option<String>,
     /// The `changes` cell.
-    pub changes: String,
+    pub changes: std::borrow::Cow<'static, str>,
 }
 
 impl Outcome {
@@ -98,7 +98,7 @@ impl Outcome {
             http_status: None,
             error_code: None,
             message: None,
-            changes: String::new(),
+            changes: "".into(),
         }
     }
 
@@ -270,9 +270,13 @@ impl ResultsWriter {
     }
 }
 
-/// A cell ready for the results file: visible and inert.
-fn safe(cell: &str) -> String {
-    neutralise(&visible(cell)).into_owned()
+/// A cell ready for the results file: visible and inert. Borrows when
+/// the cell needs nothing (nearly always): no allocation per cell.
+fn safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    match visible(cell) {
+        std::borrow::Cow::Borrowed(b) => neutralise(b),
+        std::borrow::Cow::Owned(o) => neutralise(&o).into_owned().into(),
+    }
 }
 
 /// One row for the writer thread.

@@ -41,6 +41,14 @@ pub fn is_invisible(c: char) -> bool {
 /// line breaks and tabs (which CSV quoting carries) become `U+FFFD`, so a
 /// NUL or an escape sequence never reaches a spreadsheet or a terminal raw.
 pub fn visible(cell: &str) -> Cow<'_, str> {
+    // Fast path, branch-free so it vectorises: no C0 control, no DEL, and
+    // no 0xC2 (the lead byte of every C1 control, rare in text).
+    let suspect = cell.bytes().fold(false, |found, b| {
+        found | (b < 0x20) | (b == 0x7f) | (b == 0xc2)
+    });
+    if !suspect {
+        return cell.into();
+    }
     let raw = |c: char| c.is_control() && !matches!(c, '\n' | '\r' | '\t');
     if cell.chars().any(raw) {
         cell.chars()

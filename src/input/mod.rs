@@ -8,12 +8,17 @@ use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::fs::File;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, Read};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::text::{control_name, cut, is_invisible};
+
+mod prelude;
+mod workbook;
+
+pub use prelude::SeparatorSource;
 
 /// Input that cannot be used at all (as opposed to a row that is invalid).
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +43,24 @@ pub enum InputError {
     },
     #[error("{}: line {line}: not valid UTF-8 (save the file as UTF-8 and try again)", path.display())]
     BadEncoding { path: PathBuf, line: u64 },
+    #[error("{}: {message}", path.display())]
+    Workbook { path: PathBuf, message: String },
+    #[error("{}: no worksheet named `{sheet}`; the workbook has: {}", path.display(), list_some(available))]
+    NoSheet {
+        path: PathBuf,
+        sheet: String,
+        available: Vec<String>,
+    },
+    #[error("{}: --map names the column `{source_column}`, which the file does not have; its columns are: {}", path.display(), list_some(columns))]
+    BadMap {
+        path: PathBuf,
+        source_column: String,
+        columns: Vec<String>,
+    },
+    #[error("{}: not valid UTF-16 (the file starts with a UTF-16 byte order mark); save it as UTF-8 and try again", path.display())]
+    BadUtf16 { path: PathBuf },
+    #[error("{}: this is a workbook (zip), not CSV; name it .xlsx, or save it as CSV", path.display())]
+    LooksLikeWorkbook { path: PathBuf },
     #[error("{}: line {line}: not valid CSV: {message}", path.display())]
     Malformed {
         path: PathBuf,
@@ -54,6 +77,26 @@ pub fn list_some(names: &[String]) -> String {
         0 => shown.join(", "),
         more => format!("{} and {more} more", shown.join(", ")),
     }
+}
+
+/// HR exports say "Work Email" and "Full Name": suggest the `--map`.
+fn map_hint(found: &[String], missing: &[&'static str]) -> Option<String> {
+    let maps: Vec<String> = missing
+        .iter()
+        .filter_map(|column| {
+            let word = column.replace('_', " ");
+            found
+                .iter()
+                .find(|f| f.to_lowercase().contains(&word))
+                .map(|f| format!("--map \"{}={column}\"", cut(f)))
+        })
+        .collect();
+    (!maps.is_empty()).then(|| {
+        format!(
+            "to read the file's own column names, use {}",
+            maps.join(" ")
+        )
+    })
 }
 
 /// A header read as one column that holds another separator.
@@ -169,11 +212,20 @@ pub enum MatchKey {
 }
 
 /// How to read the input.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct ReadOptions {
     /// `None`: detect it.
     pub delimiter: Option<u8>,
     pub key: MatchKey,
+    /// `--sheet`: the worksheet of a workbook.
+    pub sheet: Option<String>,
+    /// `--map SOURCE=COLUMN`: source header (as written) -> our column name.
+    pub map: Vec<(String, String)>,
+}
+
+/// Whether `name` is a column genimport reads (for `--map` targets).
+pub fn is_known_column(name: &str) -> bool {
+    Column::from_header(&name.trim().to_lowercase()).is_some()
 }
 
 /// A row that passed validation: everything needed to create or update a user.
@@ -318,22 +370,15 @@ impl Read for LineCountingReader {
     }
 }
 
-/// Whether the first line ends with a lone CR: then CR ends every line.
-/// Otherwise only LF does (CRLF's CR is dropped from the last cell), so a
-/// stray CR inside an unquoted cell cannot silently split a row in two.
-fn lines_end_with_cr(start: &[u8]) -> bool {
-    match memchr::memchr2(b'\r', b'\n', start) {
-        Some(at) if start[at] == b'\r' => start.get(at + 1).is_some_and(|&b| b != b'\n'),
-        _ => false,
-    }
-}
-
 /// Streams validated rows out of a CSV source.
 pub struct RowReader {
     path: PathBuf,
     reader: csv::Reader<LineCountingReader>,
     newlines: Rc<RefCell<Newlines>>,
     line_break: u8,
+    utf16: bool,
+    /// The CSV separator and where it came from (`None` for a workbook).
+    pub separator: Option<(u8, SeparatorSource)>,
     /// Field index of each known column, by `Column as usize`.
     columns: [Option<usize>; COLUMN_COUNT],
     header_len: usize,
@@ -351,8 +396,20 @@ pub struct RowReader {
 }
 
 impl RowReader {
-    pub fn open(source: &Source, options: ReadOptions) -> Result<RowReader, InputError> {
+    pub fn open(source: &Source, options: &ReadOptions) -> Result<RowReader, InputError> {
         let path = source.display_path();
+        if let Source::File(p) = source {
+            if workbook::is_workbook(p) {
+                let csv = workbook::to_csv(p, options.sheet.as_deref())?;
+                let options = ReadOptions {
+                    delimiter: Some(b','),
+                    ..options.clone()
+                };
+                let mut reader = Self::from_reader(path, Box::new(io::Cursor::new(csv)), &options)?;
+                reader.separator = None;
+                return Ok(reader);
+            }
+        }
         let inner: Box<dyn Read> = match source {
             Source::Stdin => Box::new(io::stdin()),
             Source::File(p) => {
@@ -375,23 +432,34 @@ impl RowReader {
     pub fn from_reader(
         path: PathBuf,
         inner: Box<dyn Read>,
-        options: ReadOptions,
+        options: &ReadOptions,
     ) -> Result<RowReader, InputError> {
-        let delimiter = options.delimiter.unwrap_or(b',');
-        let mut inner = BufReader::with_capacity(256 * 1024, inner);
-        let cr_lines = lines_end_with_cr(inner.fill_buf().map_err(|e| InputError::Unreadable {
-            path: path.clone(),
-            source: e,
-        })?);
-        let line_break = if cr_lines { b'\r' } else { b'\n' };
-        let newlines = Rc::new(RefCell::new(Newlines::default()));
+        let prelude = prelude::prepare(inner, options.delimiter).map_err(|e| match e.kind() {
+            io::ErrorKind::InvalidData => InputError::BadUtf16 { path: path.clone() },
+            _ => InputError::Unreadable {
+                path: path.clone(),
+                source: e,
+            },
+        })?;
+        let mut reader_in = prelude.reader;
+        if reader_in
+            .fill_buf()
+            .is_ok_and(|b| b.starts_with(b"PK\x03\x04"))
+        {
+            return Err(InputError::LooksLikeWorkbook { path });
+        }
+        let (delimiter, line_break) = (prelude.delimiter, prelude.line_break);
+        let newlines = Rc::new(RefCell::new(Newlines {
+            pending: VecDeque::new(),
+            passed: prelude.lines_before,
+        }));
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
             .terminator(csv::Terminator::Any(line_break))
             .delimiter(delimiter)
             .from_reader(LineCountingReader {
-                inner: Box::new(inner),
+                inner: Box::new(reader_in),
                 offset: 0,
                 newlines: Rc::clone(&newlines),
                 line_break,
@@ -399,7 +467,7 @@ impl RowReader {
         let mut header = csv::ByteRecord::new();
         let got = reader
             .read_byte_record(&mut header)
-            .map_err(|e| csv_error(&path, e))?;
+            .map_err(|e| csv_error(&path, e, prelude.utf16))?;
         if !got {
             return Err(InputError::Empty { path });
         }
@@ -418,7 +486,14 @@ impl RowReader {
                 // strip it here too in case it survived.
                 .trim_start_matches('\u{feff}')
                 .trim();
-            let normalised = raw.to_lowercase();
+            let mut normalised = raw.to_lowercase();
+            if let Some((_, column)) = options
+                .map
+                .iter()
+                .find(|(source, _)| source.trim().eq_ignore_ascii_case(raw))
+            {
+                normalised = column.trim().to_lowercase();
+            }
             found.push(raw.to_string());
             match Column::from_header(&normalised) {
                 Some(column) => {
@@ -436,6 +511,17 @@ impl RowReader {
                 None => ignored_columns.push(raw.to_string()),
             }
         }
+        if let Some((source, _)) = options
+            .map
+            .iter()
+            .find(|(source, _)| !found.iter().any(|f| f.eq_ignore_ascii_case(source.trim())))
+        {
+            return Err(InputError::BadMap {
+                path,
+                source_column: source.clone(),
+                columns: found,
+            });
+        }
         let required: &[Column] = match options.key {
             MatchKey::Email => &[Column::Email, Column::Name],
             MatchKey::EmployeeId => &[Column::Email, Column::Name, Column::EmployeeId],
@@ -447,7 +533,7 @@ impl RowReader {
             .map(Column::canonical)
             .collect();
         if !missing.is_empty() {
-            let hint = separator_hint(&found, delimiter);
+            let hint = separator_hint(&found, delimiter).or_else(|| map_hint(&found, &missing));
             return Err(InputError::MissingColumns {
                 path,
                 missing,
@@ -462,6 +548,8 @@ impl RowReader {
             columns,
             header_len: header.len(),
             line_break,
+            utf16: prelude.utf16,
+            separator: Some((delimiter, prelude.source)),
             ignored_columns,
             seen_emails: HashMap::default(),
             seen_employee_ids: HashMap::default(),
@@ -476,7 +564,7 @@ impl RowReader {
             let got = self
                 .reader
                 .read_byte_record(&mut self.record)
-                .map_err(|e| csv_error(&self.path, e))?;
+                .map_err(|e| csv_error(&self.path, e, self.utf16))?;
             if !got {
                 return Ok(None);
             }
@@ -667,9 +755,14 @@ fn strip_trailing_cr(record: &mut csv::ByteRecord) {
     }
 }
 
-fn csv_error(path: &Path, error: csv::Error) -> InputError {
+fn csv_error(path: &Path, error: csv::Error, utf16: bool) -> InputError {
     let line = error.position().map(|p| p.line()).unwrap_or(0);
     match error.kind() {
+        csv::ErrorKind::Io(e) if utf16 && e.kind() == io::ErrorKind::InvalidData => {
+            InputError::BadUtf16 {
+                path: path.to_path_buf(),
+            }
+        }
         csv::ErrorKind::Io(e) => InputError::Unreadable {
             path: path.to_path_buf(),
             source: io::Error::new(e.kind(), e.to_string()),
@@ -741,11 +834,14 @@ pub fn is_uuid(value: &str) -> bool {
 /// dot-separated labels. Non-ASCII letters are allowed (internationalised mail).
 fn check_email(email: &str) -> Result<(), String> {
     let bad = |why: &str| Err(format!("`{}` is not a valid address ({why})", cut(email)));
-    if let Some(c) = email.chars().find(|&c| is_invisible(c)) {
-        return Err(format!(
-            "contains an invisible character (U+{:04X}); retype the address",
-            u32::from(c)
-        ));
+    // ASCII (nearly every address) holds no invisible character: skip the scan.
+    if !email.is_ascii() {
+        if let Some(c) = email.chars().find(|&c| is_invisible(c)) {
+            return Err(format!(
+                "contains an invisible character (U+{:04X}); retype the address",
+                u32::from(c)
+            ));
+        }
     }
     if let Some(c) = email.chars().find(|c| c.is_control()) {
         return Err(format!("contains {}", control_name(c)));
@@ -868,7 +964,7 @@ mod tests {
         let mut reader = RowReader::from_reader(
             PathBuf::from("t.csv"),
             Box::new(io::Cursor::new(text.to_vec())),
-            ReadOptions::default(),
+            &ReadOptions::default(),
         )?;
         let mut rows = Vec::new();
         while let Some(row) = reader.next_row()? {
