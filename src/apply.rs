@@ -17,6 +17,7 @@ use crate::plan::{
     follow_up_fields, password_note, Change, DivisionTarget, Failure, Job, Kind, RowLog,
 };
 use crate::preflight::exists_outcome;
+use crate::provision::Steps;
 use crate::report::{Outcome, Status};
 use crate::stop::Stop;
 use crate::user::create_user_body;
@@ -24,19 +25,24 @@ use crate::user::create_user_body;
 /// Version conflicts tolerated per PATCH before the row gives up.
 const MAX_VERSION_RETRIES: u32 = 3;
 
-/// A division move that waits for the barrier (moves are batched).
+/// What a row still has to do after the barrier: steps that batch across
+/// users or need every user to exist (a manager created in this run).
 #[derive(Debug, Clone)]
-pub struct PendingMove {
-    pub division: DivisionTarget,
-    pub user_id: String,
+pub struct Followup {
+    /// The user as the row's own steps left it (id, version).
+    pub user: User,
+    pub steps: Steps,
+    pub move_to: Option<DivisionTarget>,
+    /// A new user's employer info (not in `CreateUser`).
+    pub employer: bool,
 }
 
 /// What a row came to after its own steps.
 pub enum Applied {
     /// Final: write it.
     Done(Outcome),
-    /// Final unless a division move follows (after the barrier).
-    Logged(RowLog, Option<PendingMove>),
+    /// Final unless follow-ups remain (after the barrier).
+    Logged(RowLog, Option<Box<Followup>>),
 }
 
 pub struct Applier {
@@ -47,9 +53,16 @@ pub struct Applier {
 }
 
 impl Applier {
-    /// Creates the user, then its follow-up fields (one PATCH).
-    pub async fn create(&self, job: &Job, row: &UserRow, division_id: Option<&str>) -> Applied {
-        let (mut user, warning, note) = match self.create_user(job, row, division_id).await {
+    /// Creates the user; what follows (employer info, manager, roles...)
+    /// waits for the barrier.
+    pub async fn create(
+        &self,
+        job: &Job,
+        row: &UserRow,
+        division_id: Option<&str>,
+        steps: &Steps,
+    ) -> Applied {
+        let (user, warning, note) = match self.create_user(job, row, division_id).await {
             Ok(created) => created,
             Err(applied) => return *applied,
         };
@@ -62,11 +75,19 @@ impl Applier {
             log.fail(warning);
             return Applied::Logged(log, None);
         }
-        if !follow_up_fields(row).is_empty() {
-            self.patch(&mut log, &mut user, &|u| diff::follow_up_patch(row, u))
-                .await;
+        let employer = !follow_up_fields(row).is_empty();
+        if !employer && steps.is_empty() {
+            return Applied::Logged(log, None);
         }
-        Applied::Logged(log, None)
+        Applied::Logged(
+            log,
+            Some(Box::new(Followup {
+                user,
+                steps: steps.clone(),
+                move_to: None,
+                employer,
+            })),
+        )
     }
 
     /// Brings an existing (or deleted, with `restore`) user in line with the row.
@@ -76,6 +97,7 @@ impl Applier {
         existing: User,
         restore: bool,
         division: Option<&DivisionTarget>,
+        steps: &Steps,
     ) -> Applied {
         let mut user = existing;
         let mut log = RowLog::new(Kind::Update);
@@ -97,7 +119,7 @@ impl Applier {
             }
             log.done.push(Change::Restore);
         }
-        let steps: [&(dyn Fn(&User) -> Patch + Sync); 2] = [
+        let builds: [&(dyn Fn(&User) -> Patch + Sync); 2] = [
             &|u| {
                 if restore {
                     Patch::default()
@@ -107,25 +129,33 @@ impl Applier {
             },
             &|u| diff::profile_patch(row, u, self.key),
         ];
-        for build in steps {
+        for build in builds {
             if !self.patch(&mut log, &mut user, build).await {
                 return Applied::Logged(log, None);
             }
         }
-        let pending = division
+        let move_to = division
             .filter(|d| user.division_id() != Some(d.id.as_str()))
-            .map(|d| PendingMove {
-                division: d.clone(),
-                user_id: user.id.clone(),
-            });
-        Applied::Logged(log, pending)
+            .cloned();
+        if move_to.is_none() && steps.is_empty() {
+            return Applied::Logged(log, None);
+        }
+        Applied::Logged(
+            log,
+            Some(Box::new(Followup {
+                user,
+                steps: steps.clone(),
+                move_to,
+                employer: false,
+            })),
+        )
     }
 
     /// Sends `build(user)` as a versioned PATCH until it is applied. On a
     /// version conflict (or a lost answer) the user is read again and the
     /// patch rebuilt from what it holds now: a newer edit is never
     /// overwritten blindly. False when the row must stop here.
-    async fn patch(
+    pub async fn patch(
         &self,
         log: &mut RowLog,
         user: &mut User,
@@ -399,7 +429,7 @@ impl Applier {
         }
         match found {
             Some(user) if user.is_deleted() && self.restore_deleted => {
-                Box::pin(self.update(row, user, true, None)).await
+                Box::pin(self.update(row, user, true, None, &Steps::default())).await
             }
             Some(user) => Applied::Done(exists_outcome(&user, None)),
             None => Applied::Done(Outcome::new(Status::Exists).with_error(

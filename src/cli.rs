@@ -123,6 +123,10 @@ pub struct Cli {
     #[arg(long)]
     pub update: bool,
 
+    /// Send the invitation email to each user this run creates (a row's `invite` cell wins)
+    #[arg(long)]
+    pub invite: bool,
+
     /// The key that finds an existing user
     #[arg(long = "match", value_enum, value_name = "KEY", default_value_t = MatchArg::Email)]
     pub match_key: MatchArg,

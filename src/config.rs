@@ -38,6 +38,8 @@ pub struct Config {
     pub read: ReadOptions,
     /// `--update`: bring existing users in line.
     pub update: bool,
+    /// `--invite`: invite created users (a row's `invite` cell wins).
+    pub invite: bool,
     pub sink: Sink,
     pub dry_run: bool,
     pub strict: bool,
@@ -206,6 +208,7 @@ impl Config {
                     .collect::<Result<_, _>>()?,
             },
             update: cli.update,
+            invite: cli.invite,
             sink,
             dry_run: cli.dry_run,
             strict: cli.strict,

@@ -190,6 +190,7 @@ mod tests {
             employee_id: Cell::Blank,
             employee_type: Cell::Blank,
             hire_date: Cell::Blank,
+            ..UserRow::default()
         }
     }
 

@@ -4,23 +4,21 @@
 //! that batch across users (division moves) run; every row is written once,
 //! as soon as it is final. A worker that dies (a bug) does not lose its row.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::apply::{error_failure, Applied, Applier, PendingMove};
+use crate::apply::{Applied, Applier, Followup};
 use crate::error::StopReason;
-use crate::genesys::authorization::MOVE_BATCH;
-use crate::genesys::CallError;
-use crate::plan::{Change, Field, Job, Plan, RowLog};
+use crate::plan::{Job, Plan, RowLog};
 use crate::report::{Outcome, Record, ResultsSender, Status};
 use crate::stop::Stop;
 
-/// A row whose last step waits for the barrier.
-struct Held {
-    index: usize,
-    log: RowLog,
-    pending: PendingMove,
+/// A row whose last steps wait for the barrier.
+pub(crate) struct Held {
+    pub index: usize,
+    pub log: RowLog,
+    pub follow: Followup,
 }
 
 pub struct Engine {
@@ -29,6 +27,11 @@ pub struct Engine {
     pub stop: Stop,
     /// Test hook: panic on this line (see `Config::panic_on_line`).
     pub panic_on_line: Option<u64>,
+    /// Requests in flight at once (follow-ups run per user too).
+    pub concurrency: usize,
+    /// Lowercased email -> user id of every row whose user is known: a
+    /// manager created in this run is found here (search lags).
+    pub ids: Mutex<HashMap<String, String>>,
 }
 
 impl Engine {
@@ -75,7 +78,7 @@ impl Engine {
         }
         // The barrier: every row's own steps are done.
         let held = std::mem::take(&mut *held.lock().unwrap_or_else(|e| e.into_inner()));
-        self.move_divisions(&jobs, held).await;
+        Arc::clone(&self).follow_ups(Arc::clone(&jobs), held).await;
     }
 
     async fn work(
@@ -96,30 +99,53 @@ impl Engine {
             } else {
                 match &job.plan {
                     Plan::Report(outcome) => Applied::Done(outcome.clone()),
-                    Plan::Create { user, division_id } => {
-                        self.applier.create(job, user, division_id.as_deref()).await
+                    Plan::Create {
+                        user,
+                        division_id,
+                        provision,
+                    } => {
+                        self.applier
+                            .create(job, user, division_id.as_deref(), provision)
+                            .await
                     }
                     Plan::Update {
                         user,
                         existing,
                         restore,
                         division,
+                        provision,
                         ..
                     } => {
                         self.applier
-                            .update(user, (**existing).clone(), *restore, division.as_ref())
+                            .update(
+                                user,
+                                (**existing).clone(),
+                                *restore,
+                                division.as_ref(),
+                                provision,
+                            )
                             .await
                     }
                 }
             };
+            let user_id = match &applied {
+                Applied::Done(outcome) => outcome.user_id.clone(),
+                Applied::Logged(log, _) => log.user_id.clone(),
+            };
+            if let Some(id) = user_id {
+                self.ids
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(job.email.to_lowercase(), id);
+            }
             let written = match applied {
                 Applied::Done(outcome) => self.record(job, outcome),
                 Applied::Logged(log, None) => self.record(job, log.outcome()),
-                Applied::Logged(log, Some(pending)) => {
+                Applied::Logged(log, Some(follow)) => {
                     held.lock().unwrap_or_else(|e| e.into_inner()).push(Held {
                         index,
                         log,
-                        pending,
+                        follow: *follow,
                     });
                     true
                 }
@@ -129,48 +155,6 @@ impl Engine {
             }
             if !written {
                 return;
-            }
-        }
-    }
-
-    /// Division moves, one request per target division and batch of users.
-    async fn move_divisions(&self, jobs: &[Job], held: Vec<Held>) {
-        let mut by_division: BTreeMap<String, Vec<Held>> = BTreeMap::new();
-        for h in held {
-            by_division
-                .entry(h.pending.division.id.clone())
-                .or_default()
-                .push(h);
-        }
-        for (division_id, rows) in by_division {
-            let mut rows = rows;
-            while !rows.is_empty() {
-                let mut batch: Vec<Held> = rows.drain(..rows.len().min(MOVE_BATCH)).collect();
-                let ids: Vec<String> = batch.iter().map(|h| h.pending.user_id.clone()).collect();
-                let moved = if self.stop.is_raised() {
-                    Err(CallError::Stopped)
-                } else {
-                    self.applier.client.move_users(&division_id, &ids).await
-                };
-                for h in &mut batch {
-                    match &moved {
-                        Ok(()) => h.log.done.push(Change::Field(Field::Division)),
-                        Err(CallError::Stopped) => {
-                            h.log.stopped_before.push(Change::Field(Field::Division))
-                        }
-                        Err(e) => h.log.fail(error_failure(
-                            e,
-                            &format!("moving the user to division `{}`", h.pending.division.name),
-                        )),
-                    }
-                }
-                for h in batch {
-                    if let Some(job) = jobs.get(h.index) {
-                        if !self.record(job, h.log.outcome()) {
-                            return;
-                        }
-                    }
-                }
             }
         }
     }

@@ -10,6 +10,7 @@ pub mod config;
 mod diff;
 mod engine;
 pub mod error;
+mod followups;
 mod genesys;
 mod input;
 pub mod logging;
@@ -17,6 +18,7 @@ mod pacing;
 mod plan;
 mod preflight;
 pub mod progress;
+mod provision;
 mod region;
 pub mod report;
 mod stats;
@@ -137,6 +139,8 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
         results: results.sender(),
         stop: stop.clone(),
         panic_on_line: config.panic_on_line,
+        concurrency: config.concurrency,
+        ids: std::sync::Mutex::default(),
     });
 
     let settings = preflight::Settings {
@@ -145,6 +149,7 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
         restore_deleted: config.restore_deleted,
         update: config.update,
         key: config.read.key,
+        invite: config.invite,
     };
     match preflight::preflight(&client, &settings, &rows).await {
         Err(e) => {
@@ -160,6 +165,7 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
                     Ok(user) => Plan::Create {
                         user,
                         division_id: None,
+                        provision: Box::default(),
                     },
                 };
                 let job = Job {

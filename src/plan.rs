@@ -10,6 +10,7 @@ use std::sync::Arc;
 use crate::error::StopReason;
 use crate::genesys::users::User;
 use crate::input::UserRow;
+use crate::provision::Steps;
 use crate::report::{Outcome, Status};
 
 /// A profile column, in the contract's order for `changes`.
@@ -22,6 +23,8 @@ pub enum Field {
     Phone,
     State,
     Division,
+    Manager,
+    Location,
     EmployeeId,
     EmployeeType,
     HireDate,
@@ -37,6 +40,8 @@ impl Field {
             Field::Phone => "phone",
             Field::State => "state",
             Field::Division => "division",
+            Field::Manager => "manager",
+            Field::Location => "location",
             Field::EmployeeId => "employee_id",
             Field::EmployeeType => "employee_type",
             Field::HireDate => "hire_date",
@@ -45,20 +50,43 @@ impl Field {
 }
 
 /// One item of the `changes` column; the derived order is the contract's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Change {
     Create,
     Restore,
     Field(Field),
+    /// `NAME@DIVISION` (`*` for all divisions).
+    AddRole(String),
+    /// `NAME:RATING`.
+    AddSkill(String),
+    AddLanguage(String),
+    AddQueue(String),
+    AddGroup(String),
+    Invite,
 }
 
 impl Change {
-    pub fn as_str(self) -> &'static str {
+    pub fn text(&self) -> std::borrow::Cow<'static, str> {
         match self {
-            Change::Create => "create",
-            Change::Restore => "restore",
-            Change::Field(f) => f.as_str(),
+            Change::Create => "create".into(),
+            Change::Restore => "restore".into(),
+            Change::Field(f) => f.as_str().into(),
+            Change::AddRole(r) => format!("add role {r}").into(),
+            Change::AddSkill(s) => format!("add skill {s}").into(),
+            Change::AddLanguage(l) => format!("add language {l}").into(),
+            Change::AddQueue(q) => format!("add queue {q}").into(),
+            Change::AddGroup(g) => format!("add group {g}").into(),
+            Change::Invite => "invite".into(),
         }
+    }
+}
+
+/// A rating as the contract writes it: `4`, `2.5`.
+pub fn rating_text(rating: f64) -> String {
+    if rating.fract() == 0.0 {
+        format!("{}", rating as i64)
+    } else {
+        format!("{rating}")
     }
 }
 
@@ -66,7 +94,7 @@ impl Change {
 pub fn changes_cell(changes: &[Change]) -> std::borrow::Cow<'static, str> {
     match changes {
         [] => return "".into(),
-        [one] => return one.as_str().into(),
+        [one] => return one.text(),
         _ => {}
     }
     let mut sorted = changes.to_vec();
@@ -74,7 +102,7 @@ pub fn changes_cell(changes: &[Change]) -> std::borrow::Cow<'static, str> {
     sorted.dedup();
     sorted
         .iter()
-        .map(|c| c.as_str())
+        .map(|c| c.text())
         .collect::<Vec<_>>()
         .join("; ")
         .into()
@@ -96,6 +124,7 @@ pub enum Plan {
     Create {
         user: UserRow,
         division_id: Option<String>,
+        provision: Box<Steps>,
     },
     /// `--update` (or `--restore-deleted`): bring an existing user in line.
     Update {
@@ -103,6 +132,7 @@ pub enum Plan {
         existing: Box<User>,
         restore: bool,
         division: Option<DivisionTarget>,
+        provision: Box<Steps>,
         /// What a dry run reports: the changes against `existing`.
         preview: Vec<Change>,
     },
@@ -137,10 +167,12 @@ impl Plan {
     pub fn dry_run(&self) -> Outcome {
         match self {
             Plan::Report(outcome) => outcome.clone(),
-            Plan::Create { user, .. } => {
-                let mut outcome = Outcome::new(Status::WouldCreate);
-                outcome.changes = create_changes_cell(user);
-                outcome
+            Plan::Create {
+                user, provision, ..
+            } => {
+                let mut changes = create_changes(user);
+                changes.extend(provision.changes());
+                Outcome::new(Status::WouldCreate).with_changes(&changes)
             }
             Plan::Update {
                 existing, preview, ..
@@ -170,7 +202,7 @@ pub fn create_changes_cell(user: &UserRow) -> std::borrow::Cow<'static, str> {
         && user.employee_type.value().is_none()
         && user.hire_date.value().is_none()
     {
-        return Change::Create.as_str().into();
+        return "create".into();
     }
     changes_cell(&create_changes(user))
 }

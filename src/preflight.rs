@@ -10,8 +10,12 @@ use crate::diff;
 use crate::genesys::authorization::Division;
 use crate::genesys::users::{Search, SearchKey, User, SEARCH_BATCH};
 use crate::genesys::{CallError, Client};
-use crate::input::{DivisionRef, MatchKey, Row, UserRow};
+use std::collections::HashSet;
+
+use crate::genesys::provisioning::Grant;
+use crate::input::{Cell, DivisionRef, ManagerRef, MatchKey, Row, UserRow};
 use crate::plan::{Change, DivisionTarget, Field, Job, Plan};
+use crate::provision::{self, Catalogs, ManagerTarget, Wanted};
 use crate::report::{Outcome, Status};
 use crate::text::cut;
 
@@ -23,6 +27,7 @@ pub struct Settings {
     pub restore_deleted: bool,
     pub update: bool,
     pub key: MatchKey,
+    pub invite: bool,
 }
 
 pub async fn preflight(
@@ -46,6 +51,7 @@ pub async fn preflight(
                 Ok(division_id) => Plan::Create {
                     user: user.clone(),
                     division_id,
+                    provision: Box::default(),
                 },
             },
         };
@@ -112,7 +118,156 @@ pub async fn preflight(
         let user = user.clone();
         job.plan = plan_for_existing(user, found, settings, &divisions);
     }
+    provision_plans(client, settings, rows, &mut jobs, &divisions).await?;
     Ok(jobs)
+}
+/// Resolves every provisioning name, then works out each row's steps:
+/// everything for a new user, what it lacks for an existing one (reading
+/// the grants and queue members that tell).
+async fn provision_plans(
+    client: &Arc<Client>,
+    settings: &Settings,
+    rows: &[Row],
+    jobs: &mut [Job],
+    divisions: &DivisionResolver,
+) -> Result<(), CallError> {
+    let provisions = |u: &UserRow| {
+        !u.roles.is_empty()
+            || !u.skills.is_empty()
+            || !u.languages.is_empty()
+            || !u.queues.is_empty()
+            || !u.groups.is_empty()
+            || u.location != Cell::Blank
+            || u.manager != Cell::Blank
+            || u.invite == Some(true)
+    };
+    if !settings.invite
+        && !rows
+            .iter()
+            .any(|r| r.validated.as_ref().is_ok_and(provisions))
+    {
+        return Ok(());
+    }
+    let catalogs = Catalogs::load(client, rows).await?;
+
+    // Managers: a row of this file (its id known now, or after its create),
+    // else a user of the org, found by email in batched searches.
+    let mut in_file: HashMap<String, ManagerTarget> = HashMap::new();
+    for job in jobs.iter() {
+        let target = match &job.plan {
+            Plan::Create { .. } => ManagerTarget::Row(job.email.to_lowercase()),
+            Plan::Update { existing, .. } => ManagerTarget::Id(existing.id.clone()),
+            Plan::Report(o) if o.status == Status::Exists => match &o.user_id {
+                Some(id) => ManagerTarget::Id(id.clone()),
+                None => continue,
+            },
+            Plan::Report(_) => continue,
+        };
+        in_file.insert(job.email.to_lowercase(), target);
+    }
+    let outside: Vec<String> = jobs
+        .iter()
+        .filter_map(|j| match &j.plan {
+            Plan::Create { user, .. } | Plan::Update { user, .. } => match &user.manager {
+                Cell::Set(ManagerRef::Email(e)) if !in_file.contains_key(&e.to_lowercase()) => {
+                    Some(e.to_lowercase())
+                }
+                _ => None,
+            },
+            Plan::Report(_) => None,
+        })
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let mut org_managers: HashMap<String, String> = HashMap::new();
+    if !outside.is_empty() {
+        let batches = outside
+            .chunks(SEARCH_BATCH)
+            .map(<[String]>::to_vec)
+            .collect();
+        let found = search_all(client, SearchKey::Email, batches, settings.concurrency).await?;
+        for user in found.found {
+            if let (false, Some(email)) = (user.is_deleted(), user.email.as_deref()) {
+                org_managers.insert(email.to_lowercase(), user.id.clone());
+            }
+        }
+    }
+    let managers = |email: &str| {
+        let email = email.to_lowercase();
+        in_file.get(&email).cloned().or_else(|| {
+            org_managers
+                .get(&email)
+                .map(|id| ManagerTarget::Id(id.clone()))
+        })
+    };
+
+    let mut wanted: Vec<Option<Wanted>> = Vec::with_capacity(jobs.len());
+    for job in jobs.iter_mut() {
+        let row = match &job.plan {
+            Plan::Create { user, .. } | Plan::Update { user, .. } => user,
+            Plan::Report(_) => {
+                wanted.push(None);
+                continue;
+            }
+        };
+        match provision::resolve(row, &catalogs, divisions, &managers) {
+            Ok(w) => wanted.push(Some(w)),
+            Err(problem) => {
+                job.plan = Plan::Report(Outcome::new(Status::Invalid).with_message(problem));
+                wanted.push(None);
+            }
+        }
+    }
+
+    // What existing users hold that their search result cannot show:
+    // the division of a role they hold, and queue memberships.
+    let mut grants: HashMap<String, Vec<Grant>> = HashMap::new();
+    let mut queue_ids: HashSet<String> = HashSet::new();
+    for (job, wanted) in jobs.iter().zip(&wanted) {
+        if let (Plan::Update { existing, .. }, Some(w)) = (&job.plan, wanted) {
+            if provision::needs_grants(w, existing) {
+                grants.insert(existing.id.clone(), Vec::new());
+            }
+            queue_ids.extend(w.queues.iter().map(|q| q.id.clone()));
+        }
+    }
+    for (user_id, slot) in grants.iter_mut() {
+        *slot = client.grants(user_id).await?;
+    }
+    let mut members: HashMap<String, HashSet<String>> = HashMap::new();
+    for queue_id in queue_ids {
+        let ids = client.queue_members(&queue_id).await?;
+        members.insert(queue_id, ids.into_iter().collect());
+    }
+
+    for (job, wanted) in jobs.iter_mut().zip(wanted) {
+        let Some(wanted) = wanted else { continue };
+        match &mut job.plan {
+            Plan::Create {
+                user, provision, ..
+            } => {
+                let invite = user.invite.unwrap_or(settings.invite);
+                **provision = provision::steps_for_new(&wanted, invite);
+            }
+            Plan::Update {
+                existing,
+                provision,
+                preview,
+                ..
+            } => {
+                let steps = provision::steps_for_existing(
+                    &wanted,
+                    existing,
+                    grants.get(&existing.id).map(Vec::as_slice),
+                    &members,
+                );
+                preview.extend(steps.changes());
+                **provision = steps;
+            }
+            Plan::Report(_) => {}
+        }
+    }
+    Ok(())
 }
 
 fn match_value(user: &UserRow, key: MatchKey) -> Option<String> {
@@ -150,6 +305,7 @@ fn plan_for_existing(
         existing: Box::new(found),
         restore,
         division,
+        provision: Box::default(),
         preview,
     }
 }
@@ -253,6 +409,21 @@ pub struct DivisionResolver {
     listed: bool,
     /// The division for new users without one: `--division`, else home.
     default: Result<Option<String>, String>,
+    /// The home division (for plain role grants).
+    home: Option<(String, String)>,
+}
+
+impl provision::Divisions for DivisionResolver {
+    fn home(&self) -> Option<(String, String)> {
+        self.home.clone()
+    }
+
+    fn find(&self, name_or_id: &str) -> Result<(String, String), String> {
+        let id = self
+            .lookup(&DivisionRef::parse(name_or_id))
+            .map_err(|e| e.trim_start_matches("division: ").to_string())?;
+        Ok((id.clone(), self.name_of(&id)))
+    }
 }
 
 impl DivisionResolver {
@@ -262,13 +433,18 @@ impl DivisionResolver {
         default_division: Option<&str>,
     ) -> Result<DivisionResolver, CallError> {
         let valid = || rows.iter().filter_map(|r| r.validated.as_ref().ok());
-        let needs_listing = default_division.is_some() || valid().any(|u| u.division.is_some());
+        let role_scopes = || valid().flat_map(|u| u.roles.iter().map(|r| &r.scope));
+        let needs_listing = default_division.is_some()
+            || valid().any(|u| u.division.is_some())
+            || role_scopes().any(|s| matches!(s, crate::input::RoleScope::Division(_)));
         let needs_default = valid().any(|u| u.division.is_none());
+        let needs_home = role_scopes().any(|s| *s == crate::input::RoleScope::Home);
         let mut resolver = DivisionResolver {
             by_id: HashMap::new(),
             by_name: HashMap::new(),
             listed: false,
             default: Ok(None),
+            home: None,
         };
         if needs_listing {
             let all: Vec<Division> = client.all_divisions().await?;
@@ -285,12 +461,17 @@ impl DivisionResolver {
             }
             resolver.listed = true;
         }
+        if needs_home {
+            let home = client.home_division().await?;
+            resolver.home = Some((home.id, home.name));
+        }
         if needs_default {
             resolver.default = match default_division {
                 Some(given) => resolver
                     .lookup(&DivisionRef::parse(given))
                     .map(Some)
                     .map_err(|e| format!("{e} (from --division)")),
+                None if resolver.home.is_some() => Ok(resolver.home.clone().map(|(id, _)| id)),
                 None => match client.home_division().await {
                     Ok(home) => {
                         tracing::info!(division = %home.name, "rows without a division go to the home division");

@@ -83,6 +83,7 @@ mod tests {
             employee_id: Cell::Set("E-1".into()),
             employee_type: Cell::Blank,
             hire_date: Cell::Blank,
+            ..UserRow::default()
         }
     }
 
@@ -142,6 +143,7 @@ mod tests {
             employee_id: Cell::Blank,
             employee_type: Cell::Blank,
             hire_date: Cell::Blank,
+            ..UserRow::default()
         };
         let body = serde_json::to_value(create_user_body(&row, None)).unwrap();
         assert_eq!(body, json!({"name": "A", "email": "a@x.com"}));

@@ -153,9 +153,12 @@ fn results_write_failure_stops_creating_and_exits_73() {
     let written_rows = written.lines().count() - 1;
     let created = fake.state().users.len();
     assert!(created < n, "stopped early: {created} created");
+    // Rows are written by their own thread (a slow reader must not stall
+    // the requests), so the failure is seen a few rows late: users created
+    // in that window are missing from the file and found by the re-run.
     assert!(
-        created <= written_rows + 1,
-        "at most the row being written is missing: {created} vs {written_rows}"
+        created <= written_rows + 6,
+        "stopped within the rows queued for writing: {created} vs {written_rows}"
     );
     let rows = parse_results(
         written

@@ -5,6 +5,8 @@
 //! knows about CSV rows.
 
 pub mod authorization;
+pub mod catalog;
+pub mod provisioning;
 pub mod token;
 pub mod users;
 

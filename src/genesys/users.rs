@@ -34,6 +34,34 @@ pub struct User {
     pub division: Option<IdRef>,
     #[serde(default)]
     pub employer_info: Option<Map<String, Value>>,
+    #[serde(default)]
+    pub manager: Option<IdRef>,
+    /// Raw, to write back whole (`locationDefinition.id` names the location).
+    #[serde(default)]
+    pub locations: Vec<Value>,
+    #[serde(default)]
+    pub skills: Vec<RatedRef>,
+    #[serde(default)]
+    pub languages: Vec<RatedRef>,
+    #[serde(default)]
+    pub groups: Vec<IdRef>,
+    #[serde(default)]
+    pub authorization: Option<Authorization>,
+}
+
+/// A skill or language of a user.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+pub struct RatedRef {
+    pub id: String,
+    #[serde(default)]
+    pub proficiency: Option<f64>,
+}
+
+/// The roles a user holds (in some division; `authorization` expand).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+pub struct Authorization {
+    #[serde(default)]
+    pub roles: Vec<IdRef>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -42,6 +70,14 @@ pub struct IdRef {
 }
 
 impl User {
+    /// The location ids the user is placed at.
+    pub fn location_ids(&self) -> Vec<&str> {
+        self.locations
+            .iter()
+            .filter_map(|l| l["locationDefinition"]["id"].as_str().or(l["id"].as_str()))
+            .collect()
+    }
+
     pub fn is_deleted(&self) -> bool {
         self.state.as_deref() == Some("deleted")
     }
@@ -103,8 +139,19 @@ struct SearchRequest<'a> {
     page_size: u32,
     page_number: u32,
     query: &'a [Value],
-    expand: [&'static str; 1],
+    expand: [&'static str; 6],
 }
+
+/// What a read of a user asks for beyond the basics: everything `--update`
+/// compares, so the search that finds users is the only read.
+const EXPAND: [&str; 6] = [
+    "employerInfo",
+    "skills",
+    "languages",
+    "groups",
+    "authorization",
+    "locations",
+];
 
 /// Values per search request; the server's limit is undocumented, so small.
 pub const SEARCH_BATCH: usize = 50;
@@ -172,7 +219,7 @@ impl Client {
                 page_size: SEARCH_PAGE_SIZE,
                 page_number: page,
                 query: &query,
-                expand: ["employerInfo"],
+                expand: EXPAND,
             })
             .map_err(|e| CallError::BadResponse(e.to_string()))?;
             let reply = self
@@ -241,7 +288,7 @@ impl Client {
     pub async fn get_user(&self, id: &str) -> Result<User, CallError> {
         self.get_json(
             &format!("/api/v2/users/{id}"),
-            &[("expand", "employerInfo".into())],
+            &[("expand", EXPAND.join(","))],
         )
         .await
     }

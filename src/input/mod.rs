@@ -229,7 +229,7 @@ pub fn is_known_column(name: &str) -> bool {
 }
 
 /// A row that passed validation: everything needed to create or update a user.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct UserRow {
     pub email: Arc<str>,
     pub name: Arc<str>,
@@ -245,6 +245,129 @@ pub struct UserRow {
     pub employee_type: Cell<String>,
     /// `YYYY-MM-DD`.
     pub hire_date: Cell<String>,
+    pub manager: Cell<ManagerRef>,
+    pub location: Cell<String>,
+    pub roles: Vec<RoleRef>,
+    pub skills: Vec<Rated>,
+    pub languages: Vec<Rated>,
+    pub queues: Vec<String>,
+    pub groups: Vec<String>,
+    /// `invite` cell: `None` = blank (then `--invite` decides).
+    pub invite: Option<bool>,
+}
+
+/// A manager: an email (in the org or in this file) or a user id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ManagerRef {
+    Email(String),
+    Id(String),
+}
+
+/// Where a role is granted.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RoleScope {
+    /// Plain `Role`: the home division.
+    Home,
+    /// `Role@*`: every division, present and future.
+    All,
+    /// `Role@Division`: a division by name or id.
+    Division(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleRef {
+    pub name: String,
+    pub scope: RoleScope,
+}
+
+/// A skill or language and its rating (0 to 5).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rated {
+    pub name: String,
+    pub rating: f64,
+}
+
+impl Eq for Rated {}
+
+/// The items of a `;`-separated list cell; `-` or blank is none.
+fn list_items(cell: &str) -> impl Iterator<Item = &str> {
+    let none = cell == "-";
+    cell.split(';')
+        .map(str::trim)
+        .filter(move |item| !none && !item.is_empty())
+}
+
+fn parse_roles(cell: &str) -> Result<Vec<RoleRef>, String> {
+    list_items(cell)
+        .map(|item| {
+            let (name, scope) = match item.rsplit_once('@') {
+                Some((name, "*")) => (name.trim(), RoleScope::All),
+                Some((name, division)) if !division.trim().is_empty() => (
+                    name.trim(),
+                    RoleScope::Division(division.trim().to_string()),
+                ),
+                Some(_) => return Err(format!("`{}` names no division after @", cut(item))),
+                None => (item, RoleScope::Home),
+            };
+            check_text(name).map_err(|why| format!("`{}` {why}", cut(name)))?;
+            if name.is_empty() {
+                return Err(format!("`{}` names no role", cut(item)));
+            }
+            Ok(RoleRef {
+                name: name.to_string(),
+                scope,
+            })
+        })
+        .collect()
+}
+
+fn parse_rated(cell: &str) -> Result<Vec<Rated>, String> {
+    list_items(cell)
+        .map(|item| {
+            let (name, rating) = match item.rsplit_once(':') {
+                Some((name, rating)) => {
+                    let value: f64 = rating.trim().parse().map_err(|_| {
+                        format!(
+                            "`{}`: the rating after `:` must be a number from 0 to 5",
+                            cut(item)
+                        )
+                    })?;
+                    (name.trim(), value)
+                }
+                None => (item, 0.0),
+            };
+            if !(0.0..=5.0).contains(&rating) {
+                return Err(format!("`{}`: the rating must be from 0 to 5", cut(item)));
+            }
+            if name.is_empty() {
+                return Err(format!("`{}` names nothing before `:`", cut(item)));
+            }
+            check_text(name).map_err(|why| format!("`{}` {why}", cut(name)))?;
+            Ok(Rated {
+                name: name.to_string(),
+                rating,
+            })
+        })
+        .collect()
+}
+
+fn parse_names(cell: &str) -> Result<Vec<String>, String> {
+    list_items(cell)
+        .map(|item| {
+            check_text(item)
+                .map(|()| item.to_string())
+                .map_err(|why| format!("`{}` {why}", cut(item)))
+        })
+        .collect()
+}
+
+fn parse_invite(cell: &str) -> Result<Option<bool>, String> {
+    match cell.to_ascii_lowercase().as_str() {
+        "" => Ok(None),
+        "yes" | "y" | "true" | "1" => Ok(Some(true)),
+        "no" | "n" | "false" | "0" | "-" => Ok(Some(false)),
+        other => Err(format!("`{}` is not yes or no", cut(other))),
+    }
 }
 
 /// One data row of the input, valid or not.
@@ -272,6 +395,14 @@ enum Column {
     EmployeeId,
     EmployeeType,
     HireDate,
+    Manager,
+    Location,
+    Roles,
+    Skills,
+    Languages,
+    Queues,
+    Groups,
+    Invite,
 }
 
 impl Column {
@@ -288,6 +419,14 @@ impl Column {
             "employee_id" | "employeeid" => Column::EmployeeId,
             "employee_type" | "employeetype" => Column::EmployeeType,
             "hire_date" | "hiredate" | "date_hire" => Column::HireDate,
+            "manager" | "manager_email" => Column::Manager,
+            "location" => Column::Location,
+            "roles" | "role" => Column::Roles,
+            "skills" | "skill" => Column::Skills,
+            "languages" | "language" => Column::Languages,
+            "queues" | "queue" => Column::Queues,
+            "groups" | "group" => Column::Groups,
+            "invite" => Column::Invite,
             _ => return None,
         })
     }
@@ -305,11 +444,19 @@ impl Column {
             Column::EmployeeId => "employee_id",
             Column::EmployeeType => "employee_type",
             Column::HireDate => "hire_date",
+            Column::Manager => "manager",
+            Column::Location => "location",
+            Column::Roles => "roles",
+            Column::Skills => "skills",
+            Column::Languages => "languages",
+            Column::Queues => "queues",
+            Column::Groups => "groups",
+            Column::Invite => "invite",
         }
     }
 }
 
-const COLUMN_COUNT: usize = 11;
+const COLUMN_COUNT: usize = 19;
 
 /// Maximum length we accept for free-text cells; Genesys does not document
 /// one, and anything longer is almost certainly a shifted or pasted cell.
@@ -670,6 +817,55 @@ impl RowReader {
         let employee_id = optional(Column::EmployeeId, &text)?;
         let employee_type = optional(Column::EmployeeType, &check_employee_type)?;
         let hire_date = optional(Column::HireDate, &check_date)?;
+        let location = optional(Column::Location, &text)?;
+        let manager = match self.cell(Column::Manager, line)? {
+            "" => Cell::Blank,
+            "-" => Cell::Clear,
+            value if is_uuid(value) => Cell::Set(ManagerRef::Id(value.to_ascii_lowercase())),
+            value => match check_email(value) {
+                Ok(()) if value.eq_ignore_ascii_case(&email) => {
+                    problems.push("manager: a user cannot be their own manager".to_string());
+                    Cell::Blank
+                }
+                Ok(()) => Cell::Set(ManagerRef::Email(value.to_string())),
+                Err(why) => {
+                    problems.push(format!(
+                        "manager: {why} (give the manager's email or user id)"
+                    ));
+                    Cell::Blank
+                }
+            },
+        };
+        let mut roles = Vec::new();
+        let mut skills = Vec::new();
+        let mut languages = Vec::new();
+        let mut queues = Vec::new();
+        let mut groups = Vec::new();
+        let mut invite = None;
+        for column in [
+            Column::Roles,
+            Column::Skills,
+            Column::Languages,
+            Column::Queues,
+            Column::Groups,
+            Column::Invite,
+        ] {
+            let value = self.cell(column, line)?;
+            if value.is_empty() {
+                continue;
+            }
+            let parsed = match column {
+                Column::Roles => parse_roles(value).map(|v| roles = v),
+                Column::Skills => parse_rated(value).map(|v| skills = v),
+                Column::Languages => parse_rated(value).map(|v| languages = v),
+                Column::Queues => parse_names(value).map(|v| queues = v),
+                Column::Groups => parse_names(value).map(|v| groups = v),
+                _ => parse_invite(value).map(|v| invite = v),
+            };
+            if let Err(why) = parsed {
+                problems.push(format!("{}: {why}", column.canonical()));
+            }
+        }
         if let Cell::Set(id) = &employee_id {
             match self.seen_employee_ids.entry(email_fingerprint(id)) {
                 Entry::Occupied(first) => {
@@ -726,6 +922,14 @@ impl RowReader {
                 employee_id,
                 employee_type,
                 hire_date,
+                manager,
+                location,
+                roles,
+                skills,
+                languages,
+                queues,
+                groups,
+                invite,
             })
         } else {
             Err(problems.join("; "))
