@@ -128,6 +128,16 @@ pub struct Counters {
     pub patch_requests: u64,
     pub get_requests: u64,
     pub division_moves: u64,
+    pub catalog_requests: u64,
+    pub grant_requests: u64,
+    pub subject_requests: u64,
+    pub skill_requests: u64,
+    pub language_requests: u64,
+    pub queue_member_requests: u64,
+    pub queue_member_reads: u64,
+    pub group_reads: u64,
+    pub group_member_requests: u64,
+    pub invite_requests: u64,
     pub throttled: u64,
     pub unauthorized: u64,
 }
@@ -164,6 +174,51 @@ pub struct State {
     pub max_division_move: usize,
     /// Refuse division moves with 403 (the client lacks the permission).
     pub refuse_division_moves: bool,
+    pub roles: Vec<(String, String)>,
+    /// user id -> (role id, division id) grants.
+    pub grants: HashMap<String, Vec<(String, String)>>,
+    pub skills: Vec<(String, String)>,
+    pub languages: Vec<(String, String)>,
+    pub queues: Vec<(String, String)>,
+    /// queue id -> member user ids.
+    pub queue_members: HashMap<String, Vec<String>>,
+    pub groups: Vec<FakeGroup>,
+    pub locations: Vec<(String, String)>,
+    /// Users invited, in order.
+    pub invited: Vec<String>,
+    /// Refuse role grants with 403 (the client lacks the permission).
+    pub refuse_grants: bool,
+    /// Largest `subjectIds` a role grant accepts (undocumented at Genesys).
+    pub max_role_subjects: usize,
+    /// The next this-many group member adds find the group changed (409).
+    pub group_edits: u32,
+    /// The next this-many queue or group member adds answer 404, as the real
+    /// API does for users created seconds earlier (counted, not timed, so
+    /// tests need no clock).
+    pub member_lag: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct FakeGroup {
+    pub id: String,
+    pub name: String,
+    pub version: i64,
+    pub members: Vec<String>,
+}
+
+pub const EMPLOYEE_ROLE: &str = "r0000000-0000-4000-8000-000000000000";
+
+fn named(prefix: &str, names: &[&str]) -> Vec<(String, String)> {
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            (
+                format!("{prefix}{i:07}-0000-4000-8000-000000000000"),
+                n.to_string(),
+            )
+        })
+        .collect()
 }
 
 impl State {
@@ -176,6 +231,46 @@ impl State {
             concurrent_edits: 0,
             max_division_move: 0,
             refuse_division_moves: false,
+            roles: named(
+                "r",
+                &[
+                    "Employee",
+                    "Agent",
+                    "Supervisor",
+                    "Admin",
+                    "Quality Evaluator",
+                ],
+            ),
+            grants: HashMap::new(),
+            skills: named(
+                "s",
+                &[
+                    "Sales",
+                    "Sales Advanced",
+                    "Billing",
+                    "Support",
+                    "Tech",
+                    "billing ",
+                ],
+            ),
+            languages: named("l", &["English", "French", "Spanish", "German"]),
+            queues: named("q", &["Support Tier 1", "Billing", "Sales", "Tech", "VIP"]),
+            queue_members: HashMap::new(),
+            groups: named("g", &["Night Shift", "Day Shift", "Weekend"])
+                .into_iter()
+                .map(|(id, name)| FakeGroup {
+                    id,
+                    name,
+                    version: 1,
+                    members: Vec::new(),
+                })
+                .collect(),
+            locations: named("c", &["Lisbon Office", "Dublin Office"]),
+            invited: Vec::new(),
+            refuse_grants: false,
+            max_role_subjects: 100,
+            group_edits: 0,
+            member_lag: 0,
             config,
             tokens: HashMap::new(),
             users: Vec::new(),
@@ -490,6 +585,75 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Reply {
             )
         }
         (&Method::GET, ["api", "v2", "authorization", "divisions"]) => divisions(&st, &query),
+        (&Method::GET, ["api", "v2", "authorization", "roles"]) => {
+            let items = st.roles.clone();
+            catalog(&mut st, &items, &query)
+        }
+        (&Method::GET, ["api", "v2", "routing", "skills"]) => {
+            let items = st.skills.clone();
+            catalog(&mut st, &items, &query)
+        }
+        (&Method::GET, ["api", "v2", "routing", "languages"]) => {
+            let items = st.languages.clone();
+            catalog(&mut st, &items, &query)
+        }
+        (&Method::GET, ["api", "v2", "routing", "queues", "divisionviews", "all"]) => {
+            let items = st.queues.clone();
+            catalog(&mut st, &items, &query)
+        }
+        (&Method::GET, ["api", "v2", "groups"]) => {
+            let items: Vec<(String, String)> = st
+                .groups
+                .iter()
+                .map(|g| (g.id.clone(), g.name.clone()))
+                .collect();
+            catalog(&mut st, &items, &query)
+        }
+        (&Method::GET, ["api", "v2", "locations"]) => {
+            let items = st.locations.clone();
+            catalog(&mut st, &items, &query)
+        }
+        (&Method::POST, ["api", "v2", "authorization", "roles", role]) => {
+            grant_role(&mut st, role, &body)
+        }
+        (&Method::GET, ["api", "v2", "authorization", "subjects", id]) => subject(&mut st, id),
+        (
+            &Method::PATCH,
+            ["api", "v2", "users", id, kind @ ("routingskills" | "routinglanguages"), "bulk"],
+        ) => rate(&mut st, id, kind, &body),
+        (&Method::POST, ["api", "v2", "routing", "queues", queue, "members"]) => {
+            add_queue_members(&mut st, queue, &body)
+        }
+        (&Method::GET, ["api", "v2", "routing", "queues", queue, "members"]) => {
+            st.counters.queue_member_reads += 1;
+            let members: Vec<(String, String)> = st
+                .queue_members
+                .get(*queue)
+                .map(|m| m.iter().map(|id| (id.clone(), String::new())).collect())
+                .unwrap_or_default();
+            page_of(&members, &query)
+        }
+        (&Method::GET, ["api", "v2", "groups", group]) => {
+            st.counters.group_reads += 1;
+            match st.groups.iter().find(|g| g.id == *group) {
+                Some(g) => respond(
+                    200,
+                    json!({"id": g.id, "name": g.name, "version": g.version, "memberCount": g.members.len()}),
+                ),
+                None => error(404, "general.resource.not.found", "group not found"),
+            }
+        }
+        (&Method::POST, ["api", "v2", "groups", group, "members"]) => {
+            add_group_members(&mut st, group, &body)
+        }
+        (&Method::POST, ["api", "v2", "users", id, "invite"]) => {
+            st.counters.invite_requests += 1;
+            if st.user_by_id(id).is_none() {
+                return error(404, "general.resource.not.found", "user not found");
+            }
+            st.invited.push(id.to_string());
+            empty(204)
+        }
         _ => error(404, "not.found", "The requested resource was not found."),
     }
 }
@@ -624,7 +788,10 @@ fn create_user(st: &mut State, body: &[u8]) -> Reply {
         created_at: Instant::now(),
     };
     let reply = user_json(&user);
+    let (user_id, home) = (user.id.clone(), HOME_DIVISION.to_string());
     st.users.push(user);
+    // Every new user gets the Employee role in the home division.
+    grant(st, &user_id, EMPLOYEE_ROLE, &home);
     if st.config.expire_tokens_at_users == Some(st.users.len()) {
         st.expire_tokens();
     }
@@ -798,6 +965,25 @@ fn patch_user(st: &mut State, id: &str, body: &[u8]) -> Reply {
             "state" => user.state = value.as_str().unwrap_or("active").to_string(),
             "name" => user.name = value.as_str().unwrap_or("").to_string(),
             "email" => user.email = value.as_str().unwrap_or("").to_string(),
+            "manager" => {
+                let id = value.as_str().unwrap_or("");
+                if id.is_empty() {
+                    user.profile.remove("manager");
+                } else {
+                    user.profile.insert("manager".into(), json!({"id": id}));
+                }
+            }
+            "locations" => {
+                let read: Vec<Value> = value
+                    .as_array()
+                    .map(|ls| {
+                        ls.iter()
+                            .map(|l| json!({"locationDefinition": {"id": l["id"]}}))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                user.profile.insert("locations".into(), Value::Array(read));
+            }
             _ => {
                 user.profile.insert(key, value);
             }
@@ -888,10 +1074,276 @@ fn move_users(st: &mut State, division: &str, body: &[u8]) -> Reply {
         user.division_id = division.to_string();
         user.version += 1;
     }
+    empty(204)
+}
+
+fn empty(status: u16) -> Reply {
     Ok(Response::builder()
-        .status(204)
+        .status(status)
         .body(Full::new(Bytes::new()))
         .unwrap_or_else(|_| Response::new(Full::new(Bytes::new()))))
+}
+
+/// One page of (id, name) pairs, as Genesys pages entity listings.
+fn page_of(items: &[(String, String)], query: &HashMap<String, String>) -> Reply {
+    let size = query
+        .get("pageSize")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(25usize)
+        .max(1);
+    let number = query
+        .get("pageNumber")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1usize)
+        .max(1);
+    let entities: Vec<Value> = items
+        .iter()
+        .skip((number - 1) * size)
+        .take(size)
+        .map(|(id, name)| json!({"id": id, "name": name}))
+        .collect();
+    respond(
+        200,
+        json!({"entities": entities, "pageSize": size, "pageNumber": number, "total": items.len(), "pageCount": items.len().div_ceil(size)}),
+    )
+}
+
+fn catalog(st: &mut State, items: &[(String, String)], query: &HashMap<String, String>) -> Reply {
+    st.counters.catalog_requests += 1;
+    page_of(items, query)
+}
+
+fn grant(st: &mut State, user_id: &str, role_id: &str, division_id: &str) {
+    let grants = st.grants.entry(user_id.to_string()).or_default();
+    if !grants.iter().any(|(r, d)| r == role_id && d == division_id) {
+        grants.push((role_id.to_string(), division_id.to_string()));
+    }
+    let roles: Vec<Value> = {
+        let mut ids: Vec<&String> = grants.iter().map(|(r, _)| r).collect();
+        ids.sort();
+        ids.dedup();
+        ids.into_iter().map(|id| json!({"id": id})).collect()
+    };
+    if let Some(user) = st.users.iter_mut().find(|u| u.id == user_id) {
+        user.profile
+            .insert("authorization".into(), json!({"roles": roles}));
+    }
+}
+
+fn grant_role(st: &mut State, role: &str, body: &[u8]) -> Reply {
+    st.counters.grant_requests += 1;
+    if st.refuse_grants {
+        return error(
+            403,
+            "missing.division.permissions",
+            "You are missing the following permission(s): authorization:grant:add",
+        );
+    }
+    let Ok(body) = serde_json::from_slice::<Value>(body) else {
+        return error(400, "bad.request", "malformed body");
+    };
+    if !st.roles.iter().any(|(id, _)| id == role) {
+        return error(404, "general.resource.not.found", "role not found");
+    }
+    let subjects: Vec<String> = body["subjectIds"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let divisions: Vec<String> = body["divisionIds"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    if subjects.len() > st.max_role_subjects {
+        return error(400, "max.role.assignments.exceeded", "Too many subjects");
+    }
+    for subject in &subjects {
+        if st.user_by_id(subject).is_none() {
+            return error(400, "invalid.subject", "subject not found");
+        }
+    }
+    for subject in &subjects {
+        for division in &divisions {
+            grant(st, subject, role, division);
+        }
+    }
+    empty(204)
+}
+
+fn subject(st: &mut State, id: &str) -> Reply {
+    st.counters.subject_requests += 1;
+    let name = |list: &[(String, String)], id: &str| {
+        list.iter()
+            .find(|(i, _)| i == id)
+            .map(|(_, n)| n.clone())
+            .unwrap_or_else(|| "*".into())
+    };
+    let grants: Vec<Value> = st
+        .grants
+        .get(id)
+        .map(|g| {
+            g.iter()
+                .map(|(r, d)| json!({"role": {"id": r, "name": name(&st.roles, r)}, "division": {"id": d, "name": name(&st.divisions, d)}}))
+                .collect()
+        })
+        .unwrap_or_default();
+    respond(200, json!({"id": id, "grants": grants}))
+}
+
+fn rate(st: &mut State, id: &str, kind: &str, body: &[u8]) -> Reply {
+    let (field, catalog) = if kind == "routingskills" {
+        st.counters.skill_requests += 1;
+        ("skills", st.skills.clone())
+    } else {
+        st.counters.language_requests += 1;
+        ("languages", st.languages.clone())
+    };
+    let Ok(Value::Array(items)) = serde_json::from_slice::<Value>(body) else {
+        return error(400, "bad.request", "malformed body");
+    };
+    if items.len() > 50 {
+        return error(400, "bad.request", "Max 50 per request");
+    }
+    let Some(user) = st.users.iter_mut().find(|u| u.id == id) else {
+        return error(404, "general.resource.not.found", "user not found");
+    };
+    let mut current: Vec<Value> = user
+        .profile
+        .get(field)
+        .and_then(|v| v.as_array().cloned())
+        .unwrap_or_default();
+    for item in items {
+        let Some(item_id) = item["id"].as_str() else {
+            continue;
+        };
+        let Some((_, name)) = catalog.iter().find(|(i, _)| i == item_id) else {
+            return error(
+                404,
+                "general.resource.not.found",
+                "One or more route skill(s) not found",
+            );
+        };
+        current.retain(|c| c["id"] != item_id);
+        current.push(json!({"id": item_id, "name": name, "proficiency": item["proficiency"]}));
+    }
+    user.profile
+        .insert(field.into(), Value::Array(current.clone()));
+    respond(200, json!({"entities": current}))
+}
+
+/// The user exists and is visible to member operations (after the lag).
+fn visible_member(st: &mut State, id: &str) -> bool {
+    if st.member_lag > 0 {
+        st.member_lag -= 1;
+        return false;
+    }
+    st.users.iter().any(|u| u.id == id)
+}
+
+fn add_queue_members(st: &mut State, queue: &str, body: &[u8]) -> Reply {
+    st.counters.queue_member_requests += 1;
+    let Ok(Value::Array(items)) = serde_json::from_slice::<Value>(body) else {
+        return error(400, "bad.request", "malformed body");
+    };
+    if items.len() > 100 {
+        return error(
+            400,
+            "bad.request",
+            "Bulk add or delete up to 100 queue members",
+        );
+    }
+    if !st.queues.iter().any(|(id, _)| id == queue) {
+        return error(
+            404,
+            "resource.not.found",
+            "Specified queue could not be found.",
+        );
+    }
+    let ids: Vec<String> = items
+        .iter()
+        .filter_map(|i| i["id"].as_str().map(str::to_string))
+        .collect();
+    if let Some(missing) = ids.iter().find(|id| !visible_member(st, id)).cloned() {
+        return error(
+            404,
+            "resource.not.found",
+            &format!("Specified user {missing} could not be found."),
+        );
+    }
+    let members = st.queue_members.entry(queue.to_string()).or_default();
+    for id in ids {
+        if !members.contains(&id) {
+            members.push(id);
+        }
+    }
+    empty(200)
+}
+
+fn add_group_members(st: &mut State, group: &str, body: &[u8]) -> Reply {
+    st.counters.group_member_requests += 1;
+    let Ok(body) = serde_json::from_slice::<Value>(body) else {
+        return error(400, "bad.request", "malformed body");
+    };
+    let ids: Vec<String> = body["memberIds"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    if ids.len() > 50 {
+        return error(
+            400,
+            "bad.request",
+            "A maximum of 50 members are allowed per request",
+        );
+    }
+    if st.group_edits > 0 {
+        st.group_edits -= 1;
+        if let Some(g) = st.groups.iter_mut().find(|g| g.id == group) {
+            g.version += 1;
+        }
+    }
+    if let Some(missing) = ids.iter().find(|id| !visible_member(st, id)).cloned() {
+        return error(
+            404,
+            "general.resource.not.found",
+            &format!("Group members were not found: {missing}"),
+        );
+    }
+    let Some(g) = st.groups.iter_mut().find(|g| g.id == group) else {
+        return error(404, "general.resource.not.found", "group not found");
+    };
+    if body["version"].as_i64() != Some(g.version) {
+        return error(409, "general.conflict", "The group version does not match");
+    }
+    g.version += 1;
+    for id in &ids {
+        if !g.members.contains(id) {
+            g.members.push(id.clone());
+        }
+    }
+    let group_id = g.id.clone();
+    for user in st.users.iter_mut().filter(|u| ids.contains(&u.id)) {
+        let mut groups = user
+            .profile
+            .get("groups")
+            .and_then(|v| v.as_array().cloned())
+            .unwrap_or_default();
+        if !groups.iter().any(|x| x["id"] == group_id.as_str()) {
+            groups.push(json!({"id": group_id}));
+        }
+        user.profile.insert("groups".into(), Value::Array(groups));
+    }
+    empty(202)
 }
 
 fn req_query_all(query: &str) -> Vec<(String, String)> {
