@@ -10,6 +10,10 @@
 //! at most --users), and prints users per
 //! minute, that as a fraction of the server's limit, the 429s received, and
 //! requests per created user.
+//! Part 4, provision: 1,000 new users with a typical provisioning row
+//! (manager, 2 roles, 3 skills, 1 language, 1 of 5 queues, 1 of 3 groups,
+//! location, employer info, invite): requests per user and per step, then
+//! users fully provisioned per minute at a 300/min limit (fewer users).
 //! Part 3, update: request counts of `--update` against 1,000 existing users
 //! (file unchanged, one field changed on each, only new users), on a fake
 //! without limit or latency: the figures are counts, not times.
@@ -53,11 +57,14 @@ struct Args {
     #[arg(long, default_value_t = 1_000_000)]
     offline_rows: usize,
     /// Parts to run
-    #[arg(long, value_delimiter = ',', default_value = "offline,online,update")]
+    #[arg(long, value_delimiter = ',', default_value = "offline,online,update,provision")]
     parts: Vec<String>,
-    /// Users for the update part
+    /// Users for the update and provision parts
     #[arg(long, default_value_t = 1000)]
     update_users: usize,
+    /// Users for the timed provisioning run (at 300 requests/min)
+    #[arg(long, default_value_t = 200)]
+    provision_timed_users: usize,
 }
 
 fn main() {
@@ -75,6 +82,76 @@ fn main() {
     if part("update") {
         update(&dir, args.update_users);
     }
+    if part("provision") {
+        provision(&dir, args.update_users, args.provision_timed_users);
+    }
+}
+
+fn provision_file(dir: &tempfile::TempDir, users: usize) -> String {
+    let input = dir.path().join(format!("provision-{users}.csv"));
+    let mut csv = String::from("email,name,manager,roles,skills,languages,queues,groups,location,employee_id,employee_type,hire_date,invite\n");
+    let queues = ["Support Tier 1", "Billing", "Sales", "Tech", "VIP"];
+    let groups = ["Night Shift", "Day Shift", "Weekend"];
+    for i in 0..users {
+        csv.push_str(&format!(
+            "agent{i}@example.com,Agent {i},boss@example.com,Agent; Quality Evaluator@Sales,Sales:4; Billing:2.5; Tech:1,English:5,{},{},Lisbon Office,E-{i},Full-time,2026-12-01,yes\n",
+            queues[i % 5],
+            groups[i % 3]
+        ));
+    }
+    std::fs::write(&input, csv).expect("write input");
+    input.to_string_lossy().into_owned()
+}
+
+fn provision(dir: &tempfile::TempDir, users: usize, timed_users: usize) {
+    println!("\nprovision: {users} new users, a typical row each (manager, 2 roles, 3 skills, 1 language, 1 of 5 queues, 1 of 3 groups, location, employer info, invite)");
+    let fake = Fake::spawn(FakeConfig::default());
+    fake.state().add_user("boss@example.com", "Boss", "active");
+    let input = provision_file(dir, users);
+    let summary = run_against(&fake, dir, &input, &["--concurrency", "4"]);
+    assert_eq!(summary.tally.count(Status::Created) as usize, users, "every row created");
+    let c = fake.state().counters.clone();
+    let steps = [
+        ("preflight (divisions, catalogs, searches)", c.search_requests + c.catalog_requests + 2),
+        ("create (POST /users)", c.create_requests),
+        ("profile PATCH (manager, location, employer)", c.patch_requests),
+        ("skills (bulk PATCH)", c.skill_requests),
+        ("languages (bulk PATCH)", c.language_requests),
+        ("roles (one per role, division, 100 users)", c.grant_requests),
+        ("queue members (per queue, 100 users)", c.queue_member_requests),
+        ("group versions + members (per group, 50 users)", c.group_reads + c.group_member_requests),
+        ("invitations", c.invite_requests),
+    ];
+    for (step, count) in steps {
+        println!("  {step:<48} {count:>6}  {:>6.3} per user", count as f64 / users as f64);
+    }
+    println!(
+        "  {:<48} {:>6}  {:>6.3} per user (token excluded)",
+        "total",
+        c.api_requests,
+        c.api_requests as f64 / users as f64
+    );
+
+    // Timed: a 300/min limit (as a fixed window of 50 per 10 s), latency 150 ms.
+    let fake = Fake::spawn(FakeConfig {
+        rate_limit: Some((50, Duration::from_secs(10))),
+        latency: Duration::from_millis(150),
+        latency_jitter: 0.5,
+        ..FakeConfig::default()
+    });
+    fake.state().add_user("boss@example.com", "Boss", "active");
+    let input = provision_file(dir, timed_users);
+    let started = Instant::now();
+    let summary = run_against(&fake, dir, &input, &["--concurrency", "4"]);
+    let elapsed = started.elapsed().as_secs_f64();
+    assert_eq!(summary.tally.count(Status::Created) as usize, timed_users);
+    let requests = fake.state().counters.api_requests;
+    println!(
+        "  timed: {timed_users} users fully provisioned in {elapsed:.1} s = {:.1} users/min at 300 requests/min ({requests} requests, {} 429s, {:.1}% of the limit used)",
+        timed_users as f64 * 60.0 / elapsed,
+        fake.state().counters.throttled,
+        requests as f64 * 60.0 / elapsed / 300.0 * 100.0
+    );
 }
 
 /// Runs genimport against `fake` with `extra` flags; returns the summary.
