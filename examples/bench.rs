@@ -57,7 +57,11 @@ struct Args {
     #[arg(long, default_value_t = 1_000_000)]
     offline_rows: usize,
     /// Parts to run
-    #[arg(long, value_delimiter = ',', default_value = "offline,online,update,provision")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "offline,online,update,provision"
+    )]
     parts: Vec<String>,
     /// Users for the update and provision parts
     #[arg(long, default_value_t = 1000)]
@@ -109,21 +113,43 @@ fn provision(dir: &tempfile::TempDir, users: usize, timed_users: usize) {
     fake.state().add_user("boss@example.com", "Boss", "active");
     let input = provision_file(dir, users);
     let summary = run_against(&fake, dir, &input, &["--concurrency", "4"]);
-    assert_eq!(summary.tally.count(Status::Created) as usize, users, "every row created");
+    assert_eq!(
+        summary.tally.count(Status::Created) as usize,
+        users,
+        "every row created"
+    );
     let c = fake.state().counters.clone();
     let steps = [
-        ("preflight (divisions, catalogs, searches)", c.search_requests + c.catalog_requests + 2),
+        (
+            "preflight (divisions, catalogs, searches)",
+            c.search_requests + c.catalog_requests + 2,
+        ),
         ("create (POST /users)", c.create_requests),
-        ("profile PATCH (manager, location, employer)", c.patch_requests),
+        (
+            "profile PATCH (manager, location, employer)",
+            c.patch_requests,
+        ),
         ("skills (bulk PATCH)", c.skill_requests),
         ("languages (bulk PATCH)", c.language_requests),
-        ("roles (one per role, division, 100 users)", c.grant_requests),
-        ("queue members (per queue, 100 users)", c.queue_member_requests),
-        ("group versions + members (per group, 50 users)", c.group_reads + c.group_member_requests),
+        (
+            "roles (one per role, division, 100 users)",
+            c.grant_requests,
+        ),
+        (
+            "queue members (per queue, 100 users)",
+            c.queue_member_requests,
+        ),
+        (
+            "group versions + members (per group, 50 users)",
+            c.group_reads + c.group_member_requests,
+        ),
         ("invitations", c.invite_requests),
     ];
     for (step, count) in steps {
-        println!("  {step:<48} {count:>6}  {:>6.3} per user", count as f64 / users as f64);
+        println!(
+            "  {step:<48} {count:>6}  {:>6.3} per user",
+            count as f64 / users as f64
+        );
     }
     println!(
         "  {:<48} {:>6}  {:>6.3} per user (token excluded)",
