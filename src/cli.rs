@@ -10,6 +10,9 @@ Examples:
   Check a file offline, creating nothing:
     genimport users.csv --dry-run
 
+  Queues from a file (`genimport users FILE` is the explicit form of the default):
+    genimport queues queues.csv --update
+
   Import into an EU org, credentials from the environment (or .env):
     export GENESYS_CLIENT_ID=... GENESYS_CLIENT_SECRET=...
     genimport users.csv --region eu-west-1
@@ -25,7 +28,7 @@ Exit codes: 0 all rows created/exist, 1 some rows need attention, 2 usage,
 73 results not writable, 77 auth/permission refused, 78 credentials missing,
 130 Ctrl-C.";
 
-/// Bulk-create Genesys Cloud users from a CSV file.
+/// Bulk-create Genesys Cloud users (or, with `genimport queues FILE`, queues) from a CSV file.
 ///
 /// Validates every row offline, checks which users already exist, then creates
 /// the rest at the org's rate limit. Writes one results row per input row.
@@ -160,6 +163,11 @@ pub struct Cli {
         value_name = "FACTOR"
     )]
     pub time_scale: f64,
+
+    /// `genimport queues FILE`: the file holds queues (set from the first
+    /// argument, not a flag).
+    #[arg(skip)]
+    pub queues: bool,
 
     /// Test hook: a worker panics on this input line (checks that a bug
     /// still leaves every row in the results, exit 70)

@@ -78,12 +78,26 @@ impl LogSettings {
 /// Loads `./.env` (real environment variables win) and parses the arguments.
 /// `.env` is read first so that clap's `env` fallbacks see its values.
 pub fn parse_args() -> Result<Cli, ParseFailure> {
-    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // `genimport users FILE` / `genimport queues FILE`: the first argument
+    // that is exactly `users` or `queues` names the resource; every flag is
+    // the same (a file of that name is `./queues`).
+    let word = args
+        .iter()
+        .skip(1)
+        .position(|a| a == "queues" || a == "users")
+        .map(|i| i + 1);
+    let queues = match word {
+        Some(i) => args.remove(i) == "queues",
+        None => false,
+    };
     if let Some(usage) = secret_given_as_flag(&args) {
         return Err(ParseFailure::Config(usage));
     }
     load_dotenv(Path::new(".env")).map_err(ParseFailure::Config)?;
-    <Cli as clap::Parser>::try_parse_from(args).map_err(ParseFailure::Clap)
+    let mut cli = <Cli as clap::Parser>::try_parse_from(args).map_err(ParseFailure::Clap)?;
+    cli.queues = queues;
+    Ok(cli)
 }
 
 /// Reads this one file only: never a `.env` of a parent directory, which
@@ -206,6 +220,7 @@ impl Config {
                     .iter()
                     .map(|m| parse_map(m))
                     .collect::<Result<_, _>>()?,
+                queues: cli.queues,
             },
             update: cli.update,
             invite: cli.invite,

@@ -99,6 +99,22 @@ impl Engine {
             } else {
                 match &job.plan {
                     Plan::Report(outcome) => Applied::Done(outcome.clone()),
+                    Plan::CreateQueue {
+                        queue,
+                        body,
+                        wrapups,
+                    } => self.applier.create_queue(&queue.name, body, wrapups).await,
+                    Plan::UpdateQueue {
+                        id,
+                        body,
+                        changed,
+                        wrapups,
+                        division,
+                    } => {
+                        self.applier
+                            .update_queue(id, body, changed, wrapups, division.as_ref())
+                            .await
+                    }
                     Plan::Create {
                         user,
                         division_id,

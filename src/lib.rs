@@ -19,6 +19,7 @@ mod plan;
 mod preflight;
 pub mod progress;
 mod provision;
+mod queues;
 mod region;
 pub mod report;
 mod stats;
@@ -68,37 +69,35 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
     let online = config.credentials.is_some();
     let output_error = |source| output_error(&config.sink, source);
     // Nothing is sent offline, so rows need not be flushed one by one.
-    let writer = ResultsWriter::open(&config.sink, online).map_err(output_error)?;
+    let writer =
+        ResultsWriter::open(&config.sink, online, config.read.queues).map_err(output_error)?;
 
     if !online {
         return offline_dry_run(&config, reader, writer, started).await;
     }
 
-    let mut rows: Vec<Row> = Vec::new();
-    loop {
-        match reader.next_row() {
-            Ok(Some(row)) => rows.push(row),
-            Ok(None) => break,
-            Err(e) => {
-                discard_results(&config.sink);
-                return Err(e.into());
-            }
+    let inputs = match read_all(&mut reader, config.read.queues) {
+        Ok(inputs) => inputs,
+        Err(e) => {
+            discard_results(&config.sink);
+            return Err(e.into());
         }
-    }
+    };
     drop(reader);
-    let invalid = rows.iter().filter(|r| r.validated.is_err()).count();
-    tracing::info!(rows = rows.len(), invalid, "input validated");
+    let listed = inputs.listed();
+    let invalid = listed.iter().filter(|r| r.3.is_some()).count();
+    tracing::info!(rows = listed.len(), invalid, "input validated");
 
     if config.strict && invalid > 0 {
         let mut writer = writer;
         let note = format!("not sent: --strict and {invalid} row(s) are invalid");
-        for row in &rows {
-            let outcome = match &row.validated {
-                Err(problems) => Outcome::new(Status::Invalid).with_message(problems.clone()),
-                Ok(_) => Outcome::new(Status::NotAttempted).with_message(note.clone()),
+        for (line, email, name, problems) in &listed {
+            let outcome = match problems {
+                Some(problems) => Outcome::new(Status::Invalid).with_message((*problems).clone()),
+                None => Outcome::new(Status::NotAttempted).with_message(note.clone()),
             };
             writer
-                .write(row.line, &row.email, &row.name, &outcome)
+                .write(*line, email, name, &outcome)
                 .map_err(output_error)?;
         }
         writer.finish().map_err(output_error)?;
@@ -108,11 +107,11 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
         });
     }
 
-    let expected_rows = rows.len() as u64;
+    let expected_rows = listed.len() as u64;
     let stats = Arc::new(Stats::default());
     let client = Arc::new(build_client(&config, Arc::clone(&stats), stop.clone())?);
     let interrupt = tokio::spawn(watch_ctrl_c(stop.clone()));
-    progress.set_total(rows.len() as u64);
+    progress.set_total(expected_rows);
     let ticker = (!progress.has_bar() && config.log.verbosity >= 1)
         .then(|| tokio::spawn(log_progress(Arc::clone(&progress))));
 
@@ -151,36 +150,42 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
         key: config.read.key,
         invite: config.invite,
     };
-    match preflight::preflight(&client, &settings, &rows).await {
+    let planned = match &inputs {
+        Inputs::Users(rows) => preflight::preflight(&client, &settings, rows).await,
+        Inputs::Queues(rows) => {
+            queues::preflight(
+                &client,
+                rows,
+                config.default_division.as_deref(),
+                config.update,
+            )
+            .await
+        }
+    };
+    match planned {
         Err(e) => {
             let reason = apply::stop_reason(&e, &stop);
             tracing::error!("preflight failed: {}", reason.describe());
             stop.raise(reason.clone());
-            for row in rows {
-                let plan = match row.validated {
-                    Err(problems) => {
-                        Plan::Report(Outcome::new(Status::Invalid).with_message(problems))
-                    }
-                    // Not created: `not_attempted` below says why.
-                    Ok(user) => Plan::Create {
-                        user,
-                        division_id: None,
-                        provision: Box::default(),
-                    },
+            for (line, email, name, problems) in listed {
+                let outcome = match problems {
+                    Some(problems) => Outcome::new(Status::Invalid).with_message(problems.clone()),
+                    None => Outcome::new(Status::NotAttempted)
+                        .with_message(format!("not sent: the run stopped ({})", reason.describe())),
                 };
                 let job = Job {
-                    line: row.line,
-                    email: row.email,
-                    name: row.name,
-                    plan,
+                    line,
+                    email: Arc::from(email),
+                    name: Arc::from(name),
+                    plan: Plan::Report(outcome.clone()),
                 };
-                if !workers.record(&job, job.plan.not_attempted(Some(&reason))) {
+                if !workers.record(&job, outcome) {
                     break;
                 }
             }
         }
         Ok(jobs) if config.dry_run => {
-            drop(rows);
+            drop(listed);
             for job in &jobs {
                 if !workers.record(job, job.plan.dry_run()) {
                     break;
@@ -188,12 +193,12 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
             }
         }
         Ok(jobs) => {
-            drop(rows);
+            drop(listed);
             let count = |create: bool| {
                 jobs.iter()
                     .filter(|j| match j.plan {
-                        Plan::Create { .. } => create,
-                        Plan::Update { .. } => !create,
+                        Plan::Create { .. } | Plan::CreateQueue { .. } => create,
+                        Plan::Update { .. } | Plan::UpdateQueue { .. } => !create,
                         Plan::Report(_) => false,
                     })
                     .count()
@@ -236,6 +241,86 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
     })
 }
 
+/// The rows of the input, read whole (online runs plan against all of them).
+enum Inputs {
+    Users(Vec<Row>),
+    Queues(Vec<input::queues::QueueInput>),
+}
+
+impl Inputs {
+    /// Each row's line, email (empty for queues), name and problems.
+    fn listed(&self) -> Vec<(u64, &str, &str, Option<&String>)> {
+        match self {
+            Inputs::Users(rows) => rows
+                .iter()
+                .map(|r| (r.line, &*r.email, &*r.name, r.validated.as_ref().err()))
+                .collect(),
+            Inputs::Queues(rows) => rows
+                .iter()
+                .map(|r| (r.line, "", r.name.as_str(), r.validated.as_ref().err()))
+                .collect(),
+        }
+    }
+}
+
+fn read_all(reader: &mut RowReader, queues: bool) -> Result<Inputs, input::InputError> {
+    if queues {
+        let mut rows = Vec::new();
+        while let Some(row) = reader.next_queue()? {
+            rows.push(row);
+        }
+        return Ok(Inputs::Queues(rows));
+    }
+    let mut rows = Vec::new();
+    while let Some(row) = reader.next_row()? {
+        rows.push(row);
+    }
+    Ok(Inputs::Users(rows))
+}
+
+/// An offline row: its line, email, name and the outcome a dry run reports.
+type OfflineRow = (u64, Arc<str>, Arc<str>, Outcome);
+
+fn next_offline_user(reader: &mut RowReader) -> Result<Option<OfflineRow>, input::InputError> {
+    let Some(row) = reader.next_row()? else {
+        return Ok(None);
+    };
+    let outcome = match &row.validated {
+        Ok(user) => {
+            let mut outcome = Outcome::new(Status::WouldCreate);
+            outcome.changes = plan::create_changes_cell(user);
+            outcome
+        }
+        Err(problems) => Outcome::new(Status::Invalid).with_message(problems.clone()),
+    };
+    Ok(Some((row.line, row.email, row.name, outcome)))
+}
+
+fn next_offline_queue(reader: &mut RowReader) -> Result<Option<OfflineRow>, input::InputError> {
+    let Some(row) = reader.next_queue()? else {
+        return Ok(None);
+    };
+    let outcome = match &row.validated {
+        Ok(queue) => {
+            let mut changes = vec![plan::Change::Create];
+            changes.extend(
+                queue
+                    .wrapup_codes
+                    .iter()
+                    .map(|w| plan::Change::AddWrapup(w.clone())),
+            );
+            Outcome::new(Status::WouldCreate).with_changes(&changes)
+        }
+        Err(problems) => Outcome::new(Status::Invalid).with_message(problems.clone()),
+    };
+    Ok(Some((
+        row.line,
+        Arc::from(""),
+        Arc::from(row.name.as_str()),
+        outcome,
+    )))
+}
+
 /// `--dry-run` without credentials: validate and write results while
 /// streaming, so memory holds only the set of emails.
 async fn offline_dry_run(
@@ -247,7 +332,12 @@ async fn offline_dry_run(
     let output_error = |source| output_error(&config.sink, source);
     let mut invalid = 0u64;
     loop {
-        let row = match reader.next_row() {
+        let next = if config.read.queues {
+            next_offline_queue(&mut reader)
+        } else {
+            next_offline_user(&mut reader)
+        };
+        let (line, email, name, outcome) = match next {
             Ok(Some(row)) => row,
             Ok(None) => break,
             Err(e) => {
@@ -255,19 +345,11 @@ async fn offline_dry_run(
                 return Err(e.into());
             }
         };
-        let outcome = match &row.validated {
-            Ok(user) => {
-                let mut outcome = Outcome::new(Status::WouldCreate);
-                outcome.changes = plan::create_changes_cell(user);
-                outcome
-            }
-            Err(problems) => {
-                invalid += 1;
-                Outcome::new(Status::Invalid).with_message(problems.clone())
-            }
-        };
+        if outcome.status == Status::Invalid {
+            invalid += 1;
+        }
         writer
-            .write(row.line, &row.email, &row.name, &outcome)
+            .write(line, &email, &name, &outcome)
             .map_err(output_error)?;
     }
     writer.finish().map_err(output_error)?;

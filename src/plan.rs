@@ -55,6 +55,9 @@ pub enum Change {
     Create,
     Restore,
     Field(Field),
+    /// A changed column of a queues file (`description`, `acw`...), with
+    /// its rank in the contract's column order.
+    Column(u8, &'static str),
     /// `NAME@DIVISION` (`*` for all divisions).
     AddRole(String),
     /// `NAME:RATING`.
@@ -62,6 +65,7 @@ pub enum Change {
     AddLanguage(String),
     AddQueue(String),
     AddGroup(String),
+    AddWrapup(String),
     Invite,
 }
 
@@ -71,6 +75,8 @@ impl Change {
             Change::Create => "create".into(),
             Change::Restore => "restore".into(),
             Change::Field(f) => f.as_str().into(),
+            Change::Column(_, c) => (*c).into(),
+            Change::AddWrapup(w) => format!("add wrapup {w}").into(),
             Change::AddRole(r) => format!("add role {r}").into(),
             Change::AddSkill(s) => format!("add skill {s}").into(),
             Change::AddLanguage(l) => format!("add language {l}").into(),
@@ -126,6 +132,21 @@ pub enum Plan {
         division_id: Option<String>,
         provision: Box<Steps>,
     },
+    /// Create a queue (queues files), then add its wrap-up codes.
+    CreateQueue {
+        queue: Box<crate::input::queues::QueueRow>,
+        body: Box<serde_json::Value>,
+        wrapups: Vec<(String, String)>,
+    },
+    /// `--update`: the whole queue, changed as the row says, and what to add.
+    UpdateQueue {
+        id: String,
+        /// The queue as read, with the row applied (sent whole by PUT).
+        body: Box<serde_json::Value>,
+        changed: Vec<&'static str>,
+        wrapups: Vec<(String, String)>,
+        division: Option<DivisionTarget>,
+    },
     /// `--update` (or `--restore-deleted`): bring an existing user in line.
     Update {
         user: UserRow,
@@ -167,6 +188,17 @@ impl Plan {
     pub fn dry_run(&self) -> Outcome {
         match self {
             Plan::Report(outcome) => outcome.clone(),
+            Plan::CreateQueue { wrapups, .. } => {
+                let mut changes = vec![Change::Create];
+                changes.extend(wrapups.iter().map(|(_, n)| Change::AddWrapup(n.clone())));
+                Outcome::new(Status::WouldCreate).with_changes(&changes)
+            }
+            Plan::UpdateQueue { id, .. } if self.queue_changes().is_empty() => {
+                Outcome::new(Status::Unchanged).with_user_id(id)
+            }
+            Plan::UpdateQueue { id, .. } => Outcome::new(Status::WouldUpdate)
+                .with_user_id(id)
+                .with_changes(&self.queue_changes()),
             Plan::Create {
                 user, provision, ..
             } => {
@@ -212,6 +244,31 @@ pub fn create_changes(user: &UserRow) -> Vec<Change> {
     let mut changes = vec![Change::Create];
     changes.extend(follow_up_fields(user).into_iter().map(Change::Field));
     changes
+}
+
+impl Plan {
+    /// What an update of a queue changes.
+    pub fn queue_changes(&self) -> Vec<Change> {
+        match self {
+            Plan::UpdateQueue {
+                changed,
+                wrapups,
+                division,
+                ..
+            } => {
+                let mut changes: Vec<Change> = changed
+                    .iter()
+                    .map(|c| Change::Column(crate::queues::column_rank(c), c))
+                    .collect();
+                if division.is_some() {
+                    changes.push(Change::Column(0, "division"));
+                }
+                changes.extend(wrapups.iter().map(|(_, n)| Change::AddWrapup(n.clone())));
+                changes
+            }
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// Fields a new user gets in a PATCH after its create (`CreateUser` has no

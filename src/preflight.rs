@@ -161,7 +161,7 @@ async fn provision_plans(
                 Some(id) => ManagerTarget::Id(id.clone()),
                 None => continue,
             },
-            Plan::Report(_) => continue,
+            _ => continue,
         };
         in_file.insert(job.email.to_lowercase(), target);
     }
@@ -174,7 +174,7 @@ async fn provision_plans(
                 }
                 _ => None,
             },
-            Plan::Report(_) => None,
+            _ => None,
         })
         .collect::<HashSet<_>>()
         .into_iter()
@@ -205,7 +205,7 @@ async fn provision_plans(
     for job in jobs.iter_mut() {
         let row = match &job.plan {
             Plan::Create { user, .. } | Plan::Update { user, .. } => user,
-            Plan::Report(_) => {
+            _ => {
                 wanted.push(None);
                 continue;
             }
@@ -264,7 +264,7 @@ async fn provision_plans(
                 preview.extend(steps.changes());
                 **provision = steps;
             }
-            Plan::Report(_) => {}
+            _ => {}
         }
     }
     Ok(())
@@ -403,7 +403,7 @@ async fn search_all(
 }
 
 /// Division names and ids, resolved once.
-pub struct DivisionResolver {
+pub(crate) struct DivisionResolver {
     by_id: HashMap<String, (String, String)>,
     by_name: HashMap<String, Vec<String>>,
     listed: bool,
@@ -439,6 +439,25 @@ impl DivisionResolver {
             || role_scopes().any(|s| matches!(s, crate::input::RoleScope::Division(_)));
         let needs_default = valid().any(|u| u.division.is_none());
         let needs_home = role_scopes().any(|s| *s == crate::input::RoleScope::Home);
+        Self::load_with(
+            client,
+            needs_listing,
+            needs_default,
+            needs_home,
+            default_division,
+        )
+        .await
+    }
+
+    /// Lists divisions when names must be resolved, and reads the home
+    /// division when rows need a default or a plain role grant.
+    pub(crate) async fn load_with(
+        client: &Client,
+        needs_listing: bool,
+        needs_default: bool,
+        needs_home: bool,
+        default_division: Option<&str>,
+    ) -> Result<DivisionResolver, CallError> {
         let mut resolver = DivisionResolver {
             by_id: HashMap::new(),
             by_name: HashMap::new(),
@@ -513,14 +532,14 @@ impl DivisionResolver {
         }
     }
 
-    fn name_of(&self, id: &str) -> String {
+    pub(crate) fn name_of(&self, id: &str) -> String {
         self.by_id
             .get(&id.to_lowercase())
             .map(|(_, name)| name.clone())
             .unwrap_or_else(|| id.to_string())
     }
 
-    fn resolve(&self, division: Option<&DivisionRef>) -> Result<Option<String>, String> {
+    pub(crate) fn resolve(&self, division: Option<&DivisionRef>) -> Result<Option<String>, String> {
         match division {
             Some(d) => self.lookup(d).map(Some),
             None => self.default.clone(),

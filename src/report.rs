@@ -25,6 +25,18 @@ pub const RESULTS_HEADER: [&str; 9] = [
     "changes",
 ];
 
+/// The header of a queues results file.
+pub const QUEUE_RESULTS_HEADER: [&str; 8] = [
+    "line",
+    "name",
+    "status",
+    "queue_id",
+    "http_status",
+    "error_code",
+    "message",
+    "changes",
+];
+
 /// What happened to a row (the `status` column).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Status {
@@ -204,13 +216,15 @@ impl Tally {
 pub struct ResultsWriter {
     writer: csv::Writer<Box<dyn Write + Send>>,
     flush_each_row: bool,
+    /// A queues file: no email column, `queue_id` for the id.
+    queues: bool,
     pub tally: Tally,
 }
 
 impl ResultsWriter {
     /// Opens the sink and writes the header. `flush_each_row` is off only for
     /// offline runs, where nothing is sent and so nothing can be lost.
-    pub fn open(sink: &Sink, flush_each_row: bool) -> io::Result<ResultsWriter> {
+    pub fn open(sink: &Sink, flush_each_row: bool, queues: bool) -> io::Result<ResultsWriter> {
         let out: Box<dyn Write + Send> = match sink {
             Sink::Stdout => Box::new(io::stdout()),
             Sink::File(path) => Box::new(File::create(path)?),
@@ -218,19 +232,26 @@ impl ResultsWriter {
         Self::from_writer(
             Box::new(BufWriter::with_capacity(64 * 1024, out)),
             flush_each_row,
+            queues,
         )
     }
 
     pub fn from_writer(
         out: Box<dyn Write + Send>,
         flush_each_row: bool,
+        queues: bool,
     ) -> io::Result<ResultsWriter> {
         let mut writer = csv::WriterBuilder::new().from_writer(out);
-        writer.write_record(RESULTS_HEADER)?;
+        if queues {
+            writer.write_record(QUEUE_RESULTS_HEADER)?;
+        } else {
+            writer.write_record(RESULTS_HEADER)?;
+        }
         writer.flush()?;
         Ok(ResultsWriter {
             writer,
             flush_each_row,
+            queues,
             tally: Tally::default(),
         })
     }
@@ -247,6 +268,23 @@ impl ResultsWriter {
             .http_status
             .map(|s| s.to_string())
             .unwrap_or_default();
+        if self.queues {
+            self.writer.write_record([
+                line_buf.as_bytes(),
+                safe(name).as_bytes(),
+                outcome.status.as_str().as_bytes(),
+                safe(outcome.user_id.as_deref().unwrap_or("")).as_bytes(),
+                http.as_bytes(),
+                safe(outcome.error_code.as_deref().unwrap_or("")).as_bytes(),
+                safe(outcome.message.as_deref().unwrap_or("")).as_bytes(),
+                safe(&outcome.changes).as_bytes(),
+            ])?;
+            if self.flush_each_row {
+                self.writer.flush()?;
+            }
+            self.tally.record(line, outcome);
+            return Ok(());
+        }
         self.writer.write_record([
             line_buf.as_bytes(),
             safe(email).as_bytes(),
@@ -496,7 +534,7 @@ mod tests {
     #[test]
     fn writes_header_rows_and_tally() {
         let shared = Shared::default();
-        let mut writer = ResultsWriter::from_writer(Box::new(shared.clone()), true).unwrap();
+        let mut writer = ResultsWriter::from_writer(Box::new(shared.clone()), true, false).unwrap();
         writer
             .write(
                 2,

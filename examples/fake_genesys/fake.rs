@@ -138,6 +138,10 @@ pub struct Counters {
     pub group_reads: u64,
     pub group_member_requests: u64,
     pub invite_requests: u64,
+    pub queue_creates: u64,
+    pub queue_puts: u64,
+    pub queue_reads: u64,
+    pub wrapup_adds: u64,
     pub throttled: u64,
     pub unauthorized: u64,
 }
@@ -196,6 +200,11 @@ pub struct State {
     /// API does for users created seconds earlier (counted, not timed, so
     /// tests need no clock).
     pub member_lag: u32,
+    /// Every queue's settings, as GET returns them and PUT replaces them.
+    pub queue_bodies: HashMap<String, Value>,
+    pub wrapups: Vec<(String, String)>,
+    /// queue id -> wrap-up code ids.
+    pub queue_wrapups: HashMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -223,6 +232,16 @@ fn named(prefix: &str, names: &[&str]) -> Vec<(String, String)> {
 
 impl State {
     fn new(config: FakeConfig) -> State {
+        let mut state = State::bare(config);
+        for (id, name) in state.queues.clone() {
+            state
+                .queue_bodies
+                .insert(id.clone(), seeded_queue(&id, &name));
+        }
+        state
+    }
+
+    fn bare(config: FakeConfig) -> State {
         let rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(config.seed);
         State {
             rng,
@@ -271,6 +290,9 @@ impl State {
             max_role_subjects: 100,
             group_edits: 0,
             member_lag: 0,
+            queue_bodies: HashMap::new(),
+            wrapups: named("w", &["Sale", "No Sale", "Callback", "Escalated"]),
+            queue_wrapups: HashMap::new(),
             config,
             tokens: HashMap::new(),
             users: Vec::new(),
@@ -652,6 +674,79 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Reply {
                 return error(404, "general.resource.not.found", "user not found");
             }
             st.invited.push(id.to_string());
+            empty(204)
+        }
+        (&Method::POST, ["api", "v2", "routing", "queues"]) => create_queue(&mut st, &body),
+        (&Method::GET, ["api", "v2", "routing", "queues"]) => {
+            let name = query.get("name").cloned().unwrap_or_default();
+            let items: Vec<(String, String)> = st
+                .queues
+                .iter()
+                .filter(|(_, n)| name.is_empty() || n.eq_ignore_ascii_case(&name))
+                .cloned()
+                .collect();
+            page_of(&items, &query)
+        }
+        (&Method::GET, ["api", "v2", "routing", "queues", id]) => {
+            st.counters.queue_reads += 1;
+            match st.queue_bodies.get(*id) {
+                Some(q) => respond(200, q.clone()),
+                None => error(404, "not.found", "queue not found"),
+            }
+        }
+        (&Method::PUT, ["api", "v2", "routing", "queues", id]) => {
+            st.counters.queue_puts += 1;
+            let Ok(mut replacement) = serde_json::from_slice::<Value>(&body) else {
+                return error(400, "bad.request", "malformed body");
+            };
+            if !st.queue_bodies.contains_key(*id) {
+                return error(404, "not.found", "queue not found");
+            }
+            // A full replacement: what the body lacks is gone.
+            replacement["id"] = json!(id);
+            st.queue_bodies.insert(id.to_string(), replacement.clone());
+            respond(200, replacement)
+        }
+        (&Method::GET, ["api", "v2", "routing", "wrapupcodes"]) => {
+            let items = st.wrapups.clone();
+            catalog(&mut st, &items, &query)
+        }
+        (&Method::GET, ["api", "v2", "routing", "queues", id, "wrapupcodes"]) => {
+            let items: Vec<(String, String)> = st
+                .queue_wrapups
+                .get(*id)
+                .map(|w| w.iter().map(|c| (c.clone(), String::new())).collect())
+                .unwrap_or_default();
+            page_of(&items, &query)
+        }
+        (&Method::POST, ["api", "v2", "routing", "queues", id, "wrapupcodes"]) => {
+            st.counters.wrapup_adds += 1;
+            let Ok(Value::Array(codes)) = serde_json::from_slice::<Value>(&body) else {
+                return error(400, "bad.request", "malformed body");
+            };
+            let known: Vec<String> = st.wrapups.iter().map(|(i, _)| i.clone()).collect();
+            let list = st.queue_wrapups.entry(id.to_string()).or_default();
+            for code in codes.iter().filter_map(|c| c["id"].as_str()) {
+                if !known.iter().any(|k| k == code) {
+                    return error(400, "invalid.id", "wrap-up code not found");
+                }
+                if !list.iter().any(|c| c == code) {
+                    list.push(code.to_string());
+                }
+            }
+            empty(200)
+        }
+        (
+            &Method::POST,
+            ["api", "v2", "authorization", "divisions", division, "objects", "QUEUE"],
+        ) => {
+            st.counters.division_moves += 1;
+            let ids: Vec<String> = serde_json::from_slice(&body).unwrap_or_default();
+            for id in ids {
+                if let Some(q) = st.queue_bodies.get_mut(&id) {
+                    q["division"] = json!({"id": division});
+                }
+            }
             empty(204)
         }
         _ => error(404, "not.found", "The requested resource was not found."),
@@ -1075,6 +1170,62 @@ fn move_users(st: &mut State, division: &str, body: &[u8]) -> Reply {
         user.version += 1;
     }
     empty(204)
+}
+
+/// A queue with settings genimport never sends: a sparse PUT would lose them.
+fn seeded_queue(id: &str, name: &str) -> Value {
+    json!({
+        "id": id, "name": name, "division": {"id": HOME_DIVISION, "name": "Home"},
+        "description": "", "skillEvaluationMethod": "BEST",
+        "acwSettings": {"wrapupPrompt": "OPTIONAL"},
+        "mediaSettings": {"call": {"alertingTimeoutSeconds": 8, "serviceLevel": {"percentage": 0.8, "durationMs": 20000}}},
+        "bullseye": {"rings": [{"expansionTimeoutSeconds": 15}]},
+        "enableTranscription": true,
+        "selfUri": format!("/api/v2/routing/queues/{id}")
+    })
+}
+
+fn create_queue(st: &mut State, body: &[u8]) -> Reply {
+    st.counters.queue_creates += 1;
+    let Ok(body) = serde_json::from_slice::<Value>(body) else {
+        return error(400, "bad.request", "malformed body");
+    };
+    let name = body["name"].as_str().unwrap_or("").to_string();
+    if name.is_empty() {
+        return error(400, "invalid.name", "A queue needs a name");
+    }
+    if st.queues.iter().any(|(_, n)| n.eq_ignore_ascii_case(&name)) {
+        return error(
+            400,
+            "duplicate.name",
+            "A queue with this name already exists.",
+        );
+    }
+    let mut queue = match body["sourceQueueId"].as_str() {
+        Some(source) => match st.queue_bodies.get(source) {
+            Some(copied) => copied.clone(),
+            None => {
+                return error(
+                    400,
+                    "source.queue.not.found",
+                    "The source queue was not found",
+                )
+            }
+        },
+        None => json!({"division": {"id": HOME_DIVISION}}),
+    };
+    let id = format!("q{:07}-1111-4000-8000-000000000000", st.queue_bodies.len());
+    if let (Value::Object(q), Value::Object(b)) = (&mut queue, &body) {
+        for (k, v) in b {
+            if k != "sourceQueueId" {
+                q.insert(k.clone(), v.clone());
+            }
+        }
+        q.insert("id".into(), json!(id));
+    }
+    st.queues.push((id.clone(), name));
+    st.queue_bodies.insert(id, queue.clone());
+    respond(200, queue)
 }
 
 fn empty(status: u16) -> Reply {

@@ -24,6 +24,7 @@ pub enum Catalog {
     Queues,
     Groups,
     Locations,
+    WrapupCodes,
 }
 
 impl Catalog {
@@ -36,12 +37,13 @@ impl Catalog {
             Catalog::Queues => "/api/v2/routing/queues/divisionviews/all",
             Catalog::Groups => "/api/v2/groups",
             Catalog::Locations => "/api/v2/locations",
+            Catalog::WrapupCodes => "/api/v2/routing/wrapupcodes",
         }
     }
 
     fn page_size(self) -> u32 {
         match self {
-            Catalog::Roles | Catalog::Languages | Catalog::Locations => 100,
+            Catalog::Roles | Catalog::Languages | Catalog::Locations | Catalog::WrapupCodes => 100,
             Catalog::Skills | Catalog::Queues | Catalog::Groups => 500,
         }
     }
@@ -54,6 +56,7 @@ impl Catalog {
             Catalog::Queues => "queue",
             Catalog::Groups => "group",
             Catalog::Locations => "location",
+            Catalog::WrapupCodes => "wrap-up code",
         }
     }
 }

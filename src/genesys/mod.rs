@@ -7,6 +7,7 @@
 pub mod authorization;
 pub mod catalog;
 pub mod provisioning;
+pub mod queues;
 pub mod token;
 pub mod users;
 

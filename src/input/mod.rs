@@ -16,6 +16,7 @@ use std::sync::Arc;
 use crate::text::{control_name, cut, is_invisible};
 
 mod prelude;
+pub mod queues;
 mod workbook;
 
 pub use prelude::SeparatorSource;
@@ -221,11 +222,14 @@ pub struct ReadOptions {
     pub sheet: Option<String>,
     /// `--map SOURCE=COLUMN`: source header (as written) -> our column name.
     pub map: Vec<(String, String)>,
+    /// Users (the default) or queues: which columns the file has.
+    pub queues: bool,
 }
 
 /// Whether `name` is a column genimport reads (for `--map` targets).
 pub fn is_known_column(name: &str) -> bool {
-    Column::from_header(&name.trim().to_lowercase()).is_some()
+    let name = name.trim().to_lowercase();
+    Column::from_header(&name).is_some() || queues::QueueColumn::from_header(&name).is_some()
 }
 
 /// A row that passed validation: everything needed to create or update a user.
@@ -528,6 +532,10 @@ pub struct RowReader {
     pub separator: Option<(u8, SeparatorSource)>,
     /// Field index of each known column, by `Column as usize`.
     columns: [Option<usize>; COLUMN_COUNT],
+    /// The same for a queues file.
+    queue_columns: [Option<usize>; queues::QUEUE_COLUMN_COUNT],
+    /// Lowercased queue name -> line of its first appearance.
+    seen_queue_names: HashMap<String, u64>,
     header_len: usize,
     /// Columns the header has that we do not use (for the one warning).
     pub ignored_columns: Vec<String>,
@@ -621,6 +629,7 @@ impl RowReader {
         strip_trailing_cr(&mut header);
         let line = start_line(&newlines, reader.position().byte(), &header, line_break);
         let mut columns = [None; COLUMN_COUNT];
+        let mut queue_columns = [None; queues::QUEUE_COLUMN_COUNT];
         let mut ignored_columns = Vec::new();
         let mut found = Vec::new();
         for (index, raw) in header.iter().enumerate() {
@@ -642,6 +651,24 @@ impl RowReader {
                 normalised = column.trim().to_lowercase();
             }
             found.push(raw.to_string());
+            if options.queues {
+                match queues::QueueColumn::from_header(&normalised) {
+                    Some(column) => {
+                        let slot = &mut queue_columns[column as usize];
+                        if slot.is_some() {
+                            return Err(InputError::RepeatedColumn {
+                                path,
+                                line,
+                                column: column.canonical().to_string(),
+                            });
+                        }
+                        *slot = Some(index);
+                    }
+                    None if raw.is_empty() => {}
+                    None => ignored_columns.push(raw.to_string()),
+                }
+                continue;
+            }
             match Column::from_header(&normalised) {
                 Some(column) => {
                     let slot = &mut columns[column as usize];
@@ -669,9 +696,18 @@ impl RowReader {
                 columns: found,
             });
         }
-        let required: &[Column] = match options.key {
-            MatchKey::Email => &[Column::Email, Column::Name],
-            MatchKey::EmployeeId => &[Column::Email, Column::Name, Column::EmployeeId],
+        if options.queues && queue_columns[queues::QueueColumn::Name as usize].is_none() {
+            return Err(InputError::MissingColumns {
+                path,
+                missing: vec!["name"],
+                hint: separator_hint(&found, delimiter),
+                found,
+            });
+        }
+        let required: &[Column] = match (options.queues, options.key) {
+            (true, _) => &[],
+            (false, MatchKey::Email) => &[Column::Email, Column::Name],
+            (false, MatchKey::EmployeeId) => &[Column::Email, Column::Name, Column::EmployeeId],
         };
         let missing: Vec<&'static str> = required
             .iter()
@@ -694,6 +730,8 @@ impl RowReader {
             newlines,
             columns,
             header_len: header.len(),
+            queue_columns,
+            seen_queue_names: HashMap::new(),
             line_break,
             utf16: prelude.utf16,
             separator: Some((delimiter, prelude.source)),
@@ -707,6 +745,14 @@ impl RowReader {
 
     /// The next data row, or `None` at the end of input.
     pub fn next_row(&mut self) -> Result<Option<Row>, InputError> {
+        match self.next_record()? {
+            Some(line) => self.validate(line).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Reads the next non-blank record; its physical line.
+    fn next_record(&mut self) -> Result<Option<u64>, InputError> {
         loop {
             let got = self
                 .reader
@@ -732,8 +778,21 @@ impl RowReader {
                 &self.record,
                 self.line_break,
             );
-            return self.validate(line).map(Some);
+            return Ok(Some(line));
         }
+    }
+
+    /// A cell of the current record, trimmed (queues file).
+    fn queue_cell(&self, column: queues::QueueColumn, line: u64) -> Result<&str, InputError> {
+        let Some(index) = self.queue_columns[column as usize] else {
+            return Ok("");
+        };
+        std::str::from_utf8(self.record.get(index).unwrap_or(b""))
+            .map(str::trim)
+            .map_err(|_| InputError::BadEncoding {
+                path: self.path.clone(),
+                line,
+            })
     }
 
     fn cell(&self, column: Column, line: u64) -> Result<&str, InputError> {
