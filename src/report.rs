@@ -268,34 +268,26 @@ impl ResultsWriter {
             .http_status
             .map(|s| s.to_string())
             .unwrap_or_default();
-        if self.queues {
-            self.writer.write_record([
-                line_buf.as_bytes(),
-                safe(name).as_bytes(),
-                outcome.status.as_str().as_bytes(),
-                safe(outcome.user_id.as_deref().unwrap_or("")).as_bytes(),
-                http.as_bytes(),
-                safe(outcome.error_code.as_deref().unwrap_or("")).as_bytes(),
-                safe(outcome.message.as_deref().unwrap_or("")).as_bytes(),
-                safe(&outcome.changes).as_bytes(),
-            ])?;
-            if self.flush_each_row {
-                self.writer.flush()?;
-            }
-            self.tally.record(line, outcome);
-            return Ok(());
-        }
-        self.writer.write_record([
-            line_buf.as_bytes(),
-            safe(email).as_bytes(),
-            safe(name).as_bytes(),
-            outcome.status.as_str().as_bytes(),
-            safe(outcome.user_id.as_deref().unwrap_or("")).as_bytes(),
-            http.as_bytes(),
-            safe(outcome.error_code.as_deref().unwrap_or("")).as_bytes(),
-            safe(outcome.message.as_deref().unwrap_or("")).as_bytes(),
-            safe(&outcome.changes).as_bytes(),
-        ])?;
+        let cells = [
+            std::borrow::Cow::Owned(line_buf),
+            safe(email),
+            safe(name),
+            outcome.status.as_str().into(),
+            safe(outcome.user_id.as_deref().unwrap_or("")),
+            http.into(),
+            safe(outcome.error_code.as_deref().unwrap_or("")),
+            safe(outcome.message.as_deref().unwrap_or("")),
+            safe(&outcome.changes),
+        ];
+        // A queues file has no email column.
+        let skip = usize::from(self.queues);
+        self.writer.write_record(
+            cells
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| skip == 0 || *i != 1)
+                .map(|(_, c)| c.as_bytes()),
+        )?;
         if self.flush_each_row {
             self.writer.flush()?;
         }

@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde::Deserialize;
 
-use super::{api_failure, CallError, Client, Listing, Safety};
+use super::{api_failure, CallError, Client, Safety};
 
 /// A division as listed by `GET /api/v2/authorization/divisions`.
 #[derive(Debug, Clone, Deserialize)]
@@ -27,25 +27,7 @@ impl Client {
 
     /// Every division the client can see (division counts are small).
     pub async fn all_divisions(&self) -> Result<Vec<Division>, CallError> {
-        let mut all = Vec::new();
-        for page in 1u32.. {
-            let listing: Listing<Division> = self
-                .get_json(
-                    "/api/v2/authorization/divisions",
-                    &[("pageSize", "100".into()), ("pageNumber", page.to_string())],
-                )
-                .await?;
-            let empty = listing.entities.is_empty();
-            all.extend(listing.entities);
-            let more = match listing.page_count {
-                Some(count) => page < count,
-                None => listing.next_uri.is_some(),
-            };
-            if empty || !more || page >= 1000 {
-                break;
-            }
-        }
-        Ok(all)
+        self.paged("/api/v2/authorization/divisions", 100).await
     }
 
     /// Moves these users into `division_id`, one request per batch. A move

@@ -64,13 +64,22 @@ impl Catalog {
 impl Client {
     /// Every object of a catalog.
     pub async fn list_all(&self, catalog: Catalog) -> Result<Vec<Named>, CallError> {
+        self.paged(catalog.path(), catalog.page_size()).await
+    }
+
+    /// Every entity of a paged listing (at most 1,000 pages).
+    pub(crate) async fn paged<T: for<'de> Deserialize<'de>>(
+        &self,
+        path: &str,
+        page_size: u32,
+    ) -> Result<Vec<T>, CallError> {
         let mut all = Vec::new();
         for page in 1u32.. {
-            let listing: Listing<Named> = self
+            let listing: Listing<T> = self
                 .get_json(
-                    catalog.path(),
+                    path,
                     &[
-                        ("pageSize", catalog.page_size().to_string()),
+                        ("pageSize", page_size.to_string()),
                         ("pageNumber", page.to_string()),
                     ],
                 )

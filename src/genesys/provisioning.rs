@@ -38,7 +38,8 @@ struct GroupVersion {
 }
 
 impl Client {
-    async fn send(
+    /// Sends a JSON body; a non-success answer is the error.
+    pub(crate) async fn send(
         &self,
         method: Method,
         path: &str,

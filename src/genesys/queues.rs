@@ -6,7 +6,7 @@ use reqwest::Method;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{api_failure, CallError, Client, Listing, Reply, Safety};
+use super::{CallError, Client, Listing, Reply, Safety};
 
 impl Client {
     /// `POST /api/v2/routing/queues`; sent once (a lost answer is checked by name).
@@ -46,21 +46,14 @@ impl Client {
 
     /// Replaces the queue with `body` (the whole queue). Idempotent.
     pub async fn put_queue(&self, id: &str, body: &Value) -> Result<(), CallError> {
-        let bytes = serde_json::to_vec(body).map_err(|e| CallError::BadResponse(e.to_string()))?;
-        let reply = self
-            .call(
-                Method::PUT,
-                &format!("/api/v2/routing/queues/{id}"),
-                &[],
-                Some(&bytes),
-                Safety::Retryable,
-            )
-            .await?;
-        if reply.is_success() {
-            Ok(())
-        } else {
-            Err(api_failure(&reply))
-        }
+        self.send(
+            Method::PUT,
+            &format!("/api/v2/routing/queues/{id}"),
+            &[],
+            body,
+            Safety::Retryable,
+        )
+        .await
     }
 
     /// The wrap-up code ids of a queue.
@@ -90,40 +83,25 @@ impl Client {
     /// Adds wrap-up codes to a queue (adding one it has changes nothing).
     pub async fn add_queue_wrapups(&self, id: &str, codes: &[String]) -> Result<(), CallError> {
         let body: Vec<Value> = codes.iter().map(|c| json!({"id": c})).collect();
-        let bytes = serde_json::to_vec(&body).map_err(|e| CallError::BadResponse(e.to_string()))?;
-        let reply = self
-            .call(
-                Method::POST,
-                &format!("/api/v2/routing/queues/{id}/wrapupcodes"),
-                &[],
-                Some(&bytes),
-                Safety::Retryable,
-            )
-            .await?;
-        if reply.is_success() {
-            Ok(())
-        } else {
-            Err(api_failure(&reply))
-        }
+        self.send(
+            Method::POST,
+            &format!("/api/v2/routing/queues/{id}/wrapupcodes"),
+            &[],
+            &Value::Array(body),
+            Safety::Retryable,
+        )
+        .await
     }
 
     /// Moves a queue to another division.
     pub async fn move_queue(&self, division_id: &str, queue_id: &str) -> Result<(), CallError> {
-        let bytes =
-            serde_json::to_vec(&[queue_id]).map_err(|e| CallError::BadResponse(e.to_string()))?;
-        let reply = self
-            .call(
-                Method::POST,
-                &format!("/api/v2/authorization/divisions/{division_id}/objects/QUEUE"),
-                &[],
-                Some(&bytes),
-                Safety::Retryable,
-            )
-            .await?;
-        if reply.is_success() {
-            Ok(())
-        } else {
-            Err(api_failure(&reply))
-        }
+        self.send(
+            Method::POST,
+            &format!("/api/v2/authorization/divisions/{division_id}/objects/QUEUE"),
+            &[],
+            &json!([queue_id]),
+            Safety::Retryable,
+        )
+        .await
     }
 }
