@@ -15,6 +15,7 @@ pub struct Progress {
     total: AtomicU64,
     done: AtomicU64,
     created: AtomicU64,
+    updated: AtomicU64,
     exists: AtomicU64,
     failed: AtomicU64,
     started: Instant,
@@ -42,6 +43,7 @@ impl Progress {
             total: AtomicU64::new(0),
             done: AtomicU64::new(0),
             created: AtomicU64::new(0),
+            updated: AtomicU64::new(0),
             exists: AtomicU64::new(0),
             failed: AtomicU64::new(0),
             started: Instant::now(),
@@ -64,8 +66,9 @@ impl Progress {
         self.done.fetch_add(1, Ordering::Relaxed);
         let counter = match outcome.status {
             Status::Created => &self.created,
-            Status::Exists => &self.exists,
-            Status::Failed | Status::Invalid => &self.failed,
+            Status::Updated => &self.updated,
+            Status::Exists | Status::Unchanged => &self.exists,
+            Status::Failed | Status::Invalid | Status::Incomplete => &self.failed,
             _ => return self.redraw(),
         };
         counter.fetch_add(1, Ordering::Relaxed);
@@ -81,11 +84,14 @@ impl Progress {
 
     fn counts(&self) -> String {
         let elapsed = self.started.elapsed().as_secs_f64().max(0.001);
-        let per_minute = self.created.load(Ordering::Relaxed) as f64 * 60.0 / elapsed;
+        let changed =
+            self.created.load(Ordering::Relaxed) + self.updated.load(Ordering::Relaxed);
+        let per_minute = changed as f64 * 60.0 / elapsed;
         format!(
-            "{:.0}/min  created {}  exists {}  failed {}",
+            "{:.0}/min  created {}  updated {}  unchanged/exists {}  need attention {}",
             per_minute,
             self.created.load(Ordering::Relaxed),
+            self.updated.load(Ordering::Relaxed),
             self.exists.load(Ordering::Relaxed),
             self.failed.load(Ordering::Relaxed)
         )
