@@ -84,8 +84,7 @@ impl Progress {
 
     fn counts(&self) -> String {
         let elapsed = self.started.elapsed().as_secs_f64().max(0.001);
-        let changed =
-            self.created.load(Ordering::Relaxed) + self.updated.load(Ordering::Relaxed);
+        let changed = self.created.load(Ordering::Relaxed) + self.updated.load(Ordering::Relaxed);
         let per_minute = changed as f64 * 60.0 / elapsed;
         format!(
             "{:.0}/min  created {}  updated {}  unchanged/exists {}  need attention {}",

@@ -534,6 +534,8 @@ pub struct RowReader {
     columns: [Option<usize>; COLUMN_COUNT],
     /// The same for a queues file.
     queue_columns: [Option<usize>; queues::QUEUE_COLUMN_COUNT],
+    /// The header has a provisioning column (else their checks are skipped).
+    provisioning: bool,
     /// Lowercased queue name -> line of its first appearance.
     seen_queue_names: HashMap<String, u64>,
     header_len: usize,
@@ -731,6 +733,17 @@ impl RowReader {
             columns,
             header_len: header.len(),
             queue_columns,
+            provisioning: [
+                Column::Manager,
+                Column::Roles,
+                Column::Skills,
+                Column::Languages,
+                Column::Queues,
+                Column::Groups,
+                Column::Invite,
+            ]
+            .iter()
+            .any(|c| columns[*c as usize].is_some()),
             seen_queue_names: HashMap::new(),
             line_break,
             utf16: prelude.utf16,
@@ -877,7 +890,12 @@ impl RowReader {
         let employee_type = optional(Column::EmployeeType, &check_employee_type)?;
         let hire_date = optional(Column::HireDate, &check_date)?;
         let location = optional(Column::Location, &text)?;
-        let manager = match self.cell(Column::Manager, line)? {
+        let provisioning = self.provisioning;
+        let manager = match if provisioning {
+            self.cell(Column::Manager, line)?
+        } else {
+            ""
+        } {
             "" => Cell::Blank,
             "-" => Cell::Clear,
             value if is_uuid(value) => Cell::Set(ManagerRef::Id(value.to_ascii_lowercase())),
@@ -901,14 +919,19 @@ impl RowReader {
         let mut queues = Vec::new();
         let mut groups = Vec::new();
         let mut invite = None;
-        for column in [
-            Column::Roles,
-            Column::Skills,
-            Column::Languages,
-            Column::Queues,
-            Column::Groups,
-            Column::Invite,
-        ] {
+        let lists: &[Column] = if provisioning {
+            &[
+                Column::Roles,
+                Column::Skills,
+                Column::Languages,
+                Column::Queues,
+                Column::Groups,
+                Column::Invite,
+            ]
+        } else {
+            &[]
+        };
+        for &column in lists {
             let value = self.cell(column, line)?;
             if value.is_empty() {
                 continue;
@@ -1098,15 +1121,18 @@ pub fn is_uuid(value: &str) -> bool {
 fn check_email(email: &str) -> Result<(), String> {
     let bad = |why: &str| Err(format!("`{}` is not a valid address ({why})", cut(email)));
     // ASCII (nearly every address) holds no invisible character: skip the scan.
-    if !email.is_ascii() {
+    let control = if email.is_ascii() {
+        email.bytes().find(u8::is_ascii_control).map(char::from)
+    } else {
         if let Some(c) = email.chars().find(|&c| is_invisible(c)) {
             return Err(format!(
                 "contains an invisible character (U+{:04X}); retype the address",
                 u32::from(c)
             ));
         }
-    }
-    if let Some(c) = email.chars().find(|c| c.is_control()) {
+        email.chars().find(|c| c.is_control())
+    };
+    if let Some(c) = control {
         return Err(format!("contains {}", control_name(c)));
     }
     if email.len() > 254 {
