@@ -143,15 +143,21 @@ fn unknown_or_ambiguous_names_make_the_row_invalid_before_any_write() {
              b@example.com,B,,,billing,,,,,,,,\n\
              c@example.com,C,nobody@example.com,,,,Suport Tier 1,,,,,,\n\
              d@example.com,D,,Agent@Nowhere,,Klingon,,,Mars Office,,,,\n\
-             e@example.com,E,,agent,sales:3,,,night shift,,,,,\n"
+             e@example.com,E,,agent,sales:3,,,night shift,,,,,\n\
+             f@example.com,F,,,,,,Nite Shift,,,,,\n"
         ),
     );
     let out = run(genimport_against(s.dir.path(), &fake).arg(&input));
     assert_eq!(code(&out), 1, "{}", stderr(&out));
-    let rows = read_results(&s.path("u.results.csv"));
+    let mut rows = read_results(&s.path("u.results.csv"));
+    rows.sort_by_key(|r| r.line);
     assert_eq!(
         statuses(&rows),
-        ["invalid", "invalid", "invalid", "invalid", "created"]
+        ["invalid", "invalid", "invalid", "invalid", "created", "invalid"]
+    );
+    assert_eq!(
+        rows[5].message,
+        "groups: no group named `Nite Shift` (closest: Night Shift)"
     );
     assert_eq!(
         rows[0].message,
