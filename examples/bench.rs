@@ -14,6 +14,10 @@
 //! (manager, 2 roles, 3 skills, 1 language, 1 of 5 queues, 1 of 3 groups,
 //! location, employer info, invite): requests per user and per step, then
 //! users fully provisioned per minute at a 300/min limit (fewer users).
+//! Part 5, pacing: genimport against a reference client that behaves like
+//! the official SDK loop (back-to-back requests, sleep exactly Retry-After on
+//! each 429), on the same fake limits: fixed window, sliding window, token
+//! bucket, and faults (genimport only).
 //! Part 3, update: request counts of `--update` against 1,000 existing users
 //! (file unchanged, one field changed on each, only new users), on a fake
 //! without limit or latency: the figures are counts, not times.
@@ -66,6 +70,9 @@ struct Args {
     /// Users for the update and provision parts
     #[arg(long, default_value_t = 1000)]
     update_users: usize,
+    /// Users per pacing scenario
+    #[arg(long, default_value_t = 1000)]
+    pacing_users: usize,
     /// Users for the timed provisioning run (at 300 requests/min)
     #[arg(long, default_value_t = 200)]
     provision_timed_users: usize,
@@ -89,6 +96,202 @@ fn main() {
     if part("provision") {
         provision(&dir, args.update_users, args.provision_timed_users);
     }
+    if part("pacing") {
+        pacing(&dir, &args);
+    }
+}
+
+/// What the SDK loop does: each worker takes the next user, POSTs it, and
+/// on a 429 sleeps exactly Retry-After and sends it again. Returns the
+/// wall time and the requests it sent.
+fn reference_client(fake: &Fake, users: usize, workers: usize, prefix: &str) -> (f64, u64) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (id, secret, url) = {
+        let st = fake.state();
+        (
+            st.config.client_id.clone(),
+            st.config.client_secret.clone(),
+            fake.url(),
+        )
+    };
+    runtime.block_on(async move {
+        let http = reqwest::Client::new();
+        let token: serde_json::Value = http
+            .post(format!("{url}/oauth/token"))
+            .basic_auth(&id, Some(&secret))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .expect("token")
+            .json()
+            .await
+            .expect("token json");
+        let bearer = format!("Bearer {}", token["access_token"].as_str().unwrap_or(""));
+        let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let sent = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let started = Instant::now();
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..workers {
+            let (http, bearer, url, next, sent, prefix) = (
+                http.clone(),
+                bearer.clone(),
+                url.clone(),
+                Arc::clone(&next),
+                Arc::clone(&sent),
+                prefix.to_string(),
+            );
+            set.spawn(async move {
+                use std::sync::atomic::Ordering;
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    if i >= users {
+                        return;
+                    }
+                    let body = serde_json::json!({"name": format!("Ref {i}"), "email": format!("{prefix}{i}@example.com")});
+                    loop {
+                        sent.fetch_add(1, Ordering::SeqCst);
+                        let Ok(response) = http
+                            .post(format!("{url}/api/v2/users"))
+                            .header("authorization", &bearer)
+                            .json(&body)
+                            .send()
+                            .await
+                        else {
+                            continue;
+                        };
+                        if response.status().as_u16() != 429 {
+                            break;
+                        }
+                        let wait = response
+                            .headers()
+                            .get("retry-after")
+                            .and_then(|v| v.to_str().ok())
+                            .and_then(|v| v.parse::<u64>().ok())
+                            .unwrap_or(3);
+                        tokio::time::sleep(Duration::from_secs(wait)).await;
+                    }
+                }
+            });
+        }
+        while set.join_next().await.is_some() {}
+        (started.elapsed().as_secs_f64(), sent.load(std::sync::atomic::Ordering::SeqCst))
+    })
+}
+
+fn pacing(dir: &tempfile::TempDir, args: &Args) {
+    use fake::Limiter;
+    println!("\npacing: users/min as a share of the limit; genimport (preflight included) and the SDK-like reference loop (creates only)");
+    println!(
+        "{:<44} {:>6} {:>10} {:>9} {:>7} {:>10} {:>9} {:>7}",
+        "scenario", "users", "genimport", "of limit", "429s", "reference", "of limit", "429s"
+    );
+    let users = args.pacing_users;
+    let scenarios: [(&str, Limiter, u32, u64, u64, usize); 4] = [
+        (
+            "fixed 100/10 s, 300 ms ±50%, c=4",
+            Limiter::Fixed,
+            100,
+            10,
+            300,
+            4,
+        ),
+        (
+            "fixed 300/60 s, 150 ms, c=1",
+            Limiter::Fixed,
+            300,
+            60,
+            150,
+            1,
+        ),
+        (
+            "sliding 100/10 s, 300 ms ±50%, c=4",
+            Limiter::Sliding,
+            100,
+            10,
+            300,
+            4,
+        ),
+        (
+            "token bucket 100/10 s, 300 ms ±50%, c=4",
+            Limiter::Bucket,
+            100,
+            10,
+            300,
+            4,
+        ),
+    ];
+    for (name, limiter, limit, window, latency, concurrency) in scenarios {
+        let per_minute = f64::from(limit) * 60.0 / window as f64;
+        let config = || FakeConfig {
+            rate_limit: Some((limit, Duration::from_secs(window))),
+            limiter,
+            latency: Duration::from_millis(latency),
+            latency_jitter: if latency == 300 { 0.5 } else { 0.0 },
+            ..FakeConfig::default()
+        };
+        let fake = Fake::spawn(config());
+        let input = dir.path().join("pacing.csv");
+        let mut csv = String::from("email,name\n");
+        for i in 0..users {
+            csv.push_str(&format!("pace{i}@example.com,Pace {i}\n"));
+        }
+        std::fs::write(&input, csv).expect("write input");
+        let started = Instant::now();
+        run_against(
+            &fake,
+            dir,
+            &input.to_string_lossy(),
+            &["--concurrency", &concurrency.to_string()],
+        );
+        let ours = users as f64 * 60.0 / started.elapsed().as_secs_f64();
+        let our_429s = fake.state().counters.throttled;
+        let reference_fake = Fake::spawn(config());
+        let (elapsed, _) = reference_client(&reference_fake, users, concurrency, "ref");
+        let theirs = users as f64 * 60.0 / elapsed;
+        let their_429s = reference_fake.state().counters.throttled;
+        println!(
+            "{name:<44} {users:>6} {ours:>10.1} {:>8.1}% {our_429s:>7} {theirs:>10.1} {:>8.1}% {their_429s:>7}",
+            ours / per_minute * 100.0,
+            theirs / per_minute * 100.0
+        );
+    }
+    // Faults: genimport only (the reference loop resends blindly).
+    let fake = Fake::spawn(FakeConfig {
+        rate_limit: Some((100, Duration::from_secs(10))),
+        latency: Duration::from_millis(300),
+        latency_jitter: 0.5,
+        fault_rate: 0.07,
+        ..FakeConfig::default()
+    });
+    let input = dir.path().join("pacing-faults.csv");
+    let mut csv = String::from("email,name\n");
+    for i in 0..users {
+        csv.push_str(&format!("fault{i}@example.com,Fault {i}\n"));
+    }
+    std::fs::write(&input, csv).expect("write input");
+    let started = Instant::now();
+    let summary = run_against(
+        &fake,
+        dir,
+        &input.to_string_lossy(),
+        &["--concurrency", "4"],
+    );
+    let elapsed = started.elapsed().as_secs_f64();
+    let state = fake.state();
+    let created = summary.tally.count(Status::Created) as usize;
+    println!(
+        "{:<44} {users:>6} {:>10.1} {:>8.1}% {:>7}   created {created}, on the server {}, duplicates {}",
+        "faults 7% (5xx, drops), fixed 100/10 s, c=4",
+        created as f64 * 60.0 / elapsed,
+        created as f64 * 60.0 / elapsed / 600.0 * 100.0,
+        state.counters.throttled,
+        state.users.len(),
+        state.duplicates().len()
+    );
 }
 
 fn provision_file(dir: &tempfile::TempDir, users: usize) -> String {

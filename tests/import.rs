@@ -567,3 +567,35 @@ fn missing_home_division_sends_rows_without_division_id() {
         .get("divisionId")
         .is_none());
 }
+
+#[test]
+fn sliding_window_and_token_bucket_limits_lose_no_rows() {
+    for limiter in [
+        common::fake::Limiter::Sliding,
+        common::fake::Limiter::Bucket,
+    ] {
+        let fake = Fake::spawn(FakeConfig {
+            rate_limit: Some((5, Duration::from_millis(300))),
+            limiter,
+            ..FakeConfig::default()
+        });
+        let s = Scratch::new();
+        let input = s.write("u.csv", users_csv(12));
+        let out = run(genimport_against(s.dir.path(), &fake).arg(&input).args([
+            "--time-scale",
+            "0.3",
+            "--concurrency",
+            "3",
+        ]));
+        assert_eq!(code(&out), 0, "{limiter:?}: {}", stderr(&out));
+        let rows = read_results(&s.path("u.results.csv"));
+        assert_each_line_once(&rows, 12);
+        let state = fake.state();
+        assert_eq!(state.users.len(), 12, "{limiter:?}");
+        assert!(state.duplicates().is_empty());
+        assert!(
+            state.counters.throttled > 0,
+            "{limiter:?}: the limit was hit"
+        );
+    }
+}

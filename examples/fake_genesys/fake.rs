@@ -38,14 +38,94 @@ pub enum Fault {
     ErrorAfterCommit,
 }
 
+/// The kinds of rate limiter the fake can apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limiter {
+    /// `limit` per window, the window starting at the first request after
+    /// the previous one ended; Retry-After = the rest of the window.
+    Fixed,
+    /// At most `limit` in any `window`; Retry-After = until the oldest leaves.
+    Sliding,
+    /// A bucket of `limit` tokens refilled at `limit/window`.
+    Bucket,
+}
+
+/// One limiter's state (per client, or per token).
+#[derive(Debug, Default)]
+struct LimitState {
+    window_start: Option<Instant>,
+    window_count: u32,
+    recent: VecDeque<Instant>,
+    tokens: f64,
+    refilled: Option<Instant>,
+}
+
+impl LimitState {
+    /// `None` if the request may pass, else the seconds to wait.
+    fn check(&mut self, kind: Limiter, limit: u32, window: Duration, now: Instant) -> Option<u64> {
+        let wait = |d: Duration| d.as_secs_f64().ceil().max(1.0) as u64;
+        match kind {
+            Limiter::Fixed => {
+                let start = match self.window_start {
+                    Some(s) if now.duration_since(s) < window => s,
+                    _ => {
+                        self.window_start = Some(now);
+                        self.window_count = 0;
+                        now
+                    }
+                };
+                if self.window_count >= limit {
+                    return Some(wait(window.saturating_sub(now.duration_since(start))));
+                }
+                self.window_count += 1;
+                None
+            }
+            Limiter::Sliding => {
+                while self
+                    .recent
+                    .front()
+                    .is_some_and(|t| now.duration_since(*t) >= window)
+                {
+                    self.recent.pop_front();
+                }
+                if self.recent.len() >= limit as usize {
+                    let oldest = self.recent.front().copied().unwrap_or(now);
+                    return Some(wait(window.saturating_sub(now.duration_since(oldest))));
+                }
+                self.recent.push_back(now);
+                None
+            }
+            Limiter::Bucket => {
+                let rate = f64::from(limit) / window.as_secs_f64();
+                let last = *self.refilled.get_or_insert_with(|| {
+                    self.tokens = f64::from(limit);
+                    now
+                });
+                self.tokens = (self.tokens + now.duration_since(last).as_secs_f64() * rate)
+                    .min(f64::from(limit));
+                self.refilled = Some(now);
+                if self.tokens < 1.0 {
+                    return Some(wait(Duration::from_secs_f64((1.0 - self.tokens) / rate)));
+                }
+                self.tokens -= 1.0;
+                None
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct FakeConfig {
     pub client_id: String,
     pub client_secret: String,
     /// `expires_in` of issued tokens, in seconds.
     pub token_lifetime_s: u64,
-    /// Fixed window: at most `limit` API requests per `window`.
+    /// At most `limit` API requests per `window` (fixed window by default).
     pub rate_limit: Option<(u32, Duration)>,
+    /// How `rate_limit` counts: fixed window (Genesys), sliding window, or
+    /// token bucket; per client (shared) or per access token.
+    pub limiter: Limiter,
+    pub limit_per_token: bool,
     pub latency: Duration,
     /// Latency varies uniformly by this fraction either way (0.5 = ±50%).
     pub latency_jitter: f64,
@@ -84,6 +164,8 @@ impl Default for FakeConfig {
             client_secret: "test-secret-do-not-print".into(),
             token_lifetime_s: 86_400,
             rate_limit: None,
+            limiter: Limiter::Fixed,
+            limit_per_token: false,
             latency: Duration::ZERO,
             latency_jitter: 0.0,
             fault_rate: 0.0,
@@ -151,8 +233,8 @@ pub struct State {
     tokens: HashMap<String, Instant>,
     pub users: Vec<FakeUser>,
     pub divisions: Vec<(String, String)>,
-    window_start: Option<Instant>,
-    window_count: u32,
+    /// Limiter state per client ("") or per bearer token.
+    limits: HashMap<String, LimitState>,
     pub counters: Counters,
     /// Faults for the next creates, in order.
     pub create_faults: VecDeque<Fault>,
@@ -300,8 +382,7 @@ impl State {
                 (HOME_DIVISION.into(), "Home".into()),
                 (SALES_DIVISION.into(), "Sales".into()),
             ],
-            window_start: None,
-            window_count: 0,
+            limits: HashMap::new(),
             counters: Counters::default(),
             create_faults: VecDeque::new(),
             faults_by_email: HashMap::new(),
@@ -567,20 +648,21 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Reply {
         return throttled(wait);
     }
     if let Some((limit, window)) = st.config.rate_limit {
-        let start = match st.window_start {
-            Some(s) if now.duration_since(s) < window => s,
-            _ => {
-                st.window_start = Some(now);
-                st.window_count = 0;
-                now
-            }
+        let key = if st.config.limit_per_token {
+            auth.clone()
+        } else {
+            String::new()
         };
-        if st.window_count >= limit {
+        let kind = st.config.limiter;
+        let verdict = st
+            .limits
+            .entry(key)
+            .or_default()
+            .check(kind, limit, window, now);
+        if let Some(seconds) = verdict {
             st.counters.throttled += 1;
-            let remaining = window.saturating_sub(now.duration_since(start));
-            return throttled(remaining.as_secs_f64().ceil().max(1.0) as u64);
+            return throttled(seconds);
         }
-        st.window_count += 1;
     }
 
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
