@@ -37,6 +37,7 @@ Exit codes: 0 all rows created/exist, 1 some rows need attention, 2 usage,
 #[command(
     name = "genimport",
     version,
+    override_usage = "genimport [users|queues] [OPTIONS] <FILE>",
     after_long_help = EXAMPLES,
     after_help = "Run with --help for examples and exit codes.",
     args_conflicts_with_subcommands = true,
@@ -46,7 +47,7 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// Users file (CSV, or .xlsx), or `-` for standard input
+    /// Users (or queues) file: CSV or .xlsx, or `-` for standard input
     #[arg(value_name = "FILE", required = true)]
     pub input: Option<PathBuf>,
 
