@@ -37,12 +37,26 @@ pub struct Followup {
     pub employer: bool,
 }
 
+impl Followup {
+    fn is_empty(&self) -> bool {
+        !self.employer && self.move_to.is_none() && self.steps.is_empty()
+    }
+}
+
 /// What a row came to after its own steps.
 pub enum Applied {
     /// Final: write it.
     Done(Outcome),
     /// Final unless follow-ups remain (after the barrier).
     Logged(RowLog, Option<Box<Followup>>),
+}
+
+impl Applied {
+    /// The row's log, held for the barrier only if something follows.
+    fn logged(log: RowLog, follow: Followup) -> Applied {
+        let follow = (!follow.is_empty()).then(|| Box::new(follow));
+        Applied::Logged(log, follow)
+    }
 }
 
 pub struct Applier {
@@ -75,18 +89,14 @@ impl Applier {
             log.fail(warning);
             return Applied::Logged(log, None);
         }
-        let employer = !follow_up_fields(row).is_empty();
-        if !employer && steps.is_empty() {
-            return Applied::Logged(log, None);
-        }
-        Applied::Logged(
+        Applied::logged(
             log,
-            Some(Box::new(Followup {
+            Followup {
                 user,
                 steps: steps.clone(),
                 move_to: None,
-                employer,
-            })),
+                employer: follow_up_fields(row).next().is_some(),
+            },
         )
     }
 
@@ -137,17 +147,14 @@ impl Applier {
         let move_to = division
             .filter(|d| user.division_id() != Some(d.id.as_str()))
             .cloned();
-        if move_to.is_none() && steps.is_empty() {
-            return Applied::Logged(log, None);
-        }
-        Applied::Logged(
+        Applied::logged(
             log,
-            Some(Box::new(Followup {
+            Followup {
                 user,
                 steps: steps.clone(),
                 move_to,
                 employer: false,
-            })),
+            },
         )
     }
 

@@ -230,10 +230,7 @@ impl Plan {
 /// The `changes` cell of creating this row's user (no allocation when it
 /// is only `create`: this runs once a row offline).
 pub fn create_changes_cell(user: &UserRow) -> std::borrow::Cow<'static, str> {
-    if user.employee_id.value().is_none()
-        && user.employee_type.value().is_none()
-        && user.hire_date.value().is_none()
-    {
+    if follow_up_fields(user).next().is_none() {
         return "create".into();
     }
     changes_cell(&create_changes(user))
@@ -242,7 +239,7 @@ pub fn create_changes_cell(user: &UserRow) -> std::borrow::Cow<'static, str> {
 /// The `changes` of creating this row's user.
 pub fn create_changes(user: &UserRow) -> Vec<Change> {
     let mut changes = vec![Change::Create];
-    changes.extend(follow_up_fields(user).into_iter().map(Change::Field));
+    changes.extend(follow_up_fields(user).map(Change::Field));
     changes
 }
 
@@ -273,7 +270,8 @@ impl Plan {
 
 /// Fields a new user gets in a PATCH after its create (`CreateUser` has no
 /// `employerInfo`).
-pub fn follow_up_fields(user: &UserRow) -> Vec<Field> {
+/// An iterator, so the offline path (once a row) allocates nothing.
+pub fn follow_up_fields(user: &UserRow) -> impl Iterator<Item = Field> {
     [
         (user.employee_id.value().is_some(), Field::EmployeeId),
         (user.employee_type.value().is_some(), Field::EmployeeType),
@@ -281,7 +279,6 @@ pub fn follow_up_fields(user: &UserRow) -> Vec<Field> {
     ]
     .into_iter()
     .filter_map(|(set, field)| set.then_some(field))
-    .collect()
 }
 
 pub fn password_note(user: &UserRow) -> Option<&'static str> {

@@ -15,7 +15,7 @@ use crate::genesys::catalog::{Catalog, Named};
 use crate::genesys::{CallError, Client, Reply};
 use crate::input::queues::{QueueInput, QueueRow};
 use crate::input::DivisionRef;
-use crate::plan::{Change, DivisionTarget, Failure, Job, Kind, Plan, RowLog};
+use crate::plan::{Change, DivisionTarget, Job, Kind, Plan, RowLog};
 use crate::preflight::DivisionResolver;
 use crate::provision::NameIndex;
 use crate::report::{Outcome, Status};
@@ -400,9 +400,7 @@ impl Applier {
                 false
             }
             Err(e) => {
-                log.fail(Failure {
-                    ..error_failure(&e, "adding wrap-up codes")
-                });
+                log.fail(error_failure(&e, "adding wrap-up codes"));
                 false
             }
         }

@@ -118,30 +118,35 @@ fn retry_after_429_then_success_pauses_and_retries() {
 }
 
 #[test]
-fn fixed_window_rate_limit_is_honoured_without_losing_rows() {
-    let fake = Fake::spawn(FakeConfig {
-        rate_limit: Some((5, Duration::from_millis(300))),
-        ..FakeConfig::default()
-    });
-    let s = Scratch::new();
-    let input = s.write("u.csv", users_csv(12));
-    // Real waits here: Retry-After is whole seconds, so use a small scale.
-    let out = run(genimport_against(s.dir.path(), &fake).arg(&input).args([
-        "--time-scale",
-        "0.3",
-        "--concurrency",
-        "3",
-    ]));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
-    let rows = read_results(&s.path("u.results.csv"));
-    assert_each_line_once(&rows, 12);
-    assert!(rows.iter().all(|r| r.status == "created"));
-    let state = fake.state();
-    assert_eq!(state.users.len(), 12);
-    assert!(
-        state.counters.throttled > 0,
-        "the limit was hit at least once"
-    );
+fn rate_limits_of_every_kind_are_honoured_without_losing_rows() {
+    use common::fake::Limiter;
+    for limiter in [Limiter::Fixed, Limiter::Sliding, Limiter::Bucket] {
+        let fake = Fake::spawn(FakeConfig {
+            rate_limit: Some((5, Duration::from_millis(300))),
+            limiter,
+            ..FakeConfig::default()
+        });
+        let s = Scratch::new();
+        let input = s.write("u.csv", users_csv(12));
+        // Real waits here: Retry-After is whole seconds, so use a small scale.
+        let out = run(genimport_against(s.dir.path(), &fake).arg(&input).args([
+            "--time-scale",
+            "0.3",
+            "--concurrency",
+            "3",
+        ]));
+        assert_eq!(code(&out), 0, "{limiter:?}: {}", stderr(&out));
+        let rows = read_results(&s.path("u.results.csv"));
+        assert_each_line_once(&rows, 12);
+        assert!(rows.iter().all(|r| r.status == "created"), "{limiter:?}");
+        let state = fake.state();
+        assert_eq!(state.users.len(), 12, "{limiter:?}");
+        assert!(state.duplicates().is_empty(), "{limiter:?}");
+        assert!(
+            state.counters.throttled > 0,
+            "{limiter:?}: the limit was hit at least once"
+        );
+    }
 }
 
 #[test]
@@ -566,36 +571,4 @@ fn missing_home_division_sends_rows_without_division_id() {
         .body
         .get("divisionId")
         .is_none());
-}
-
-#[test]
-fn sliding_window_and_token_bucket_limits_lose_no_rows() {
-    for limiter in [
-        common::fake::Limiter::Sliding,
-        common::fake::Limiter::Bucket,
-    ] {
-        let fake = Fake::spawn(FakeConfig {
-            rate_limit: Some((5, Duration::from_millis(300))),
-            limiter,
-            ..FakeConfig::default()
-        });
-        let s = Scratch::new();
-        let input = s.write("u.csv", users_csv(12));
-        let out = run(genimport_against(s.dir.path(), &fake).arg(&input).args([
-            "--time-scale",
-            "0.3",
-            "--concurrency",
-            "3",
-        ]));
-        assert_eq!(code(&out), 0, "{limiter:?}: {}", stderr(&out));
-        let rows = read_results(&s.path("u.results.csv"));
-        assert_each_line_once(&rows, 12);
-        let state = fake.state();
-        assert_eq!(state.users.len(), 12, "{limiter:?}");
-        assert!(state.duplicates().is_empty());
-        assert!(
-            state.counters.throttled > 0,
-            "{limiter:?}: the limit was hit"
-        );
-    }
 }

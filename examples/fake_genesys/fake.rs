@@ -1310,6 +1310,18 @@ fn create_queue(st: &mut State, body: &[u8]) -> Reply {
     respond(200, queue)
 }
 
+/// The strings of a JSON array (none when it is not one).
+fn strings(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 fn empty(status: u16) -> Reply {
     Ok(Response::builder()
         .status(status)
@@ -1378,22 +1390,8 @@ fn grant_role(st: &mut State, role: &str, body: &[u8]) -> Reply {
     if !st.roles.iter().any(|(id, _)| id == role) {
         return error(404, "general.resource.not.found", "role not found");
     }
-    let subjects: Vec<String> = body["subjectIds"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
-    let divisions: Vec<String> = body["divisionIds"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
+    let subjects: Vec<String> = strings(&body["subjectIds"]);
+    let divisions: Vec<String> = strings(&body["divisionIds"]);
     if subjects.len() > st.max_role_subjects {
         return error(400, "max.role.assignments.exceeded", "Too many subjects");
     }
@@ -1524,14 +1522,7 @@ fn add_group_members(st: &mut State, group: &str, body: &[u8]) -> Reply {
     let Ok(body) = serde_json::from_slice::<Value>(body) else {
         return error(400, "bad.request", "malformed body");
     };
-    let ids: Vec<String> = body["memberIds"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
+    let ids: Vec<String> = strings(&body["memberIds"]);
     if ids.len() > 50 {
         return error(
             400,

@@ -169,8 +169,12 @@ impl Client {
     /// A token, unless the run is stopped first (a renewal may back off
     /// for minutes; Ctrl-C must not wait for it).
     pub async fn authenticate(&self) -> Result<(), CallError> {
+        self.bearer().await.map(drop)
+    }
+
+    async fn bearer(&self) -> Result<token::Bearer, CallError> {
         tokio::select! {
-            bearer = self.auth.bearer() => bearer.map(drop).map_err(CallError::from),
+            bearer = self.auth.bearer() => bearer.map_err(CallError::from),
             _ = self.stop.raised() => Err(CallError::Stopped),
         }
     }
@@ -197,10 +201,7 @@ impl Client {
                 _ = self.stop.raised() => return Err(CallError::Stopped),
             }
             // Ctrl-C must not wait for a token renewal that is backing off.
-            let bearer = tokio::select! {
-                bearer = self.auth.bearer() => bearer?,
-                _ = self.stop.raised() => return Err(CallError::Stopped),
-            };
+            let bearer = self.bearer().await?;
             let mut request = self
                 .http
                 .request(method.clone(), &url)

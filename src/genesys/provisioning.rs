@@ -138,26 +138,10 @@ impl Client {
 
     /// The user ids that are members of a queue.
     pub async fn queue_members(&self, queue_id: &str) -> Result<Vec<String>, CallError> {
-        #[derive(Deserialize)]
-        struct Member {
-            id: String,
-        }
-        let mut all = Vec::new();
-        for page in 1u32.. {
-            let listing: super::Listing<Member> = self
-                .get_json(
-                    &format!("/api/v2/routing/queues/{queue_id}/members"),
-                    &[("pageSize", "100".into()), ("pageNumber", page.to_string())],
-                )
-                .await?;
-            let more = listing.page_count.is_some_and(|c| page < c);
-            let empty = listing.entities.is_empty();
-            all.extend(listing.entities.into_iter().map(|m| m.id));
-            if empty || !more || page >= 1000 {
-                break;
-            }
-        }
-        Ok(all)
+        let members: Vec<super::catalog::Named> = self
+            .paged(&format!("/api/v2/routing/queues/{queue_id}/members"), 100)
+            .await?;
+        Ok(members.into_iter().map(|m| m.id).collect())
     }
 
     /// A group's current version (needed to add members).

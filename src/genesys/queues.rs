@@ -3,7 +3,6 @@
 //! carry), wrap-up codes, and the division of a queue.
 
 use reqwest::Method;
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{CallError, Client, Listing, Reply, Safety};
@@ -58,26 +57,10 @@ impl Client {
 
     /// The wrap-up code ids of a queue.
     pub async fn queue_wrapups(&self, id: &str) -> Result<Vec<String>, CallError> {
-        #[derive(Deserialize)]
-        struct Code {
-            id: String,
-        }
-        let mut all = Vec::new();
-        for page in 1u32.. {
-            let listing: Listing<Code> = self
-                .get_json(
-                    &format!("/api/v2/routing/queues/{id}/wrapupcodes"),
-                    &[("pageSize", "100".into()), ("pageNumber", page.to_string())],
-                )
-                .await?;
-            let more = listing.page_count.is_some_and(|c| page < c);
-            let empty = listing.entities.is_empty();
-            all.extend(listing.entities.into_iter().map(|c| c.id));
-            if empty || !more || page >= 1000 {
-                break;
-            }
-        }
-        Ok(all)
+        let codes: Vec<super::catalog::Named> = self
+            .paged(&format!("/api/v2/routing/queues/{id}/wrapupcodes"), 100)
+            .await?;
+        Ok(codes.into_iter().map(|c| c.id).collect())
     }
 
     /// Adds wrap-up codes to a queue (adding one it has changes nothing).

@@ -653,32 +653,19 @@ impl RowReader {
                 normalised = column.trim().to_lowercase();
             }
             found.push(raw.to_string());
-            if options.queues {
-                match queues::QueueColumn::from_header(&normalised) {
-                    Some(column) => {
-                        let slot = &mut queue_columns[column as usize];
-                        if slot.is_some() {
-                            return Err(InputError::RepeatedColumn {
-                                path,
-                                line,
-                                column: column.canonical().to_string(),
-                            });
-                        }
-                        *slot = Some(index);
-                    }
-                    None if raw.is_empty() => {}
-                    None => ignored_columns.push(raw.to_string()),
-                }
-                continue;
-            }
-            match Column::from_header(&normalised) {
-                Some(column) => {
-                    let slot = &mut columns[column as usize];
+            let known = if options.queues {
+                queues::QueueColumn::from_header(&normalised)
+                    .map(|c| (&mut queue_columns[c as usize], c.canonical()))
+            } else {
+                Column::from_header(&normalised).map(|c| (&mut columns[c as usize], c.canonical()))
+            };
+            match known {
+                Some((slot, canonical)) => {
                     if slot.is_some() {
                         return Err(InputError::RepeatedColumn {
                             path,
                             line,
-                            column: column.canonical().to_string(),
+                            column: canonical.to_string(),
                         });
                     }
                     *slot = Some(index);
@@ -797,19 +784,17 @@ impl RowReader {
 
     /// A cell of the current record, trimmed (queues file).
     fn queue_cell(&self, column: queues::QueueColumn, line: u64) -> Result<&str, InputError> {
-        let Some(index) = self.queue_columns[column as usize] else {
-            return Ok("");
-        };
-        std::str::from_utf8(self.record.get(index).unwrap_or(b""))
-            .map(str::trim)
-            .map_err(|_| InputError::BadEncoding {
-                path: self.path.clone(),
-                line,
-            })
+        self.field(self.queue_columns[column as usize], line)
     }
 
     fn cell(&self, column: Column, line: u64) -> Result<&str, InputError> {
-        let Some(index) = self.columns[column as usize] else {
+        self.field(self.columns[column as usize], line)
+    }
+
+    /// The field at `index` of the current record, trimmed; "" for a column
+    /// the file does not have.
+    fn field(&self, index: Option<usize>, line: u64) -> Result<&str, InputError> {
+        let Some(index) = index else {
             return Ok("");
         };
         let bytes = self.record.get(index).unwrap_or(b"");
