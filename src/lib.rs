@@ -399,7 +399,10 @@ fn build_client(config: &Config, stats: Arc<Stats>, stop: Stop) -> Result<genesy
         config.retry.clone(),
         Arc::clone(&stats),
     );
-    let pacer = Arc::new(pacing::Pacer::new(config.rate_per_minute));
+    let pacer = Arc::new(pacing::Pacer::new(
+        config.rate_per_minute,
+        config.retry.scale(std::time::Duration::from_secs(1)),
+    ));
     Ok(genesys::Client::new(
         http,
         &config.hosts.api,

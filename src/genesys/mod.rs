@@ -19,7 +19,7 @@ use serde::Deserialize;
 use tokio::time::Instant;
 
 use crate::error::StopReason;
-use crate::pacing::{Pacer, RetryPolicy};
+use crate::pacing::{Answer, Pacer, RetryPolicy};
 use crate::stats::Stats;
 use crate::stop::Stop;
 use token::{describe_transport_error, AuthError, TokenSource};
@@ -196,12 +196,18 @@ impl Client {
         let mut retry: u32 = 0;
         let mut renewed = false;
         loop {
-            tokio::select! {
-                _ = self.pacer.acquire() => {}
+            let mut permit = tokio::select! {
+                permit = self.pacer.acquire() => permit,
                 _ = self.stop.raised() => return Err(CallError::Stopped),
-            }
+            };
             // Ctrl-C must not wait for a token renewal that is backing off.
-            let bearer = self.bearer().await?;
+            let bearer = match self.bearer().await {
+                Ok(bearer) => bearer,
+                Err(e) => {
+                    self.pacer.answered(permit, Answer::Unknown);
+                    return Err(e);
+                }
+            };
             let mut request = self
                 .http
                 .request(method.clone(), &url)
@@ -217,7 +223,30 @@ impl Client {
             }
             let started = Instant::now();
             self.stats.count_request();
-            let failure = match request.send().await {
+            permit.mark_sent();
+            let sent = request.send().await;
+            let answer = match &sent {
+                Err(_) => Answer::Unknown,
+                Ok(response) => match response.status().as_u16() {
+                    401 => Answer::Unknown,
+                    429 => {
+                        let header = header(response, "retry-after");
+                        let whole_seconds = header
+                            .as_deref()
+                            .is_some_and(|v| v.trim().parse::<u64>().is_ok());
+                        match self.policy.retry_after(header.as_deref()) {
+                            Ok(wait) => Answer::Throttled {
+                                wait: self.policy.scale(wait),
+                                whole_seconds,
+                            },
+                            Err(_) => Answer::Unknown,
+                        }
+                    }
+                    _ => Answer::Accepted,
+                },
+            };
+            self.pacer.answered(permit, answer);
+            let failure = match sent {
                 Err(e) => {
                     let message = describe_transport_error(&e);
                     tracing::debug!(%method, path, error = %message, "request failed");
@@ -278,15 +307,7 @@ impl Client {
                                     return Err(CallError::Stopped);
                                 }
                             };
-                            let new_event = self.pacer.on_throttled(self.policy.scale(wait));
-                            if new_event {
-                                tracing::info!(
-                                    wait_s = wait.as_secs(),
-                                    rate_per_min =
-                                        self.pacer.current_rate().map(|r| (r * 60.0).round()),
-                                    "rate limited; all workers pause"
-                                );
-                            }
+                            tracing::debug!(wait_s = wait.as_secs(), "rate limited");
                             if retry >= self.policy.max_retries {
                                 let error = reply.error();
                                 return Err(CallError::Exhausted {
@@ -302,12 +323,10 @@ impl Client {
                             continue;
                         }
                         408 | 500 | 502..=504 if safety == Safety::Retryable => {
-                            self.pacer.on_accepted();
                             let error = reply.error();
                             (Some(status), error.code, reply.error_message())
                         }
                         _ => {
-                            self.pacer.on_accepted();
                             return Ok(reply);
                         }
                     }

@@ -1,0 +1,850 @@
+//! Why this exists: Genesys counts requests in fixed windows (per token, see
+//! shared/genesys/API.md §3) and, on a 429, says in whole seconds when the
+//! window resets. Spacing requests at a smooth rate leaves the end of every
+//! window unused, so this pacer learns the window instead: how many requests
+//! it admits (the budget) and how long it lasts. It spends each window's
+//! budget, then waits for the next reset. A server that is not a fixed window
+//! (a sliding window, a token bucket) shows itself by where its 429s land: a
+//! 429 long before the budget is spent. Such servers are paced at a rate.
+//!
+//! When the server counts a request is not visible: somewhere between the
+//! send and the answer. Two models are kept, "counted on arrival" and
+//! "counted when answered", and the first 429s usually rule one out (which
+//! requests were refused, and whether the `Retry-After`s agree). Until then
+//! every estimate takes the later of the two, which is safe but slower.
+
+// Per-model arrays are walked in step, by model index.
+#![allow(clippy::needless_range_loop)]
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+use super::later;
+
+/// What the server said about one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// Anything but a 429: the request counted against the limit.
+    Accepted,
+    /// A 429 asking to wait `wait` (already scaled); `whole_seconds` when
+    /// that came from the server's `Retry-After`, which is rounded up.
+    Throttled { wait: Duration, whole_seconds: bool },
+    /// No answer, or one that says nothing about the limit.
+    Unknown,
+}
+
+/// Leave to send one request, from `Pacer::acquire`.
+#[derive(Debug, Clone, Copy)]
+pub struct Permit {
+    window: u64,
+    probe: bool,
+    sent: Instant,
+}
+
+impl Permit {
+    /// Call just before the request leaves (after any token renewal).
+    pub fn mark_sent(&mut self) {
+        self.sent = Instant::now();
+    }
+}
+
+/// Model 0: the server counts a request when it arrives (our send time).
+/// Model 1: when it answers (our receive time).
+const MODELS: usize = 2;
+const ARRIVAL: usize = 0;
+const ANSWER: usize = 1;
+
+/// Requests deliberately sent into the first pause to narrow down when the
+/// window resets (each costs one 429; see `probe_at`).
+const PROBES: u8 = 3;
+/// Share of a measured rate we pace at (sliding windows, buckets).
+const RATE_MARGIN: f64 = 0.985;
+/// A 429 while paced at a rate: the rate was too high.
+const RATE_STEP_DOWN: f64 = 0.95;
+/// Upward probe of a rate after this many quiet windows, in case the limit
+/// was raised or another client stopped sharing it.
+const RATE_PROBE_AFTER_WINDOWS: u32 = 10;
+const RATE_PROBE_STEP: f64 = 1.01;
+/// How far ahead of a reset a request is sent when the server counts on
+/// answering: this share of the fastest round trip seen.
+const LEAD_SHARE: f64 = 0.95;
+/// Windows whose budget ran out early (a smaller limit, a shared one)
+/// before the pacer stops trusting the window and paces at a rate.
+const MAX_STRIKES: u32 = 2;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// No 429 yet: nothing is known, requests go as fast as they come.
+    Learning,
+    /// A fixed window: `budget` requests, then wait for the reset.
+    Window,
+    /// A token bucket (or a limit shared with others): spaced at `rate`.
+    Rate,
+    /// A sliding window: a request goes when fewer than `budget` of ours
+    /// were counted in the last window length, as the server reckons.
+    Sliding,
+}
+
+/// The reset lies in `(lo, hi]`.
+#[derive(Debug, Clone, Copy)]
+struct Bounds {
+    lo: Instant,
+    hi: Instant,
+}
+
+impl Bounds {
+    fn intersect(self, other: Bounds) -> Option<Bounds> {
+        let b = Bounds {
+            lo: self.lo.max(other.lo),
+            hi: self.hi.min(other.hi),
+        };
+        (b.lo < b.hi).then_some(b)
+    }
+}
+
+struct State {
+    phase: Phase,
+    alive: [bool; MODELS],
+    /// Requests one window admits.
+    budget: u32,
+    /// Window length bounds, per model.
+    length: [Option<(Duration, Duration)>; MODELS],
+    /// The current window: its number, what was granted and accepted in
+    /// it, and the earliest moment a request of it was counted, per model
+    /// (an upper bound of when it began).
+    window: u64,
+    granted: u32,
+    accepted: u32,
+    start: [Option<Instant>; MODELS],
+    previous_start: [Option<Instant>; MODELS],
+    /// No request before this (a 429 pause).
+    paused_until: Instant,
+    /// When the reset the pause waits for happens, per model.
+    reset: [Option<Bounds>; MODELS],
+    /// The window the first 429 opened, while it is still being measured.
+    measuring: Option<u64>,
+    /// The window the latest pause opened.
+    paused_window: Option<u64>,
+    /// Latest/earliest counting moment of accepted/refused requests before
+    /// the first pause, per model (a model under which a refused request
+    /// was counted before an accepted one is wrong).
+    last_accepted: [Option<Instant>; MODELS],
+    first_refused: [Option<Instant>; MODELS],
+    first_wait: Duration,
+    in_flight: u32,
+    fastest: Option<Duration>,
+    /// Smoothed round trip of accepted requests.
+    typical: Option<Duration>,
+    accepted_total: u64,
+    probes_left: u8,
+    probe_out: bool,
+    strikes: u32,
+    /// Rate phase.
+    rate: f64,
+    next_slot: Instant,
+    rate_changed: Instant,
+    last_event: Option<Instant>,
+    accepted_since_event: u64,
+    /// When our recent accepted requests were counted (the later model's
+    /// moment), for the sliding-window reckoning.
+    history: VecDeque<Instant>,
+    /// `--rate`.
+    cap_next: Instant,
+    throttle_events: u64,
+}
+
+/// Paces the requests sent with one token (see the module comment).
+pub struct Pacer {
+    state: Mutex<State>,
+    changed: Notify,
+    /// `--rate`, as the gap between two requests.
+    cap_gap: Option<Duration>,
+    /// One second of `Retry-After`, scaled (tests run faster).
+    second: Duration,
+}
+
+enum Decision {
+    Grant(Permit),
+    Wait(Instant),
+    /// Until an answer tells when the current window began.
+    WaitForAnswer,
+}
+
+impl Pacer {
+    /// `second` is one second as scaled by `--time-scale` (1 s in real runs).
+    pub fn new(cap_per_minute: Option<u32>, second: Duration) -> Pacer {
+        let now = Instant::now();
+        Pacer {
+            state: Mutex::new(State {
+                phase: Phase::Learning,
+                alive: [true; MODELS],
+                budget: 0,
+                length: [None; MODELS],
+                window: 0,
+                granted: 0,
+                accepted: 0,
+                start: [None; MODELS],
+                previous_start: [None; MODELS],
+                paused_until: now,
+                reset: [None; MODELS],
+                measuring: None,
+                paused_window: None,
+                last_accepted: [None; MODELS],
+                first_refused: [None; MODELS],
+                first_wait: Duration::ZERO,
+                in_flight: 0,
+                fastest: None,
+                typical: None,
+                accepted_total: 0,
+                probes_left: PROBES,
+                probe_out: false,
+                strikes: 0,
+                rate: 0.0,
+                next_slot: now,
+                rate_changed: now,
+                last_event: None,
+                accepted_since_event: 0,
+                history: VecDeque::new(),
+                cap_next: now,
+                throttle_events: 0,
+            }),
+            changed: Notify::new(),
+            cap_gap: cap_per_minute
+                .filter(|c| *c > 0)
+                .map(|c| Duration::from_secs_f64(60.0 / f64::from(c))),
+            second: if second.is_zero() {
+                Duration::from_nanos(1)
+            } else {
+                second
+            },
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic while holding this lock cannot leave the numbers unusable.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// What the pacer believes the server allows, in requests per second.
+    pub fn current_rate(&self) -> Option<f64> {
+        let st = self.lock();
+        let learned = match st.phase {
+            Phase::Learning => None,
+            Phase::Window => st
+                .window_length()
+                .map(|w| f64::from(st.budget) / w.as_secs_f64().max(1e-9)),
+            Phase::Rate => Some(st.rate),
+            Phase::Sliding => st
+                .window_length()
+                .map(|w| f64::from(st.budget) / w.as_secs_f64().max(1e-9)),
+        };
+        let cap = self.cap_gap.map(|g| 1.0 / g.as_secs_f64().max(1e-9));
+        match (learned, cap) {
+            (Some(l), Some(c)) => Some(l.min(c)),
+            (l, c) => l.or(c),
+        }
+    }
+
+    /// Waits until a request may be sent.
+    pub async fn acquire(&self) -> Permit {
+        loop {
+            let notified = self.changed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let decision = self.lock().decide(Instant::now(), self);
+            match decision {
+                Decision::Grant(permit) => return permit,
+                Decision::Wait(until) => {
+                    tokio::select! {
+                        _ = tokio::time::sleep_until(until) => {}
+                        _ = notified => {}
+                    }
+                }
+                Decision::WaitForAnswer => notified.await,
+            }
+        }
+    }
+
+    /// Reports the answer to a request sent under `permit`.
+    pub fn answered(&self, permit: Permit, answer: Answer) {
+        let now = Instant::now();
+        let new_event = self.lock().answered(permit, answer, now, self.second);
+        self.changed.notify_waiters();
+        if new_event {
+            tracing::info!(
+                allowed_per_min = self.current_rate().map(|r| (r * 60.0).round()),
+                "rate limited; all workers pause"
+            );
+        }
+    }
+
+    /// Pauses so far (429s that were not part of an earlier pause).
+    #[cfg(test)]
+    pub fn throttle_events(&self) -> u64 {
+        self.lock().throttle_events
+    }
+
+    #[cfg(test)]
+    pub(crate) fn phase_name(&self) -> &'static str {
+        match self.lock().phase {
+            Phase::Learning => "learning",
+            Phase::Window => "window",
+            Phase::Rate => "rate",
+            Phase::Sliding => "sliding",
+        }
+    }
+}
+
+impl State {
+    fn only(&self, model: usize) -> bool {
+        (0..MODELS).all(|m| self.alive[m] == (m == model))
+    }
+
+    fn alive_models(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..MODELS).filter(|m| self.alive[*m])
+    }
+
+    /// Sent this long before a reset, a request is counted after it.
+    fn lead(&self) -> Duration {
+        if self.only(ANSWER) {
+            self.fastest.unwrap_or_default().mul_f64(LEAD_SHARE)
+        } else {
+            Duration::ZERO
+        }
+    }
+
+    /// The longest window length any live model allows.
+    fn window_length(&self) -> Option<Duration> {
+        self.alive_models()
+            .filter_map(|m| self.length[m].map(|(_, hi)| hi))
+            .max()
+    }
+
+    /// When the next window may be used, once the current one's start is known.
+    fn next_window_at(&self) -> Option<Instant> {
+        let mut at: Option<Instant> = None;
+        for m in self.alive_models() {
+            let (start, (_, length)) = (self.start[m]?, self.length[m]?);
+            let end = later(start, length);
+            at = Some(at.map_or(end, |a| a.max(end)));
+        }
+        at.map(|t| t.checked_sub(self.lead()).unwrap_or(t))
+    }
+
+    /// When the current pause ends: the latest reset any live model allows.
+    fn pause_end(&self) -> Option<Instant> {
+        let end = self
+            .alive_models()
+            .filter_map(|m| self.reset[m].map(|b| b.hi))
+            .max()?;
+        Some(end.checked_sub(self.lead()).unwrap_or(end))
+    }
+
+    fn decide(&mut self, now: Instant, pacer: &Pacer) -> Decision {
+        if self.cap_next > now {
+            return Decision::Wait(self.cap_next);
+        }
+        let mut probe = false;
+        if now < self.paused_until {
+            match self.probe_at(now, pacer.second) {
+                Some(at) if at <= now => probe = true,
+                Some(at) => return Decision::Wait(at.min(self.paused_until)),
+                None => return Decision::Wait(self.paused_until),
+            }
+        }
+        if !probe {
+            match self.phase {
+                Phase::Learning => {}
+                Phase::Window => {
+                    let next = self.next_window_at();
+                    if next.is_some_and(|t| now >= t) {
+                        self.roll_over();
+                    }
+                    if self.granted >= self.budget {
+                        let next = self.next_window_at();
+                        match (self.probe_at(now, pacer.second), next) {
+                            (Some(at), _) if at <= now => probe = true,
+                            (Some(at), Some(t)) => return Decision::Wait(at.min(t)),
+                            (None, Some(t)) => return Decision::Wait(t),
+                            (_, None) => return Decision::WaitForAnswer,
+                        }
+                    }
+                }
+                Phase::Sliding => {
+                    if now < self.next_slot {
+                        return Decision::Wait(self.next_slot);
+                    }
+                    let length = self.window_length().unwrap_or_default();
+                    self.forget_before(now, length);
+                    let taken = self.history.len() + self.in_flight as usize;
+                    if taken >= self.budget as usize {
+                        return match self.history.front() {
+                            Some(oldest) => Decision::Wait(later(*oldest, length)),
+                            None => Decision::WaitForAnswer,
+                        };
+                    }
+                }
+                Phase::Rate => {
+                    if self.next_slot > now {
+                        return Decision::Wait(self.next_slot);
+                    }
+                    let gap = Duration::try_from_secs_f64(1.0 / self.rate.max(1e-6))
+                        .unwrap_or(super::FAR_FUTURE);
+                    self.next_slot = later(self.next_slot.max(now), gap);
+                }
+            }
+        }
+        if let Some(gap) = pacer.cap_gap {
+            self.cap_next = later(now, gap);
+        }
+        if probe {
+            self.probe_out = true;
+            self.probes_left -= 1;
+        } else {
+            self.granted += 1;
+        }
+        self.in_flight += 1;
+        Decision::Grant(Permit {
+            window: self.window,
+            probe,
+            sent: now,
+        })
+    }
+
+    /// Drops history entries counted more than `length` ago.
+    fn forget_before(&mut self, now: Instant, length: Duration) {
+        while self
+            .history
+            .front()
+            .is_some_and(|t| now.saturating_duration_since(*t) >= length)
+        {
+            self.history.pop_front();
+        }
+    }
+
+    fn roll_over(&mut self) {
+        self.window += 1;
+        self.granted = 0;
+        self.accepted = 0;
+        self.previous_start = self.start;
+        self.start = [None; MODELS];
+    }
+
+    /// Where the reset ending the current window lies, per model: from the
+    /// 429s during the first pause, from the window's start and length after.
+    fn reset_bounds(&self, m: usize) -> Option<Bounds> {
+        if self.measuring == Some(self.window) {
+            return self.reset[m];
+        }
+        let (start, (lo, hi)) = (self.start[m]?, self.length[m]?);
+        Some(Bounds {
+            lo: later(start, lo),
+            hi: later(start, hi),
+        })
+    }
+
+    /// When to send a probe while waiting for a reset, if one is worth it.
+    /// A request counted at `t` and refused with `Retry-After: n` says the
+    /// reset is within `(t + n - 1 s, t + n]`; counted `k` whole seconds
+    /// before the middle of what is known, its answer halves the doubt.
+    /// Each probe costs one 429, so there are few, and none once the reset
+    /// is known to a small share of the window.
+    fn probe_at(&self, now: Instant, second: Duration) -> Option<Instant> {
+        let waiting = if self.measuring == Some(self.window) {
+            now < self.paused_until
+        } else {
+            self.granted >= self.budget
+        };
+        if self.probes_left == 0 || self.probe_out || self.phase != Phase::Window || !waiting {
+            return None;
+        }
+        let bounds: Vec<Bounds> = self
+            .alive_models()
+            .filter_map(|m| self.reset_bounds(m))
+            .collect();
+        let lo = bounds.iter().map(|b| b.lo).min()?;
+        let hi = bounds.iter().map(|b| b.hi).max()?;
+        let width = hi.saturating_duration_since(lo);
+        let length = self.window_length().unwrap_or(second);
+        if width <= (second / 32).max(length / 500) || width >= second * 2 {
+            return None;
+        }
+        let middle = lo + width / 2;
+        let rtt = self.typical.unwrap_or_default();
+        let delay = if self.only(ARRIVAL) {
+            Duration::ZERO
+        } else if self.only(ANSWER) {
+            rtt
+        } else {
+            rtt / 2
+        };
+        // Whole seconds between the counting moment and the middle; at
+        // least one, and late enough that the probe can still be sent.
+        // (Timers wake a little late: a slack keeps a due probe due.)
+        let room = (middle + second / 50).checked_duration_since(now + delay)?;
+        let k = (room.as_secs_f64() / second.as_secs_f64()).floor();
+        if k < 1.0 {
+            return None;
+        }
+        let counted = middle.checked_sub(second.mul_f64(k))?;
+        counted.checked_sub(delay)
+    }
+
+    /// A probe's 429 after the first pause: narrows the window length.
+    fn refine_length(&mut self, bounds: [Option<Bounds>; MODELS]) {
+        for m in 0..MODELS {
+            let (Some(start), Some(b), Some((lo, hi))) = (self.start[m], bounds[m], self.length[m])
+            else {
+                continue;
+            };
+            let narrowed = (
+                lo.max(b.lo.saturating_duration_since(start)),
+                hi.min(b.hi.saturating_duration_since(start)),
+            );
+            if narrowed.0 < narrowed.1 {
+                self.length[m] = Some(narrowed);
+            } else if self.alive[m] {
+                self.kill(m);
+            }
+        }
+    }
+
+    fn answered(&mut self, permit: Permit, answer: Answer, now: Instant, second: Duration) -> bool {
+        self.in_flight = self.in_flight.saturating_sub(1);
+        if permit.probe {
+            self.probe_out = false;
+        }
+        let counted = [permit.sent, now];
+        match answer {
+            Answer::Unknown => false,
+            Answer::Accepted => {
+                self.accepted(permit, counted, now);
+                false
+            }
+            Answer::Throttled {
+                wait,
+                whole_seconds,
+            } => {
+                let rounding = if whole_seconds {
+                    second.min(wait)
+                } else {
+                    wait
+                };
+                let mut bounds = [None; MODELS];
+                for (m, at) in counted.iter().enumerate() {
+                    let hi = later(*at, wait);
+                    bounds[m] = Some(Bounds {
+                        lo: hi.checked_sub(rounding).unwrap_or(*at),
+                        hi,
+                    });
+                }
+                let first_pause = self.measuring == Some(self.window);
+                if permit.probe && !first_pause {
+                    if permit.window == self.window {
+                        self.refine_length(bounds);
+                    }
+                    false
+                } else if permit.probe
+                    || (permit.window < self.window && self.paused_window == Some(self.window))
+                {
+                    self.refine(bounds, counted);
+                    false
+                } else {
+                    self.new_event(permit, bounds, counted, now, wait, second);
+                    true
+                }
+            }
+        }
+    }
+
+    fn accepted(&mut self, permit: Permit, counted: [Instant; MODELS], now: Instant) {
+        if permit.probe
+            && permit.window == self.window
+            && self.phase == Phase::Window
+            && self.measuring != Some(self.window)
+        {
+            let before_reset = self.alive_models().any(|m| {
+                matches!((self.start[m], self.length[m]), (Some(start), Some((lo, _)))
+                    if counted[m].saturating_duration_since(start) < lo)
+            });
+            if before_reset {
+                // Taken within the window: it admits one more.
+                self.budget += 1;
+                self.granted += 1;
+            } else {
+                // Past the reset: the window is no longer than this, and
+                // the probe opened the next one.
+                for m in 0..MODELS {
+                    if let (Some(start), Some((lo, hi))) = (self.start[m], self.length[m]) {
+                        let seen = counted[m].saturating_duration_since(start).max(lo);
+                        self.length[m] = Some((lo, hi.min(seen)));
+                    }
+                }
+                self.roll_over();
+                self.granted = 1;
+            }
+        }
+        if self.measuring == Some(permit.window + 1) {
+            // Counted in the window the first 429 ended.
+            self.budget += 1;
+        }
+        self.accepted_total += 1;
+        self.accepted_since_event += 1;
+        let rtt = now.saturating_duration_since(permit.sent);
+        self.fastest = Some(self.fastest.map_or(rtt, |f| f.min(rtt)));
+        self.typical = Some(
+            self.typical
+                .map_or(rtt, |t| t.mul_f64(0.9) + rtt.mul_f64(0.1)),
+        );
+        if permit.window == self.window {
+            self.accepted += 1;
+            for m in 0..MODELS {
+                self.start[m] = Some(self.start[m].map_or(counted[m], |s| s.min(counted[m])));
+            }
+        }
+        // Before the first pause: which requests the window took and which
+        // it refused tells when the server counts them.
+        if self.phase == Phase::Learning || self.measuring == Some(permit.window + 1) {
+            for m in 0..MODELS {
+                self.last_accepted[m] =
+                    Some(self.last_accepted[m].map_or(counted[m], |l| l.max(counted[m])));
+                if self.first_refused[m].is_some_and(|r| counted[m] > r) {
+                    self.kill(m);
+                }
+            }
+        }
+        if permit.probe && now < self.paused_until {
+            // The window reset earlier than the 429s implied: it is open.
+            for m in 0..MODELS {
+                if let Some(b) = self.reset[m].as_mut() {
+                    b.hi = b.hi.min(counted[m]).max(b.lo);
+                }
+            }
+            self.paused_until = now;
+            self.measure_length();
+        }
+        let latest = if self.alive[ANSWER] {
+            counted[ANSWER]
+        } else {
+            counted[ARRIVAL]
+        };
+        self.history.push_back(latest);
+        let keep = self.window_length().unwrap_or(Duration::from_secs(3600));
+        self.forget_before(now, keep);
+        if self.phase == Phase::Rate {
+            let quiet =
+                self.window_length().unwrap_or(Duration::from_secs(60)) * RATE_PROBE_AFTER_WINDOWS;
+            if now.saturating_duration_since(self.rate_changed) >= quiet {
+                self.rate *= RATE_PROBE_STEP;
+                self.rate_changed = now;
+            }
+        }
+    }
+
+    /// A model the answers contradict is dropped; if none is left, the
+    /// server is not what either describes, and both start again.
+    fn kill(&mut self, model: usize) {
+        self.alive[model] = false;
+        if !self.alive.iter().any(|a| *a) {
+            self.alive = [true; MODELS];
+        }
+    }
+
+    /// Another 429 of the current pause (or a probe's): narrows the reset.
+    fn refine(&mut self, bounds: [Option<Bounds>; MODELS], counted: [Instant; MODELS]) {
+        let first = self.measuring == Some(self.window);
+        for m in 0..MODELS {
+            if first {
+                self.first_refused[m] =
+                    Some(self.first_refused[m].map_or(counted[m], |r| r.min(counted[m])));
+                if self.last_accepted[m].is_some_and(|a| counted[m] < a) {
+                    self.kill(m);
+                }
+            }
+            let (Some(known), Some(new)) = (self.reset[m], bounds[m]) else {
+                continue;
+            };
+            match known.intersect(new) {
+                Some(b) => self.reset[m] = Some(b),
+                None if self.alive[m] => {
+                    self.kill(m);
+                    if self.alive[m] {
+                        // Both contradicted: keep the newest word.
+                        self.reset = bounds;
+                    }
+                }
+                None => {}
+            }
+        }
+        if first {
+            self.measure_length();
+        }
+        if let Some(end) = self.pause_end() {
+            self.paused_until = end;
+        }
+    }
+
+    /// During the first pause: the window is from the first counted
+    /// request to the reset.
+    fn measure_length(&mut self) {
+        if self.measuring != Some(self.window) {
+            return;
+        }
+        for m in 0..MODELS {
+            if let (Some(start), Some(reset)) = (self.previous_start[m], self.reset[m]) {
+                self.length[m] = Some((
+                    reset.lo.saturating_duration_since(start),
+                    reset.hi.saturating_duration_since(start),
+                ));
+            }
+        }
+    }
+
+    /// A 429 for a request sent after the last pause: a new pause for all.
+    fn new_event(
+        &mut self,
+        permit: Permit,
+        bounds: [Option<Bounds>; MODELS],
+        counted: [Instant; MODELS],
+        now: Instant,
+        wait: Duration,
+        second: Duration,
+    ) {
+        self.throttle_events += 1;
+        match self.phase {
+            Phase::Learning => {
+                self.budget = u32::try_from(self.accepted_total)
+                    .unwrap_or(u32::MAX)
+                    .max(1);
+                self.phase = Phase::Window;
+                self.first_wait = wait;
+                self.measuring = Some(self.window + 1);
+                for m in 0..MODELS {
+                    self.first_refused[m] = Some(counted[m]);
+                    if self.last_accepted[m].is_some_and(|a| counted[m] < a) {
+                        self.kill(m);
+                    }
+                }
+            }
+            Phase::Window => {
+                self.measuring = None;
+                if self.accepted == 0 && permit.window == self.window {
+                    // Back too early: the window is longer than thought.
+                    for m in 0..MODELS {
+                        if let (Some(start), Some(b), Some((lo, hi))) =
+                            (self.previous_start[m], bounds[m], self.length[m])
+                        {
+                            self.length[m] = Some((
+                                lo.max(b.lo.saturating_duration_since(start)),
+                                hi.max(b.hi.saturating_duration_since(start)),
+                            ));
+                        }
+                    }
+                    self.fastest = None;
+                    self.alive = [true; MODELS];
+                } else if self.accepted + self.in_flight + 1 >= self.budget
+                    && self.strikes < MAX_STRIKES
+                {
+                    // About the budget: a smaller one (shared, or lowered).
+                    self.budget = self.accepted.max(1);
+                    self.strikes += 1;
+                } else {
+                    self.start_rate(now, second);
+                }
+            }
+            Phase::Sliding => {
+                // Sliding, and still refused: the window is shared, or
+                // smaller than it looked.
+                let settling = now.saturating_duration_since(self.rate_changed)
+                    < self.window_length().unwrap_or_default();
+                if !settling {
+                    self.budget = (f64::from(self.budget) * RATE_STEP_DOWN) as u32;
+                    self.budget = self.budget.max(1);
+                }
+                self.rate_changed = now;
+            }
+            Phase::Rate => {
+                let settling = now.saturating_duration_since(self.rate_changed)
+                    < self.window_length().unwrap_or_default();
+                match self.measured_rate(now, second) {
+                    Some(r) => self.rate = self.rate.min(r * RATE_MARGIN),
+                    // Within a window of a change, a sliding window still
+                    // holds the requests sent before it: not the rate's fault.
+                    None if settling => {}
+                    None => self.rate *= RATE_STEP_DOWN,
+                }
+                self.rate_changed = now;
+            }
+        }
+        self.last_event = Some(now);
+        self.accepted_since_event = 0;
+        self.roll_over();
+        self.paused_window = Some(self.window);
+        self.reset = bounds;
+        self.paused_until = self.pause_end().unwrap_or(later(now, wait)).max(now);
+        self.next_slot = self.next_slot.max(self.paused_until);
+        self.measure_length();
+    }
+
+    /// Requests accepted between the last two pauses over the time between
+    /// them: what a token bucket refills. Only for bucket-like servers, whose
+    /// first `Retry-After` was the shortest possible.
+    fn measured_rate(&self, now: Instant, second: Duration) -> Option<f64> {
+        let last = self.last_event?;
+        let span = now.saturating_duration_since(last);
+        (self.first_wait <= second && span >= second)
+            .then(|| self.accepted_since_event as f64 / span.as_secs_f64())
+    }
+
+    /// The window refused requests long before its budget was spent: not a
+    /// fixed window of our own. A sliding window admits the budget per
+    /// window length; a token bucket (its first 429 asked for the shortest
+    /// wait) what it refilled since the last 429.
+    fn start_rate(&mut self, now: Instant, second: Duration) {
+        match self.measured_rate(now, second) {
+            Some(rate) => {
+                self.rate = rate * RATE_MARGIN;
+                self.phase = Phase::Rate;
+            }
+            None => self.phase = Phase::Sliding,
+        }
+        self.rate_changed = now;
+        self.next_slot = now;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn cap_limits_the_rate() {
+        let pacer = Pacer::new(Some(120), Duration::from_secs(1));
+        let start = Instant::now();
+        for _ in 0..5 {
+            let permit = pacer.acquire().await;
+            pacer.answered(permit, Answer::Accepted);
+        }
+        assert_eq!(Instant::now().duration_since(start), Duration::from_secs(2));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn huge_waits_saturate_instead_of_panicking() {
+        let pacer = Pacer::new(None, Duration::from_secs(1));
+        let permit = pacer.acquire().await;
+        pacer.answered(permit, Answer::Accepted);
+        let permit = pacer.acquire().await;
+        pacer.answered(
+            permit,
+            Answer::Throttled {
+                wait: Duration::MAX,
+                whole_seconds: true,
+            },
+        );
+        assert_eq!(pacer.throttle_events(), 1);
+    }
+}

@@ -1,0 +1,287 @@
+//! A simulated rate-limited server and workers on tokio's paused clock: the
+//! pacer's behaviour measured without wall-clock luck (every sleep is
+//! virtual, so a 10-minute import takes milliseconds and repeats exactly).
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::{Answer, Pacer};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Genesys: `limit` per window, the window starting with the first
+    /// request after the previous one ended.
+    Fixed,
+    /// At most `limit` in any `window`.
+    Sliding,
+    /// `limit` tokens, refilled at `limit / window`; starts full.
+    Bucket,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Scenario {
+    pub kind: Kind,
+    pub limit: u32,
+    pub window: Duration,
+    pub latency: Duration,
+    /// Uniform, either way (0.5 = ±50%).
+    pub jitter: f64,
+    /// The server counts a request when it answers (the fake does) rather
+    /// than when it arrives.
+    pub counts_on_answer: bool,
+    pub workers: usize,
+    pub requests: usize,
+    pub seed: u64,
+}
+
+impl Scenario {
+    pub fn fixed(limit: u32, window_s: u64, latency_ms: u64, workers: usize) -> Scenario {
+        Scenario {
+            kind: Kind::Fixed,
+            limit,
+            window: Duration::from_secs(window_s),
+            latency: Duration::from_millis(latency_ms),
+            jitter: 0.5,
+            counts_on_answer: true,
+            workers,
+            requests: 1000,
+            seed: 7,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Figures {
+    pub accepted: u64,
+    pub throttled: u64,
+    /// Accepted requests per second over the server's limit per second.
+    pub share: f64,
+}
+
+#[derive(Default)]
+struct Server {
+    window_start: Option<Instant>,
+    count: u32,
+    recent: VecDeque<Instant>,
+    tokens: f64,
+    refilled: Option<Instant>,
+    accepted: u64,
+    throttled: u64,
+}
+
+impl Server {
+    /// `None`: accepted; else the Retry-After in whole seconds.
+    fn check(&mut self, s: &Scenario, now: Instant) -> Option<u64> {
+        let ceil = |d: Duration| d.as_secs_f64().ceil().max(1.0) as u64;
+        let verdict = match s.kind {
+            Kind::Fixed => {
+                let start = match self.window_start {
+                    Some(start) if now.duration_since(start) < s.window => start,
+                    _ => {
+                        self.window_start = Some(now);
+                        self.count = 0;
+                        now
+                    }
+                };
+                if self.count >= s.limit {
+                    Some(ceil(s.window.saturating_sub(now.duration_since(start))))
+                } else {
+                    self.count += 1;
+                    None
+                }
+            }
+            Kind::Sliding => {
+                while self
+                    .recent
+                    .front()
+                    .is_some_and(|t| now.duration_since(*t) >= s.window)
+                {
+                    self.recent.pop_front();
+                }
+                if self.recent.len() >= s.limit as usize {
+                    let oldest = self.recent.front().copied().unwrap_or(now);
+                    Some(ceil(s.window.saturating_sub(now.duration_since(oldest))))
+                } else {
+                    self.recent.push_back(now);
+                    None
+                }
+            }
+            Kind::Bucket => {
+                let rate = f64::from(s.limit) / s.window.as_secs_f64();
+                let last = *self.refilled.get_or_insert_with(|| {
+                    self.tokens = f64::from(s.limit);
+                    now
+                });
+                self.tokens = (self.tokens + now.duration_since(last).as_secs_f64() * rate)
+                    .min(f64::from(s.limit));
+                self.refilled = Some(now);
+                if self.tokens < 1.0 {
+                    Some(ceil(Duration::from_secs_f64((1.0 - self.tokens) / rate)))
+                } else {
+                    self.tokens -= 1.0;
+                    None
+                }
+            }
+        };
+        match verdict {
+            None => self.accepted += 1,
+            Some(_) => self.throttled += 1,
+        }
+        verdict
+    }
+}
+
+/// A small deterministic generator (xorshift), so runs repeat.
+struct Rng(u64);
+
+impl Rng {
+    fn unit(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// Runs `scenario.requests` requests through `pacers` (one per token, used
+/// in turn; with `shared`, they all count against one server limit) and
+/// reports what the server saw.
+pub async fn run(scenario: Scenario, pacers: Vec<Arc<Pacer>>, shared: bool) -> Figures {
+    let servers: Vec<Arc<Mutex<Server>>> = (0..if shared { 1 } else { pacers.len() })
+        .map(|_| Arc::new(Mutex::new(Server::default())))
+        .collect();
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for worker in 0..scenario.workers {
+        let (pacers, servers, next) = (pacers.clone(), servers.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut rng =
+                Rng(scenario.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (worker as u64 + 1));
+            while next.fetch_add(1, Ordering::SeqCst) < scenario.requests {
+                loop {
+                    let token = (next.load(Ordering::SeqCst) + worker) % pacers.len();
+                    let pacer = &pacers[token];
+                    let server = &servers[token % servers.len()];
+                    let mut permit = pacer.acquire().await;
+                    permit.mark_sent();
+                    let factor = 1.0 + scenario.jitter * (2.0 * rng.unit() - 1.0);
+                    let latency = scenario.latency.mul_f64(factor.max(0.0));
+                    let (before, after) = if scenario.counts_on_answer {
+                        (latency, Duration::ZERO)
+                    } else {
+                        (Duration::ZERO, latency)
+                    };
+                    tokio::time::sleep(before).await;
+                    let verdict = server
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .check(&scenario, Instant::now());
+                    tokio::time::sleep(after).await;
+                    match verdict {
+                        None => {
+                            pacer.answered(permit, Answer::Accepted);
+                            break;
+                        }
+                        Some(seconds) => pacer.answered(
+                            permit,
+                            Answer::Throttled {
+                                wait: Duration::from_secs(seconds),
+                                whole_seconds: true,
+                            },
+                        ),
+                    }
+                }
+            }
+        }));
+    }
+    for task in tasks {
+        let _ = task.await;
+    }
+    let elapsed = started.elapsed();
+    let (mut accepted, mut throttled) = (0, 0);
+    for server in &servers {
+        let s = server.lock().unwrap_or_else(|e| e.into_inner());
+        accepted += s.accepted;
+        throttled += s.throttled;
+    }
+    let limit_per_s = f64::from(scenario.limit) / scenario.window.as_secs_f64();
+    Figures {
+        accepted,
+        throttled,
+        share: accepted as f64 / elapsed.as_secs_f64() / limit_per_s / servers.len() as f64,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs `scenario` over several seeds with a fresh pacer each time;
+    /// returns the lowest share, the most 429s, and the pacers' phases.
+    async fn over_seeds(scenario: Scenario) -> (f64, u64, Vec<&'static str>) {
+        let (mut lowest, mut most, mut phases) = (f64::MAX, 0, Vec::new());
+        for seed in 1..=6 {
+            let pacer = Arc::new(Pacer::new(None, Duration::from_secs(1)));
+            let figures = run(Scenario { seed, ..scenario }, vec![pacer.clone()], true).await;
+            assert_eq!(
+                figures.accepted, scenario.requests as u64,
+                "every request went through"
+            );
+            lowest = lowest.min(figures.share);
+            most = most.max(figures.throttled);
+            phases.push(pacer.phase_name());
+        }
+        (lowest, most, phases)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_fixed_window_is_used_whole() {
+        // The case: 100 per 10 s, 300 ms ± 50%, 4 workers; whether
+        // the server counts a request on arrival or when it answers.
+        for counts_on_answer in [true, false] {
+            let scenario = Scenario {
+                counts_on_answer,
+                ..Scenario::fixed(100, 10, 300, 4)
+            };
+            let (share, throttled, phases) = over_seeds(scenario).await;
+            assert!(share >= 0.99, "{counts_on_answer}: {share}");
+            assert!(
+                throttled <= 2 + 1000 / 100,
+                "{counts_on_answer}: {throttled} 429s"
+            );
+            assert!(phases.iter().all(|p| *p == "window"), "{phases:?}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_long_window_sequentially_gets_its_free_first_window() {
+        // 300 per 60 s, one worker at 150 ms: the first window is whole, and
+        // each later one is spent without waiting past its reset.
+        let scenario = Scenario {
+            jitter: 0.0,
+            ..Scenario::fixed(300, 60, 150, 1)
+        };
+        let (share, throttled, _) = over_seeds(scenario).await;
+        assert!(share >= 1.02, "{share}");
+        assert!(throttled <= 5, "{throttled}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn sliding_windows_and_buckets_are_recognised() {
+        for (kind, phase) in [(Kind::Sliding, "sliding"), (Kind::Bucket, "rate")] {
+            let scenario = Scenario {
+                kind,
+                ..Scenario::fixed(100, 10, 300, 4)
+            };
+            let (share, throttled, phases) = over_seeds(scenario).await;
+            assert!(share >= 0.95, "{kind:?}: {share}");
+            assert!(throttled < 1000 / 100, "{kind:?}: {throttled} 429s");
+            assert!(phases.iter().all(|p| *p == phase), "{kind:?}: {phases:?}");
+        }
+    }
+}
