@@ -109,6 +109,12 @@ pub struct Cli {
     #[arg(long, value_name = "PER_MINUTE", value_parser = clap::value_parser!(u32).range(1..))]
     pub rate: Option<u32>,
 
+    /// Spread requests over N access tokens of the client, each paced on its own
+    /// (Genesys limits each token); 1-10
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u8).range(1..=10))]
+    pub tokens: u8,
+
     /// Retries per request (after the first attempt) before the row fails
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub max_retries: u32,

@@ -52,6 +52,8 @@ pub struct Config {
     pub default_division: Option<String>,
     pub concurrency: usize,
     pub rate_per_minute: Option<u32>,
+    /// Access tokens to spread requests over (`--tokens`).
+    pub tokens: u8,
     pub retry: RetryPolicy,
     pub request_timeout: Duration,
     pub restore_deleted: bool,
@@ -236,6 +238,7 @@ impl Config {
                 .filter(|d| !d.is_empty()),
             concurrency: usize::from(cli.concurrency),
             rate_per_minute: cli.rate,
+            tokens: cli.tokens,
             retry,
             request_timeout: Duration::from_secs(cli.request_timeout),
             restore_deleted: cli.restore_deleted,

@@ -392,22 +392,29 @@ fn build_client(config: &Config, stats: Arc<Stats>, stop: Stop) -> Result<genesy
             dry_run: config.dry_run,
         })
     })?;
-    let auth = genesys::token::TokenSource::new(
-        http.clone(),
-        &config.hosts.login,
-        credentials,
-        config.retry.clone(),
-        Arc::clone(&stats),
-    );
-    let pacer = Arc::new(pacing::Pacer::new(
-        config.rate_per_minute,
-        config.retry.scale(std::time::Duration::from_secs(1)),
-    ));
+    let cap = config
+        .rate_per_minute
+        .map(|per_minute| Arc::new(pacing::Cap::per_minute(per_minute)));
+    let second = config.retry.scale(Duration::from_secs(1));
+    let count = usize::from(config.tokens.max(1));
+    let auth = (0..count)
+        .map(|_| {
+            genesys::token::TokenSource::new(
+                http.clone(),
+                &config.hosts.login,
+                credentials.clone(),
+                config.retry.clone(),
+                Arc::clone(&stats),
+            )
+        })
+        .collect();
+    let pacers = (0..count)
+        .map(|_| Arc::new(pacing::Pacer::new(cap.clone(), second)))
+        .collect();
     Ok(genesys::Client::new(
         http,
         &config.hosts.api,
-        auth,
-        pacer,
+        genesys::pool::TokenPool::new(auth, pacing::Spread::new(pacers)),
         config.retry.clone(),
         stats,
         stop,

@@ -6,6 +6,7 @@
 
 pub mod authorization;
 pub mod catalog;
+pub mod pool;
 pub mod provisioning;
 pub mod queues;
 pub mod token;
@@ -19,10 +20,11 @@ use serde::Deserialize;
 use tokio::time::Instant;
 
 use crate::error::StopReason;
-use crate::pacing::{Answer, Pacer, RetryPolicy};
+use crate::pacing::{Answer, RetryPolicy};
 use crate::stats::Stats;
 use crate::stop::Stop;
-use token::{describe_transport_error, AuthError, TokenSource};
+use pool::TokenPool;
+use token::{describe_transport_error, AuthError};
 
 /// Whether a request may be sent again when its outcome is unknown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,8 +125,7 @@ pub enum CallError {
 pub struct Client {
     http: reqwest::Client,
     api: String,
-    auth: TokenSource,
-    pacer: Arc<Pacer>,
+    pool: TokenPool,
     policy: RetryPolicy,
     stats: Arc<Stats>,
     stop: Stop,
@@ -148,8 +149,7 @@ impl Client {
     pub fn new(
         http: reqwest::Client,
         api_base: &str,
-        auth: TokenSource,
-        pacer: Arc<Pacer>,
+        pool: TokenPool,
         policy: RetryPolicy,
         stats: Arc<Stats>,
         stop: Stop,
@@ -157,8 +157,7 @@ impl Client {
         Client {
             http,
             api: api_base.to_string(),
-            auth,
-            pacer,
+            pool,
             policy,
             stats,
             stop,
@@ -169,12 +168,12 @@ impl Client {
     /// A token, unless the run is stopped first (a renewal may back off
     /// for minutes; Ctrl-C must not wait for it).
     pub async fn authenticate(&self) -> Result<(), CallError> {
-        self.bearer().await.map(drop)
+        self.bearer(0).await.map(drop)
     }
 
-    async fn bearer(&self) -> Result<token::Bearer, CallError> {
+    async fn bearer(&self, token: usize) -> Result<token::Bearer, CallError> {
         tokio::select! {
-            bearer = self.auth.bearer() => bearer.map_err(CallError::from),
+            bearer = self.pool.auth(token).bearer() => bearer.map_err(CallError::from),
             _ = self.stop.raised() => Err(CallError::Stopped),
         }
     }
@@ -196,15 +195,21 @@ impl Client {
         let mut retry: u32 = 0;
         let mut renewed = false;
         loop {
+            let token = self.pool.choose();
+            let pacer = self.pool.pacer(token);
             let mut permit = tokio::select! {
-                permit = self.pacer.acquire() => permit,
-                _ = self.stop.raised() => return Err(CallError::Stopped),
+                permit = pacer.acquire() => permit,
+                _ = self.stop.raised() => {
+                    self.pool.observed(token, Answer::Unknown);
+                    return Err(CallError::Stopped);
+                }
             };
             // Ctrl-C must not wait for a token renewal that is backing off.
-            let bearer = match self.bearer().await {
+            let bearer = match self.bearer(token).await {
                 Ok(bearer) => bearer,
                 Err(e) => {
-                    self.pacer.answered(permit, Answer::Unknown);
+                    pacer.answered(permit, Answer::Unknown);
+                    self.pool.observed(token, Answer::Unknown);
                     return Err(e);
                 }
             };
@@ -245,7 +250,8 @@ impl Client {
                     _ => Answer::Accepted,
                 },
             };
-            self.pacer.answered(permit, answer);
+            pacer.answered(permit, answer);
+            self.pool.observed(token, answer);
             let failure = match sent {
                 Err(e) => {
                     let message = describe_transport_error(&e);
@@ -289,7 +295,7 @@ impl Client {
                     match status {
                         401 if !renewed => {
                             renewed = true;
-                            self.auth.invalidate(bearer.generation).await;
+                            self.pool.auth(token).invalidate(bearer.generation).await;
                             continue;
                         }
                         401 => return Err(CallError::Unauthorized(reply.error_message())),

@@ -6,8 +6,10 @@
 mod pacer;
 #[cfg(test)]
 mod sim;
+mod spread;
 
-pub use pacer::{Answer, Pacer};
+pub use pacer::{Answer, Cap, Pacer};
+pub use spread::Spread;
 
 use std::time::Duration;
 

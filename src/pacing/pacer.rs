@@ -17,7 +17,7 @@
 #![allow(clippy::needless_range_loop)]
 
 use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::Notify;
@@ -121,6 +121,9 @@ struct State {
     accepted: u32,
     start: [Option<Instant>; MODELS],
     previous_start: [Option<Instant>; MODELS],
+    /// When the current window began by time (not after a 429): the reset
+    /// as estimated; a request counted after it is in this window.
+    rolled_at: Option<Instant>,
     /// No request before this (a 429 pause).
     paused_until: Instant,
     /// When the reset the pause waits for happens, per model.
@@ -152,17 +155,42 @@ struct State {
     /// When our recent accepted requests were counted (the later model's
     /// moment), for the sliding-window reckoning.
     history: VecDeque<Instant>,
-    /// `--rate`.
-    cap_next: Instant,
     throttle_events: u64,
+    /// Bumped whenever what is known of the server changes (for `adopt`).
+    version: u64,
+    adopted: Option<u64>,
+}
+
+/// `--rate`: at most one request per `gap`, over every token.
+pub struct Cap {
+    gap: Duration,
+    next: Mutex<Instant>,
+}
+
+impl Cap {
+    pub fn per_minute(per_minute: u32) -> Cap {
+        Cap {
+            gap: Duration::from_secs_f64(60.0 / f64::from(per_minute.max(1))),
+            next: Mutex::new(Instant::now()),
+        }
+    }
+
+    fn busy_until(&self, now: Instant) -> Option<Instant> {
+        let next = *self.next.lock().unwrap_or_else(|e| e.into_inner());
+        (next > now).then_some(next)
+    }
+
+    fn take(&self, now: Instant) {
+        *self.next.lock().unwrap_or_else(|e| e.into_inner()) = later(now, self.gap);
+    }
 }
 
 /// Paces the requests sent with one token (see the module comment).
 pub struct Pacer {
     state: Mutex<State>,
     changed: Notify,
-    /// `--rate`, as the gap between two requests.
-    cap_gap: Option<Duration>,
+    /// `--rate`, shared by every token's pacer.
+    cap: Option<Arc<Cap>>,
     /// One second of `Retry-After`, scaled (tests run faster).
     second: Duration,
 }
@@ -176,7 +204,7 @@ enum Decision {
 
 impl Pacer {
     /// `second` is one second as scaled by `--time-scale` (1 s in real runs).
-    pub fn new(cap_per_minute: Option<u32>, second: Duration) -> Pacer {
+    pub fn new(cap: Option<Arc<Cap>>, second: Duration) -> Pacer {
         let now = Instant::now();
         Pacer {
             state: Mutex::new(State {
@@ -189,6 +217,7 @@ impl Pacer {
                 accepted: 0,
                 start: [None; MODELS],
                 previous_start: [None; MODELS],
+                rolled_at: None,
                 paused_until: now,
                 reset: [None; MODELS],
                 measuring: None,
@@ -209,13 +238,12 @@ impl Pacer {
                 last_event: None,
                 accepted_since_event: 0,
                 history: VecDeque::new(),
-                cap_next: now,
                 throttle_events: 0,
+                version: 0,
+                adopted: None,
             }),
             changed: Notify::new(),
-            cap_gap: cap_per_minute
-                .filter(|c| *c > 0)
-                .map(|c| Duration::from_secs_f64(60.0 / f64::from(c))),
+            cap,
             second: if second.is_zero() {
                 Duration::from_nanos(1)
             } else {
@@ -242,7 +270,10 @@ impl Pacer {
                 .window_length()
                 .map(|w| f64::from(st.budget) / w.as_secs_f64().max(1e-9)),
         };
-        let cap = self.cap_gap.map(|g| 1.0 / g.as_secs_f64().max(1e-9));
+        let cap = self
+            .cap
+            .as_ref()
+            .map(|c| 1.0 / c.gap.as_secs_f64().max(1e-9));
         match (learned, cap) {
             (Some(l), Some(c)) => Some(l.min(c)),
             (l, c) => l.or(c),
@@ -280,6 +311,76 @@ impl Pacer {
                 "rate limited; all workers pause"
             );
         }
+    }
+
+    /// Whether no 429 has been seen yet.
+    pub fn is_learning(&self) -> bool {
+        self.lock().phase == Phase::Learning
+    }
+
+    /// Takes what `other` learned of the server (same limit, another
+    /// token): its kind, budget, window length and timing model. Keeps this
+    /// pacer's own window (its token's requests).
+    pub fn adopt(&self, other: &Pacer) {
+        let theirs = {
+            let o = other.lock();
+            (
+                o.phase, o.budget, o.length, o.alive, o.rate, o.fastest, o.typical, o.version,
+            )
+        };
+        let mut st = self.lock();
+        if theirs.0 == Phase::Learning || st.adopted == Some(theirs.7) {
+            return;
+        }
+        st.adopted = Some(theirs.7);
+        if st.phase == Phase::Learning {
+            st.phase = theirs.0;
+            st.probes_left = 0;
+        }
+        st.budget = theirs.1;
+        st.length = theirs.2;
+        st.alive = theirs.3;
+        st.rate = theirs.4;
+        st.fastest = st.fastest.or(theirs.5);
+        st.typical = st.typical.or(theirs.6);
+        drop(st);
+        self.changed.notify_waiters();
+    }
+
+    /// When `acquire` would next grant, without granting (to pick a token).
+    pub fn next_grant(&self) -> Instant {
+        let now = Instant::now();
+        let cap = self.cap.as_ref().and_then(|c| c.busy_until(now));
+        let st = self.lock();
+        let own = if st.paused_until > now {
+            st.paused_until
+        } else {
+            match st.phase {
+                Phase::Learning => now,
+                Phase::Window if st.granted < st.budget => now,
+                Phase::Window => st
+                    .next_window_at()
+                    .unwrap_or(later(now, Duration::from_secs(1))),
+                Phase::Rate => st.next_slot.max(now),
+                Phase::Sliding => {
+                    let length = st.window_length().unwrap_or_default();
+                    let recent = st
+                        .history
+                        .iter()
+                        .filter(|t| now.saturating_duration_since(**t) < length)
+                        .count();
+                    if recent + (st.in_flight as usize) < st.budget as usize {
+                        now
+                    } else {
+                        st.history
+                            .iter()
+                            .find(|t| now.saturating_duration_since(**t) < length)
+                            .map_or(now, |t| later(*t, length))
+                    }
+                }
+            }
+        };
+        cap.map_or(own, |c| c.max(own))
     }
 
     /// Pauses so far (429s that were not part of an earlier pause).
@@ -345,8 +446,8 @@ impl State {
     }
 
     fn decide(&mut self, now: Instant, pacer: &Pacer) -> Decision {
-        if self.cap_next > now {
-            return Decision::Wait(self.cap_next);
+        if let Some(at) = pacer.cap.as_ref().and_then(|c| c.busy_until(now)) {
+            return Decision::Wait(at);
         }
         let mut probe = false;
         if now < self.paused_until {
@@ -363,6 +464,12 @@ impl State {
                     let next = self.next_window_at();
                     if next.is_some_and(|t| now >= t) {
                         self.roll_over();
+                        // Requests still out will be counted after the reset
+                        // if the server counts on answering: in this window.
+                        if self.alive[ANSWER] {
+                            self.granted = self.in_flight;
+                            self.rolled_at = Some(now + self.lead());
+                        }
                     }
                     if self.granted >= self.budget {
                         let next = self.next_window_at();
@@ -398,8 +505,8 @@ impl State {
                 }
             }
         }
-        if let Some(gap) = pacer.cap_gap {
-            self.cap_next = later(now, gap);
+        if let Some(cap) = &pacer.cap {
+            cap.take(now);
         }
         if probe {
             self.probe_out = true;
@@ -427,6 +534,7 @@ impl State {
     }
 
     fn roll_over(&mut self) {
+        self.rolled_at = None;
         self.window += 1;
         self.granted = 0;
         self.accepted = 0;
@@ -529,6 +637,7 @@ impl State {
                 wait,
                 whole_seconds,
             } => {
+                self.version += 1;
                 let rounding = if whole_seconds {
                     second.min(wait)
                 } else {
@@ -574,6 +683,7 @@ impl State {
             if before_reset {
                 // Taken within the window: it admits one more.
                 self.budget += 1;
+                self.version += 1;
                 self.granted += 1;
             } else {
                 // Past the reset: the window is no longer than this, and
@@ -586,11 +696,13 @@ impl State {
                 }
                 self.roll_over();
                 self.granted = 1;
+                self.version += 1;
             }
         }
         if self.measuring == Some(permit.window + 1) {
             // Counted in the window the first 429 ended.
             self.budget += 1;
+            self.version += 1;
         }
         self.accepted_total += 1;
         self.accepted_since_event += 1;
@@ -600,7 +712,9 @@ impl State {
             self.typical
                 .map_or(rtt, |t| t.mul_f64(0.9) + rtt.mul_f64(0.1)),
         );
-        if permit.window == self.window {
+        let carried = permit.window + 1 == self.window
+            && self.rolled_at.is_some_and(|at| counted[ANSWER] >= at);
+        if permit.window == self.window || carried {
             self.accepted += 1;
             for m in 0..MODELS {
                 self.start[m] = Some(self.start[m].map_or(counted[m], |s| s.min(counted[m])));
@@ -823,7 +937,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn cap_limits_the_rate() {
-        let pacer = Pacer::new(Some(120), Duration::from_secs(1));
+        let pacer = Pacer::new(Some(Arc::new(Cap::per_minute(120))), Duration::from_secs(1));
         let start = Instant::now();
         for _ in 0..5 {
             let permit = pacer.acquire().await;

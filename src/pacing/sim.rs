@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::{Answer, Pacer};
+use super::{Answer, Pacer, Spread};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -147,25 +147,30 @@ impl Rng {
     }
 }
 
-/// Runs `scenario.requests` requests through `pacers` (one per token, used
-/// in turn; with `shared`, they all count against one server limit) and
-/// reports what the server saw.
-pub async fn run(scenario: Scenario, pacers: Vec<Arc<Pacer>>, shared: bool) -> Figures {
-    let servers: Vec<Arc<Mutex<Server>>> = (0..if shared { 1 } else { pacers.len() })
+/// Runs `scenario.requests` requests through `tokens` pacers (chosen by
+/// `Spread`; with `shared`, they all count against one server limit, else
+/// each token has its own) and reports what the server saw.
+pub async fn run(scenario: Scenario, tokens: usize, shared: bool) -> (Figures, Arc<Spread>) {
+    let spread = Arc::new(Spread::new(
+        (0..tokens.max(1))
+            .map(|_| Arc::new(Pacer::new(None, Duration::from_secs(1))))
+            .collect(),
+    ));
+    let servers: Vec<Arc<Mutex<Server>>> = (0..if shared { 1 } else { tokens.max(1) })
         .map(|_| Arc::new(Mutex::new(Server::default())))
         .collect();
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let mut tasks = Vec::new();
     for worker in 0..scenario.workers {
-        let (pacers, servers, next) = (pacers.clone(), servers.clone(), next.clone());
+        let (spread, servers, next) = (spread.clone(), servers.clone(), next.clone());
         tasks.push(tokio::spawn(async move {
             let mut rng =
                 Rng(scenario.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (worker as u64 + 1));
             while next.fetch_add(1, Ordering::SeqCst) < scenario.requests {
                 loop {
-                    let token = (next.load(Ordering::SeqCst) + worker) % pacers.len();
-                    let pacer = &pacers[token];
+                    let token = spread.choose();
+                    let pacer = spread.pacer(token);
                     let server = &servers[token % servers.len()];
                     let mut permit = pacer.acquire().await;
                     permit.mark_sent();
@@ -182,18 +187,17 @@ pub async fn run(scenario: Scenario, pacers: Vec<Arc<Pacer>>, shared: bool) -> F
                         .unwrap_or_else(|e| e.into_inner())
                         .check(&scenario, Instant::now());
                     tokio::time::sleep(after).await;
-                    match verdict {
-                        None => {
-                            pacer.answered(permit, Answer::Accepted);
-                            break;
-                        }
-                        Some(seconds) => pacer.answered(
-                            permit,
-                            Answer::Throttled {
-                                wait: Duration::from_secs(seconds),
-                                whole_seconds: true,
-                            },
-                        ),
+                    let answer = match verdict {
+                        None => Answer::Accepted,
+                        Some(seconds) => Answer::Throttled {
+                            wait: Duration::from_secs(seconds),
+                            whole_seconds: true,
+                        },
+                    };
+                    pacer.answered(permit, answer);
+                    spread.observed(token, answer);
+                    if answer == Answer::Accepted {
+                        break;
                     }
                 }
             }
@@ -210,11 +214,12 @@ pub async fn run(scenario: Scenario, pacers: Vec<Arc<Pacer>>, shared: bool) -> F
         throttled += s.throttled;
     }
     let limit_per_s = f64::from(scenario.limit) / scenario.window.as_secs_f64();
-    Figures {
+    let figures = Figures {
         accepted,
         throttled,
-        share: accepted as f64 / elapsed.as_secs_f64() / limit_per_s / servers.len() as f64,
-    }
+        share: accepted as f64 / elapsed.as_secs_f64() / limit_per_s,
+    };
+    (figures, spread)
 }
 
 #[cfg(test)]
@@ -226,8 +231,8 @@ mod tests {
     async fn over_seeds(scenario: Scenario) -> (f64, u64, Vec<&'static str>) {
         let (mut lowest, mut most, mut phases) = (f64::MAX, 0, Vec::new());
         for seed in 1..=6 {
-            let pacer = Arc::new(Pacer::new(None, Duration::from_secs(1)));
-            let figures = run(Scenario { seed, ..scenario }, vec![pacer.clone()], true).await;
+            let (figures, spread) = run(Scenario { seed, ..scenario }, 1, true).await;
+            let pacer = spread.pacer(0);
             assert_eq!(
                 figures.accepted, scenario.requests as u64,
                 "every request went through"
@@ -269,6 +274,42 @@ mod tests {
         let (share, throttled, _) = over_seeds(scenario).await;
         assert!(share >= 1.02, "{share}");
         assert!(throttled <= 5, "{throttled}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn tokens_multiply_a_per_token_limit_but_not_a_shared_one() {
+        let scenario = Scenario {
+            workers: 12,
+            ..Scenario::fixed(100, 10, 300, 12)
+        };
+        for seed in 1..=4 {
+            let scenario = Scenario { seed, ..scenario };
+            // Per token: three limits' worth (share is of one limit).
+            let (figures, _) = run(scenario, 3, false).await;
+            assert!(
+                figures.share >= 2.85,
+                "per token, seed {seed}: {}",
+                figures.share
+            );
+            assert_eq!(figures.accepted, 1000);
+            // Shared by the client: the pool learns it and keeps to one
+            // token; 429s stay few although twelve requests are in flight.
+            let (figures, spread) = run(scenario, 3, true).await;
+            assert!(
+                figures.share >= 0.95,
+                "shared, seed {seed}: {}",
+                figures.share
+            );
+            assert!(
+                figures.throttled < 20,
+                "shared, seed {seed}: {} 429s",
+                figures.throttled
+            );
+            assert!(
+                spread.pacer(2).is_learning(),
+                "the third token was never used"
+            );
+        }
     }
 
     #[tokio::test(start_paused = true)]

@@ -1,0 +1,34 @@
+//! Why this exists: `--tokens N` (see `pacing::Spread`) needs N tokens of
+//! the same client, each obtained and renewed on its own.
+
+use crate::pacing::{Answer, Pacer, Spread};
+
+use super::token::TokenSource;
+
+pub struct TokenPool {
+    auth: Vec<TokenSource>,
+    spread: Spread,
+}
+
+impl TokenPool {
+    /// One token source per pacer; at least one of each.
+    pub fn new(auth: Vec<TokenSource>, spread: Spread) -> TokenPool {
+        TokenPool { auth, spread }
+    }
+
+    pub fn auth(&self, index: usize) -> &TokenSource {
+        &self.auth[index.min(self.auth.len() - 1)]
+    }
+
+    pub fn pacer(&self, index: usize) -> &Pacer {
+        self.spread.pacer(index)
+    }
+
+    pub fn choose(&self) -> usize {
+        self.spread.choose().min(self.auth.len() - 1)
+    }
+
+    pub fn observed(&self, index: usize, answer: Answer) {
+        self.spread.observed(index, answer)
+    }
+}
