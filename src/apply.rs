@@ -61,6 +61,8 @@ impl Applied {
 
 pub struct Applier {
     pub client: Arc<Client>,
+    /// Lost creates are checked by email through this (shared searches).
+    pub checks: Arc<crate::genesys::checks::EmailChecks>,
     pub stop: Stop,
     pub restore_deleted: bool,
     pub key: MatchKey,
@@ -363,7 +365,7 @@ impl Applier {
             // The create may have happened. Look before sending it again.
             tracing::warn!(line = job.line, email = %job.email, error = %unknown, "create outcome unknown; checking by email");
             uncertain = Some(unknown.clone());
-            match self.client.find_by_email(&job.email).await {
+            match self.checks.find(&job.email).await {
                 Ok(Some(found)) if !found.is_deleted() => {
                     let note = format!("created; the response was lost ({unknown}) and the user was found by email");
                     return Ok((found, None, Some(note)));

@@ -131,6 +131,10 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
     let workers = Arc::new(Engine {
         applier: apply::Applier {
             client: Arc::clone(&client),
+            checks: genesys::checks::EmailChecks::new(
+                Arc::clone(&client),
+                config.retry.scale(CHECK_GATHER),
+            ),
             stop: stop.clone(),
             restore_deleted: config.restore_deleted,
             key: config.read.key,
@@ -420,6 +424,9 @@ fn build_client(config: &Config, stats: Arc<Stats>, stop: Stop) -> Result<genesy
         stop,
     ))
 }
+
+/// How long a check of a lost create waits for others to share its search.
+const CHECK_GATHER: Duration = Duration::from_secs(1);
 
 /// First Ctrl-C: finish what is in flight, mark the rest `not_attempted`.
 /// Second Ctrl-C: ask the caller to quit at once (`Stop::quit_now`).

@@ -150,6 +150,45 @@ fn rate_limits_of_every_kind_are_honoured_without_losing_rows() {
 }
 
 #[test]
+fn tokens_spread_a_per_token_limit_and_keep_to_one_when_it_is_shared() {
+    for per_token in [true, false] {
+        let fake = Fake::spawn(FakeConfig {
+            rate_limit: Some((10, Duration::from_secs(1))),
+            limit_per_token: per_token,
+            ..FakeConfig::default()
+        });
+        let s = Scratch::new();
+        let input = s.write("u.csv", users_csv(40));
+        // Real time: the fake's windows are one second, as Retry-After says.
+        let out = run(genimport_against(s.dir.path(), &fake)
+            .env("GENIMPORT_TIME_SCALE", "1")
+            .args(["--tokens", "3", "--concurrency", "6"])
+            .arg(&input));
+        assert_eq!(code(&out), 0, "per token {per_token}: {}", stderr(&out));
+        let rows = read_results(&s.path("u.results.csv"));
+        assert_each_line_once(&rows, 40);
+        assert!(rows.iter().all(|r| r.status == "created"));
+        let state = fake.state();
+        assert_eq!(state.users.len(), 40);
+        assert!(state.duplicates().is_empty());
+        if per_token {
+            assert_eq!(state.api_tokens.len(), 3, "every token used");
+            assert_eq!(state.counters.token_requests, 3);
+        } else {
+            // One request on a second token tested the sharing and was
+            // refused; the third token was never even fetched.
+            assert_eq!(state.api_tokens.len(), 1, "only the first got through");
+            assert_eq!(state.counters.token_requests, 2);
+            assert!(
+                state.counters.throttled <= 6 + 4,
+                "{} 429s",
+                state.counters.throttled
+            );
+        }
+    }
+}
+
+#[test]
 fn retry_after_above_the_ceiling_stops_sending_and_exits_69() {
     let fake = Fake::spawn(FakeConfig::default());
     fake.state().throttle_retry_after = 600;
@@ -347,6 +386,38 @@ fn dropped_connection_after_commit_creates_no_duplicate() {
     assert_eq!(state.users.len(), 4);
     assert!(state.duplicates().is_empty());
     assert_eq!(state.counters.create_requests, 4, "reconciled, not resent");
+}
+
+#[test]
+fn lost_creates_close_together_are_checked_by_one_search() {
+    let fake = Fake::spawn(FakeConfig::default());
+    for i in 0..8 {
+        fake.state().faults_by_email.insert(
+            format!("user{i}@example.com"),
+            [Fault::DropAfterCommit].into(),
+        );
+    }
+    let s = Scratch::new();
+    let input = s.write("u.csv", users_csv(8));
+    // A gather of 50 ms (1 s scaled): the eight drops come within it.
+    let out = run(genimport_against(s.dir.path(), &fake)
+        .env("GENIMPORT_TIME_SCALE", "0.05")
+        .args(["--concurrency", "8"])
+        .arg(&input));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let rows = read_results(&s.path("u.results.csv"));
+    assert_eq!(statuses(&rows), ["created"; 8]);
+    assert!(rows.iter().all(|r| r.message.contains("found by email")));
+    let state = fake.state();
+    assert_eq!(state.users.len(), 8);
+    assert!(state.duplicates().is_empty());
+    assert_eq!(state.counters.create_requests, 8, "reconciled, not resent");
+    // One search in the preflight, then one (at most two) for eight checks.
+    assert!(
+        state.counters.search_requests <= 3,
+        "{} searches",
+        state.counters.search_requests
+    );
 }
 
 #[test]

@@ -8,7 +8,7 @@
 //! `cargo run --example fake_genesys`.
 #![allow(dead_code)]
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -131,6 +131,9 @@ pub struct FakeConfig {
     pub latency_jitter: f64,
     /// Probability that a create gets a random fault.
     pub fault_rate: f64,
+    /// Shares of API requests answered 503 without acting, and of creates
+    /// stored and then dropped without an answer (the issue-13 fault mix).
+    pub fault_mix: Option<(f64, f64)>,
     /// Status used for a duplicate email (409; Genesys may also use 400).
     pub conflict_status: u16,
     /// Answer 403 to every create.
@@ -169,6 +172,7 @@ impl Default for FakeConfig {
             latency: Duration::ZERO,
             latency_jitter: 0.0,
             fault_rate: 0.0,
+            fault_mix: None,
             conflict_status: 409,
             forbid_create: false,
             search_lag: Duration::ZERO,
@@ -235,6 +239,8 @@ pub struct State {
     pub divisions: Vec<(String, String)>,
     /// Limiter state per client ("") or per bearer token.
     limits: HashMap<String, LimitState>,
+    /// Every bearer token an API request was let through with.
+    pub api_tokens: HashSet<String>,
     pub counters: Counters,
     /// Faults for the next creates, in order.
     pub create_faults: VecDeque<Fault>,
@@ -383,6 +389,7 @@ impl State {
                 (SALES_DIVISION.into(), "Sales".into()),
             ],
             limits: HashMap::new(),
+            api_tokens: HashSet::new(),
             counters: Counters::default(),
             create_faults: VecDeque::new(),
             faults_by_email: HashMap::new(),
@@ -665,6 +672,14 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Reply {
         }
     }
 
+    st.api_tokens.insert(auth.clone());
+    if let Some((unavailable, _)) = st.config.fault_mix {
+        // Creates draw their own faults (see create_user).
+        let is_create = method == Method::POST && path.trim_end_matches('/') == "/api/v2/users";
+        if !is_create && st.rng.random_range(0.0..1.0) < unavailable {
+            return error(503, "service.unavailable", "injected fault");
+        }
+    }
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     match (&method, segments.as_slice()) {
         (&Method::POST, ["api", "v2", "users"]) => create_user(&mut st, &body),
@@ -921,6 +936,14 @@ fn create_user(st: &mut State, body: &[u8]) -> Reply {
         .get_mut(&email.to_lowercase())
         .and_then(VecDeque::pop_front)
         .or_else(|| st.create_faults.pop_front());
+    if let (None, Some((unavailable, dropped))) = (&fault, st.config.fault_mix) {
+        let draw = st.rng.random_range(0.0..1.0);
+        if draw < unavailable {
+            fault = Some(Fault::Status(503, "service.unavailable"));
+        } else if draw < unavailable + dropped {
+            fault = Some(Fault::DropAfterCommit);
+        }
+    }
     if fault.is_none()
         && st.config.fault_rate > 0.0
         && st.rng.random_range(0.0..1.0) < st.config.fault_rate

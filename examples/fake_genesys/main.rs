@@ -34,6 +34,12 @@ struct Args {
     /// Probability of a fault on a create (5xx, dropped connection before or after storing)
     #[arg(long, default_value_t = 0.0)]
     fault_rate: f64,
+    /// How the limit counts: fixed (Genesys), sliding, bucket
+    #[arg(long, default_value = "fixed", value_parser = ["fixed", "sliding", "bucket"])]
+    limiter: String,
+    /// Apply the limit to each access token rather than to the client
+    #[arg(long)]
+    per_token: bool,
     /// Token lifetime in seconds
     #[arg(long, default_value_t = 86_400)]
     token_lifetime: u64,
@@ -53,6 +59,12 @@ async fn main() {
         latency: Duration::from_millis(args.latency_ms),
         latency_jitter: args.jitter,
         fault_rate: args.fault_rate,
+        limiter: match args.limiter.as_str() {
+            "sliding" => fake::Limiter::Sliding,
+            "bucket" => fake::Limiter::Bucket,
+            _ => fake::Limiter::Fixed,
+        },
+        limit_per_token: args.per_token,
         token_lifetime_s: args.token_lifetime,
         search_lag: Duration::from_millis(args.search_lag_ms),
         ..FakeConfig::default()

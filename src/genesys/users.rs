@@ -253,15 +253,7 @@ impl Client {
         if let Some((_, refused)) = search.refused.into_iter().next() {
             return Err(refused);
         }
-        Ok(search
-            .found
-            .into_iter()
-            .filter(|u| {
-                u.email
-                    .as_deref()
-                    .is_none_or(|e| e.eq_ignore_ascii_case(email))
-            })
-            .min_by_key(User::is_deleted))
+        Ok(best_match(&search.found, email))
     }
 
     /// `POST /api/v2/users`. Never retried here once it may have been sent.
@@ -292,4 +284,18 @@ impl Client {
         )
         .await
     }
+}
+
+/// Of the users a search found, the one with this email; a live one wins
+/// over a deleted one.
+pub fn best_match(found: &[User], email: &str) -> Option<User> {
+    found
+        .iter()
+        .filter(|u| {
+            u.email
+                .as_deref()
+                .is_none_or(|e| e.eq_ignore_ascii_case(email))
+        })
+        .min_by_key(|u| u.is_deleted())
+        .cloned()
 }
