@@ -182,115 +182,196 @@ fn reference_client(fake: &Fake, users: usize, workers: usize, prefix: &str) -> 
     })
 }
 
+/// One measured run: users, seconds, requests the server let through, 429s.
+struct Measured {
+    users: usize,
+    elapsed: f64,
+    accepted: u64,
+    throttled: u64,
+}
+
+impl Measured {
+    fn of(fake: &Fake, users: usize, elapsed: f64) -> Measured {
+        let c = &fake.state().counters;
+        Measured {
+            users,
+            elapsed,
+            accepted: c.api_requests - c.throttled - c.unauthorized,
+            throttled: c.throttled,
+        }
+    }
+
+    fn users_per_min(&self) -> f64 {
+        self.users as f64 * 60.0 / self.elapsed
+    }
+
+    /// Requests the server let through per minute, over its limit per minute.
+    fn share(&self, limit_per_min: f64) -> f64 {
+        self.accepted as f64 * 60.0 / self.elapsed / limit_per_min * 100.0
+    }
+
+    fn throttled_share(&self) -> f64 {
+        self.throttled as f64 / (self.accepted + self.throttled).max(1) as f64 * 100.0
+    }
+
+    fn cells(&self, limit_per_min: f64) -> String {
+        format!(
+            "{:>9.1} {:>8.1}% {:>5} {:>5.2}%",
+            self.users_per_min(),
+            self.share(limit_per_min),
+            self.throttled,
+            self.throttled_share()
+        )
+    }
+}
+
+fn pacing_input(dir: &tempfile::TempDir, name: &str, users: usize) -> String {
+    let input = dir.path().join(format!("{name}.csv"));
+    let mut csv = String::from("email,name\n");
+    for i in 0..users {
+        csv.push_str(&format!("{name}{i}@example.com,{name} {i}\n"));
+    }
+    std::fs::write(&input, csv).expect("write input");
+    input.to_string_lossy().into_owned()
+}
+
+/// Rows whose status disagrees with the server: `created`/`exists` without
+/// a live user of that email, or any other status with one.
+fn misreported(dir: &tempfile::TempDir, fake: &Fake) -> usize {
+    let path = dir.path().join("update.results.csv");
+    let mut reader = csv::Reader::from_path(&path).expect("results");
+    let headers = reader.headers().expect("header").clone();
+    let column = |name: &str| headers.iter().position(|h| h == name).expect(name);
+    let (email, status) = (column("email"), column("status"));
+    let state = fake.state();
+    reader
+        .records()
+        .filter_map(Result::ok)
+        .filter(|r| {
+            let exists = state.user(&r[email]).is_some_and(|u| u.state != "deleted");
+            let claims = matches!(&r[status], "created" | "exists");
+            exists != claims
+        })
+        .count()
+}
+
 fn pacing(dir: &tempfile::TempDir, args: &Args) {
     use fake::Limiter;
-    println!("\npacing: users/min as a share of the limit; genimport (preflight included) and the SDK-like reference loop (creates only)");
-    println!(
-        "{:<44} {:>6} {:>10} {:>9} {:>7} {:>10} {:>9} {:>7}",
-        "scenario", "users", "genimport", "of limit", "429s", "reference", "of limit", "429s"
-    );
     let users = args.pacing_users;
-    let scenarios: [(&str, Limiter, u32, u64, u64, usize); 4] = [
+    println!("\npacing: {users} new users per scenario. 'of limit' = requests the server let through per minute over its limit (genimport's include its preflight searches); 429 % = of all requests. The reference is an SDK-like loop: back-to-back creates, sleeping exactly Retry-After on a 429.");
+    println!(
+        "{:<40} {:>9} {:>9} {:>5} {:>6} | {:>9} {:>9} {:>5} {:>6}",
+        "scenario",
+        "users/min",
+        "of limit",
+        "429s",
+        "429 %",
+        "users/min",
+        "of limit",
+        "429s",
+        "429 %"
+    );
+    println!("{:<40} {:^39} | {:^39}", "", "genimport", "reference");
+    let fixed = |limit: u32, window: u64, latency: u64, jitter: f64, limiter: Limiter| FakeConfig {
+        rate_limit: Some((limit, Duration::from_secs(window))),
+        limiter,
+        latency: Duration::from_millis(latency),
+        latency_jitter: jitter,
+        ..FakeConfig::default()
+    };
+    let scenarios = [
         (
             "fixed 100/10 s, 300 ms ±50%, c=4",
-            Limiter::Fixed,
-            100,
-            10,
-            300,
+            fixed(100, 10, 300, 0.5, Limiter::Fixed),
             4,
         ),
         (
             "fixed 300/60 s, 150 ms, c=1",
-            Limiter::Fixed,
-            300,
-            60,
-            150,
+            fixed(300, 60, 150, 0.0, Limiter::Fixed),
             1,
         ),
         (
             "sliding 100/10 s, 300 ms ±50%, c=4",
-            Limiter::Sliding,
-            100,
-            10,
-            300,
+            fixed(100, 10, 300, 0.5, Limiter::Sliding),
             4,
         ),
         (
             "token bucket 100/10 s, 300 ms ±50%, c=4",
-            Limiter::Bucket,
-            100,
-            10,
-            300,
+            fixed(100, 10, 300, 0.5, Limiter::Bucket),
             4,
         ),
     ];
-    for (name, limiter, limit, window, latency, concurrency) in scenarios {
-        let per_minute = f64::from(limit) * 60.0 / window as f64;
-        let config = || FakeConfig {
-            rate_limit: Some((limit, Duration::from_secs(window))),
-            limiter,
-            latency: Duration::from_millis(latency),
-            latency_jitter: if latency == 300 { 0.5 } else { 0.0 },
-            ..FakeConfig::default()
-        };
-        let fake = Fake::spawn(config());
-        let input = dir.path().join("pacing.csv");
-        let mut csv = String::from("email,name\n");
-        for i in 0..users {
-            csv.push_str(&format!("pace{i}@example.com,Pace {i}\n"));
-        }
-        std::fs::write(&input, csv).expect("write input");
+    for (name, config, concurrency) in scenarios {
+        let (limit, window) = config.rate_limit.unwrap_or((1, Duration::from_secs(1)));
+        let per_minute = f64::from(limit) * 60.0 / window.as_secs_f64();
+        let fake = Fake::spawn(config.clone());
+        let input = pacing_input(dir, "pace", users);
         let started = Instant::now();
         run_against(
             &fake,
             dir,
-            &input.to_string_lossy(),
+            &input,
             &["--concurrency", &concurrency.to_string()],
         );
-        let ours = users as f64 * 60.0 / started.elapsed().as_secs_f64();
-        let our_429s = fake.state().counters.throttled;
-        let reference_fake = Fake::spawn(config());
+        let ours = Measured::of(&fake, users, started.elapsed().as_secs_f64());
+        let reference_fake = Fake::spawn(config);
         let (elapsed, _) = reference_client(&reference_fake, users, concurrency, "ref");
-        let theirs = users as f64 * 60.0 / elapsed;
-        let their_429s = reference_fake.state().counters.throttled;
+        let theirs = Measured::of(&reference_fake, users, elapsed);
         println!(
-            "{name:<44} {users:>6} {ours:>10.1} {:>8.1}% {our_429s:>7} {theirs:>10.1} {:>8.1}% {their_429s:>7}",
-            ours / per_minute * 100.0,
-            theirs / per_minute * 100.0
+            "{name:<40} {} | {}   genimport/reference users/min {:.3}x",
+            ours.cells(per_minute),
+            theirs.cells(per_minute),
+            ours.users_per_min() / theirs.users_per_min()
         );
     }
+
+    // A pool of three tokens, the limit per token or per client.
+    for per_token in [true, false] {
+        let fake = Fake::spawn(FakeConfig {
+            limit_per_token: per_token,
+            ..fixed(100, 10, 300, 0.5, Limiter::Fixed)
+        });
+        let input = pacing_input(dir, "pool", users);
+        let started = Instant::now();
+        run_against(
+            &fake,
+            dir,
+            &input,
+            &["--tokens", "3", "--concurrency", "12"],
+        );
+        let ours = Measured::of(&fake, users, started.elapsed().as_secs_f64());
+        let name = if per_token {
+            "--tokens 3, per-token 100/10 s, c=12"
+        } else {
+            "--tokens 3, per-client 100/10 s, c=12"
+        };
+        println!(
+            "{name:<40} {}   = {:.2}x one token's limit; tokens used {}",
+            ours.cells(600.0),
+            ours.share(600.0) / 100.0,
+            fake.state().api_tokens.len()
+        );
+    }
+
     // Faults: genimport only (the reference loop resends blindly).
     let fake = Fake::spawn(FakeConfig {
-        rate_limit: Some((100, Duration::from_secs(10))),
-        latency: Duration::from_millis(300),
-        latency_jitter: 0.5,
-        fault_rate: 0.07,
-        ..FakeConfig::default()
+        fault_mix: Some((0.05, 0.02)),
+        ..fixed(100, 10, 300, 0.5, Limiter::Fixed)
     });
-    let input = dir.path().join("pacing-faults.csv");
-    let mut csv = String::from("email,name\n");
-    for i in 0..users {
-        csv.push_str(&format!("fault{i}@example.com,Fault {i}\n"));
-    }
-    std::fs::write(&input, csv).expect("write input");
+    let input = pacing_input(dir, "fault", users);
     let started = Instant::now();
-    let summary = run_against(
-        &fake,
-        dir,
-        &input.to_string_lossy(),
-        &["--concurrency", "4"],
-    );
-    let elapsed = started.elapsed().as_secs_f64();
+    let summary = run_against(&fake, dir, &input, &["--concurrency", "4"]);
+    let ours = Measured::of(&fake, users, started.elapsed().as_secs_f64());
+    let wrong = misreported(dir, &fake);
     let state = fake.state();
-    let created = summary.tally.count(Status::Created) as usize;
     println!(
-        "{:<44} {users:>6} {:>10.1} {:>8.1}% {:>7}   created {created}, on the server {}, duplicates {}",
-        "faults 7% (5xx, drops), fixed 100/10 s, c=4",
-        created as f64 * 60.0 / elapsed,
-        created as f64 * 60.0 / elapsed / 600.0 * 100.0,
-        state.counters.throttled,
+        "{:<40} {}   created {}, on the server {}, duplicates {}, misreported {wrong}, searches {}",
+        "faults 5% 503 + 2% drop after commit, c=4",
+        ours.cells(600.0),
+        summary.tally.count(Status::Created),
         state.users.len(),
-        state.duplicates().len()
+        state.duplicates().len(),
+        state.counters.search_requests
     );
 }
 

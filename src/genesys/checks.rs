@@ -59,9 +59,14 @@ impl EmailChecks {
     }
 
     async fn search_after_gathering(&self) {
+        // While the rate limit holds every request back anyway, waiting
+        // costs nothing: gather until then, or for `gather` at least.
+        let until = (tokio::time::Instant::now() + self.gather).max(self.client.next_grant());
         tokio::select! {
-            _ = tokio::time::sleep(self.gather) => {}
+            _ = tokio::time::sleep_until(until) => {}
             _ = self.full.notified() => {}
+            // The search then answers `Stopped` to everyone at once.
+            _ = self.client.stop().raised() => {}
         }
         loop {
             let batch: Vec<(String, Reply)> = {

@@ -179,6 +179,15 @@ impl Client {
         }
     }
 
+    pub(crate) fn stop(&self) -> &Stop {
+        &self.stop
+    }
+
+    /// When the pacers would next let a request go.
+    pub fn next_grant(&self) -> Instant {
+        self.pool.next_grant()
+    }
+
     pub fn policy(&self) -> &RetryPolicy {
         &self.policy
     }

@@ -28,6 +28,10 @@ impl TokenPool {
         self.spread.choose().min(self.auth.len() - 1)
     }
 
+    pub fn next_grant(&self) -> tokio::time::Instant {
+        self.spread.next_grant()
+    }
+
     pub fn observed(&self, index: usize, answer: Answer) {
         self.spread.observed(index, answer)
     }

@@ -79,6 +79,16 @@ impl Spread {
         }
     }
 
+    /// When the soonest token may send again (a search can wait that long
+    /// for company at no cost).
+    pub fn next_grant(&self) -> tokio::time::Instant {
+        self.pacers
+            .iter()
+            .map(|p| p.next_grant())
+            .min()
+            .unwrap_or_else(tokio::time::Instant::now)
+    }
+
     /// What the answer to a request on token `index` says of the sharing.
     pub fn observed(&self, index: usize, answer: Answer) {
         let mut sharing = self.sharing();
