@@ -205,15 +205,11 @@ impl Client {
         let mut retry: u32 = 0;
         let mut renewed = false;
         loop {
-            let token = self.pool.choose();
-            let pacer = self.pool.pacer(token);
-            let mut permit = tokio::select! {
-                permit = pacer.acquire() => permit,
-                _ = self.stop.raised() => {
-                    self.pool.observed(token, Answer::Unknown);
-                    return Err(CallError::Stopped);
-                }
+            let (token, mut permit) = tokio::select! {
+                granted = self.pool.acquire() => granted,
+                _ = self.stop.raised() => return Err(CallError::Stopped),
             };
+            let pacer = self.pool.pacer(token);
             // Ctrl-C must not wait for a token renewal that is backing off.
             let bearer = match self.bearer(token).await {
                 Ok(bearer) => bearer,

@@ -1,7 +1,7 @@
 //! Why this exists: `--tokens N` (see `pacing::Spread`) needs N tokens of
 //! the same client, each obtained and renewed on its own.
 
-use crate::pacing::{Answer, Pacer, Spread};
+use crate::pacing::{Answer, Pacer, Permit, Spread};
 
 use super::token::TokenSource;
 
@@ -24,8 +24,9 @@ impl TokenPool {
         self.spread.pacer(index)
     }
 
-    pub fn choose(&self) -> usize {
-        self.spread.choose().min(self.auth.len() - 1)
+    /// Waits until a token may send; returns its index and permit.
+    pub async fn acquire(&self) -> (usize, Permit) {
+        self.spread.acquire().await
     }
 
     pub fn next_grant(&self) -> tokio::time::Instant {

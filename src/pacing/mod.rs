@@ -8,7 +8,7 @@ mod pacer;
 mod sim;
 mod spread;
 
-pub use pacer::{Answer, Cap, Pacer};
+pub use pacer::{Answer, Cap, Pacer, Permit};
 pub use spread::Spread;
 
 use std::time::Duration;

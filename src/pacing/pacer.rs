@@ -60,7 +60,7 @@ const ANSWER: usize = 1;
 
 /// Requests deliberately sent into the first pause to narrow down when the
 /// window resets (each costs one 429; see `probe_at`).
-const PROBES: u8 = 3;
+const PROBES: u8 = 6;
 /// Share of a measured rate we pace at (sliding windows, buckets).
 const RATE_MARGIN: f64 = 0.985;
 /// A 429 while paced at a rate: the rate was too high.
@@ -71,7 +71,7 @@ const RATE_PROBE_AFTER_WINDOWS: u32 = 10;
 const RATE_PROBE_STEP: f64 = 1.01;
 /// How far ahead of a reset a request is sent when the server counts on
 /// answering: this share of the fastest round trip seen.
-const LEAD_SHARE: f64 = 0.95;
+const LEAD_SHARE: f64 = 0.9;
 /// Windows whose budget ran out early (a smaller limit, a shared one)
 /// before the pacer stops trusting the window and paces at a rate.
 const MAX_STRIKES: u32 = 2;
@@ -140,11 +140,14 @@ struct State {
     first_wait: Duration,
     in_flight: u32,
     fastest: Option<Duration>,
+    /// One second of `Retry-After`, scaled.
+    second: Duration,
     /// Smoothed round trip of accepted requests.
     typical: Option<Duration>,
     accepted_total: u64,
     probes_left: u8,
-    probe_out: bool,
+    /// The window a probe was sent in.
+    probed: Option<u64>,
     strikes: u32,
     /// Rate phase.
     rate: f64,
@@ -227,10 +230,15 @@ impl Pacer {
                 first_wait: Duration::ZERO,
                 in_flight: 0,
                 fastest: None,
+                second: if second.is_zero() {
+                    Duration::from_nanos(1)
+                } else {
+                    second
+                },
                 typical: None,
                 accepted_total: 0,
                 probes_left: PROBES,
-                probe_out: false,
+                probed: None,
                 strikes: 0,
                 rate: 0.0,
                 next_slot: now,
@@ -421,15 +429,39 @@ impl State {
     /// The longest window length any live model allows.
     fn window_length(&self) -> Option<Duration> {
         self.alive_models()
-            .filter_map(|m| self.length[m].map(|(_, hi)| hi))
+            .filter_map(|m| self.length_bounds(m).map(|(_, hi)| hi))
             .max()
+    }
+
+    /// The window length's bounds under model `m`. Rate limits are set per
+    /// minute (or per whole number of seconds), so when exactly one whole
+    /// number of seconds fits the bounds, that is the length. If the server
+    /// thinks otherwise, the next window's first request is refused, which
+    /// raises the lower bound past it (see `new_event`).
+    fn is_whole(&self, m: usize) -> bool {
+        match (self.length[m], self.length_bounds(m)) {
+            (Some(raw), Some(bounds)) => raw != bounds,
+            _ => false,
+        }
+    }
+
+    fn length_bounds(&self, m: usize) -> Option<(Duration, Duration)> {
+        let (lo, hi) = self.length[m]?;
+        let unit = self.second.as_secs_f64();
+        let whole = (hi.as_secs_f64() / unit).floor();
+        let snapped = Duration::try_from_secs_f64(whole * unit).ok()?;
+        if whole >= 1.0 && snapped > lo && snapped.saturating_sub(self.second) <= lo {
+            Some((snapped.saturating_sub(Duration::from_micros(1)), snapped))
+        } else {
+            Some((lo, hi))
+        }
     }
 
     /// When the next window may be used, once the current one's start is known.
     fn next_window_at(&self) -> Option<Instant> {
         let mut at: Option<Instant> = None;
         for m in self.alive_models() {
-            let (start, (_, length)) = (self.start[m]?, self.length[m]?);
+            let (start, (_, length)) = (self.start[m]?, self.length_bounds(m)?);
             let end = later(start, length);
             at = Some(at.map_or(end, |a| a.max(end)));
         }
@@ -440,7 +472,14 @@ impl State {
     fn pause_end(&self) -> Option<Instant> {
         let end = self
             .alive_models()
-            .filter_map(|m| self.reset[m].map(|b| b.hi))
+            .filter_map(|m| {
+                let hi = self.reset[m]?.hi;
+                // During the first pause the window's start is known too.
+                let by_length = (self.measuring == Some(self.window))
+                    .then(|| Some(later(self.previous_start[m]?, self.length_bounds(m)?.1)))
+                    .flatten();
+                Some(by_length.map_or(hi, |t| t.min(hi)))
+            })
             .max()?;
         Some(end.checked_sub(self.lead()).unwrap_or(end))
     }
@@ -509,7 +548,7 @@ impl State {
             cap.take(now);
         }
         if probe {
-            self.probe_out = true;
+            self.probed = Some(self.window);
             self.probes_left -= 1;
         } else {
             self.granted += 1;
@@ -548,7 +587,7 @@ impl State {
         if self.measuring == Some(self.window) {
             return self.reset[m];
         }
-        let (start, (lo, hi)) = (self.start[m]?, self.length[m]?);
+        let (start, (lo, hi)) = (self.start[m]?, self.length_bounds(m)?);
         Some(Bounds {
             lo: later(start, lo),
             hi: later(start, hi),
@@ -562,12 +601,16 @@ impl State {
     /// Each probe costs one 429, so there are few, and none once the reset
     /// is known to a small share of the window.
     fn probe_at(&self, now: Instant, second: Duration) -> Option<Instant> {
-        let waiting = if self.measuring == Some(self.window) {
-            now < self.paused_until
-        } else {
-            self.granted >= self.budget
-        };
-        if self.probes_left == 0 || self.probe_out || self.phase != Phase::Window || !waiting {
+        // Only while waiting for a reset no 429 announced: a request sent
+        // before the time a Retry-After gave would not honour it. So never
+        // during a pause, and one probe per window (its own 429 announces).
+        if self.probes_left == 0
+            || self.phase != Phase::Window
+            || self.measuring == Some(self.window)
+            || self.probed == Some(self.window)
+            || now < self.paused_until
+            || self.granted < self.budget
+        {
             return None;
         }
         let bounds: Vec<Bounds> = self
@@ -619,13 +662,20 @@ impl State {
                 self.kill(m);
             }
         }
+        // Narrowed enough, a model whose window is no whole number of
+        // seconds loses to one whose window is (see `length_bounds`).
+        let whole: Vec<bool> = (0..MODELS).map(|m| self.is_whole(m)).collect();
+        if self.alive.iter().all(|a| *a) && whole.iter().filter(|w| **w).count() == 1 {
+            for m in 0..MODELS {
+                if !whole[m] {
+                    self.kill(m);
+                }
+            }
+        }
     }
 
     fn answered(&mut self, permit: Permit, answer: Answer, now: Instant, second: Duration) -> bool {
         self.in_flight = self.in_flight.saturating_sub(1);
-        if permit.probe {
-            self.probe_out = false;
-        }
         let counted = [permit.sent, now];
         match answer {
             Answer::Unknown => false,

@@ -169,10 +169,9 @@ pub async fn run(scenario: Scenario, tokens: usize, shared: bool) -> (Figures, A
                 Rng(scenario.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (worker as u64 + 1));
             while next.fetch_add(1, Ordering::SeqCst) < scenario.requests {
                 loop {
-                    let token = spread.choose();
+                    let (token, mut permit) = spread.acquire().await;
                     let pacer = spread.pacer(token);
                     let server = &servers[token % servers.len()];
-                    let mut permit = pacer.acquire().await;
                     permit.mark_sent();
                     let factor = 1.0 + scenario.jitter * (2.0 * rng.unit() - 1.0);
                     let latency = scenario.latency.mul_f64(factor.max(0.0));

@@ -1,8 +1,9 @@
 //! Why this exists: Genesys applies its rate limit per access token
 //! (`client.credentials.token.rate.per.minute`, shared/genesys/API.md §3),
 //! so `--tokens N` spreads requests over N tokens of the same client, each
-//! paced by its own `Pacer`; this picks the token for each request. Whether the limit really
-//! is per token is not documented for every org, so it is tested once: when
+//! paced by its own `Pacer`; this picks the token for each request. Whether
+//! the limit really is per token is not documented for every org, so it is
+//! tested once: when
 //! the first token is first refused (429), one request goes out on a second
 //! token. Accepted: the limit is per token, and every token is used, each
 //! starting from what the first learned. Refused: the limit is the client's,
@@ -11,8 +12,11 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use super::{Answer, Pacer};
+use tokio::sync::Notify;
+
+use super::{Answer, Pacer, Permit};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Sharing {
@@ -29,7 +33,12 @@ pub struct Spread {
     sharing: Mutex<Sharing>,
     /// Where the next search for a free token starts (round robin).
     turn: AtomicUsize,
+    /// Fired when the sharing is settled: waiting requests choose again.
+    changed: Notify,
 }
+
+/// How often a request waiting on one token looks again at the others.
+const RECHOOSE: Duration = Duration::from_millis(100);
 
 impl Spread {
     /// One pacer per token; at least one.
@@ -38,6 +47,24 @@ impl Spread {
             pacers,
             sharing: Mutex::new(Sharing::Unknown),
             turn: AtomicUsize::new(0),
+            changed: Notify::new(),
+        }
+    }
+
+    /// Waits until some token may send; returns it and its permit. A
+    /// request waiting on one token moves to another that frees up first.
+    pub async fn acquire(&self) -> (usize, Permit) {
+        loop {
+            let changed = self.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            let token = self.choose();
+            let spread = *self.sharing() == Sharing::PerToken;
+            tokio::select! {
+                permit = self.pacer(token).acquire() => return (token, permit),
+                _ = changed => {}
+                _ = tokio::time::sleep(RECHOOSE), if spread => {}
+            }
         }
     }
 
@@ -95,6 +122,7 @@ impl Spread {
         if *sharing != Sharing::Testing || index != 1 {
             return;
         }
+        self.changed.notify_waiters();
         *sharing = match answer {
             Answer::Accepted => {
                 tracing::info!(
