@@ -41,7 +41,6 @@ pub enum Answer {
 #[derive(Debug, Clone, Copy)]
 pub struct Permit {
     window: u64,
-    probe: bool,
     sent: Instant,
 }
 
@@ -58,9 +57,6 @@ const MODELS: usize = 2;
 const ARRIVAL: usize = 0;
 const ANSWER: usize = 1;
 
-/// Requests deliberately sent into the first pause to narrow down when the
-/// window resets (each costs one 429; see `probe_at`).
-const PROBES: u8 = 6;
 /// Share of a measured rate we pace at (sliding windows, buckets).
 const RATE_MARGIN: f64 = 0.985;
 /// A 429 while paced at a rate: the rate was too high.
@@ -142,12 +138,7 @@ struct State {
     fastest: Option<Duration>,
     /// One second of `Retry-After`, scaled.
     second: Duration,
-    /// Smoothed round trip of accepted requests.
-    typical: Option<Duration>,
     accepted_total: u64,
-    probes_left: u8,
-    /// The window a probe was sent in.
-    probed: Option<u64>,
     strikes: u32,
     /// Rate phase.
     rate: f64,
@@ -194,8 +185,6 @@ pub struct Pacer {
     changed: Notify,
     /// `--rate`, shared by every token's pacer.
     cap: Option<Arc<Cap>>,
-    /// One second of `Retry-After`, scaled (tests run faster).
-    second: Duration,
 }
 
 enum Decision {
@@ -235,10 +224,7 @@ impl Pacer {
                 } else {
                     second
                 },
-                typical: None,
                 accepted_total: 0,
-                probes_left: PROBES,
-                probed: None,
                 strikes: 0,
                 rate: 0.0,
                 next_slot: now,
@@ -252,11 +238,6 @@ impl Pacer {
             }),
             changed: Notify::new(),
             cap,
-            second: if second.is_zero() {
-                Duration::from_nanos(1)
-            } else {
-                second
-            },
         }
     }
 
@@ -311,7 +292,7 @@ impl Pacer {
     /// Reports the answer to a request sent under `permit`.
     pub fn answered(&self, permit: Permit, answer: Answer) {
         let now = Instant::now();
-        let new_event = self.lock().answered(permit, answer, now, self.second);
+        let new_event = self.lock().answered(permit, answer, now);
         self.changed.notify_waiters();
         if new_event {
             tracing::info!(
@@ -319,6 +300,15 @@ impl Pacer {
                 "rate limited; all workers pause"
             );
         }
+    }
+
+    /// Another token's 429 on a limit this one shares: nothing before its time.
+    pub fn hold(&self, wait: Duration) {
+        {
+            let mut st = self.lock();
+            st.paused_until = st.paused_until.max(later(Instant::now(), wait));
+        }
+        self.changed.notify_waiters();
     }
 
     /// Whether no 429 has been seen yet.
@@ -333,24 +323,22 @@ impl Pacer {
         let theirs = {
             let o = other.lock();
             (
-                o.phase, o.budget, o.length, o.alive, o.rate, o.fastest, o.typical, o.version,
+                o.phase, o.budget, o.length, o.alive, o.rate, o.fastest, o.version,
             )
         };
         let mut st = self.lock();
-        if theirs.0 == Phase::Learning || st.adopted == Some(theirs.7) {
+        if theirs.0 == Phase::Learning || st.adopted == Some(theirs.6) {
             return;
         }
-        st.adopted = Some(theirs.7);
+        st.adopted = Some(theirs.6);
         if st.phase == Phase::Learning {
             st.phase = theirs.0;
-            st.probes_left = 0;
         }
         st.budget = theirs.1;
         st.length = theirs.2;
         st.alive = theirs.3;
         st.rate = theirs.4;
         st.fastest = st.fastest.or(theirs.5);
-        st.typical = st.typical.or(theirs.6);
         drop(st);
         self.changed.notify_waiters();
     }
@@ -438,13 +426,6 @@ impl State {
     /// number of seconds fits the bounds, that is the length. If the server
     /// thinks otherwise, the next window's first request is refused, which
     /// raises the lower bound past it (see `new_event`).
-    fn is_whole(&self, m: usize) -> bool {
-        match (self.length[m], self.length_bounds(m)) {
-            (Some(raw), Some(bounds)) => raw != bounds,
-            _ => false,
-        }
-    }
-
     fn length_bounds(&self, m: usize) -> Option<(Duration, Duration)> {
         let (lo, hi) = self.length[m]?;
         let unit = self.second.as_secs_f64();
@@ -468,35 +449,16 @@ impl State {
         at.map(|t| t.checked_sub(self.lead()).unwrap_or(t))
     }
 
-    /// When the current pause ends: the latest reset any live model allows.
-    fn pause_end(&self) -> Option<Instant> {
-        let end = self
-            .alive_models()
-            .filter_map(|m| {
-                let hi = self.reset[m]?.hi;
-                // During the first pause the window's start is known too.
-                let by_length = (self.measuring == Some(self.window))
-                    .then(|| Some(later(self.previous_start[m]?, self.length_bounds(m)?.1)))
-                    .flatten();
-                Some(by_length.map_or(hi, |t| t.min(hi)))
-            })
-            .max()?;
-        Some(end.checked_sub(self.lead()).unwrap_or(end))
-    }
-
     fn decide(&mut self, now: Instant, pacer: &Pacer) -> Decision {
         if let Some(at) = pacer.cap.as_ref().and_then(|c| c.busy_until(now)) {
             return Decision::Wait(at);
         }
-        let mut probe = false;
+        // A 429's Retry-After holds every request back, whatever the
+        // estimates say: nothing is sent before the time it gave.
         if now < self.paused_until {
-            match self.probe_at(now, pacer.second) {
-                Some(at) if at <= now => probe = true,
-                Some(at) => return Decision::Wait(at.min(self.paused_until)),
-                None => return Decision::Wait(self.paused_until),
-            }
+            return Decision::Wait(self.paused_until);
         }
-        if !probe {
+        {
             match self.phase {
                 Phase::Learning => {}
                 Phase::Window => {
@@ -511,13 +473,10 @@ impl State {
                         }
                     }
                     if self.granted >= self.budget {
-                        let next = self.next_window_at();
-                        match (self.probe_at(now, pacer.second), next) {
-                            (Some(at), _) if at <= now => probe = true,
-                            (Some(at), Some(t)) => return Decision::Wait(at.min(t)),
-                            (None, Some(t)) => return Decision::Wait(t),
-                            (_, None) => return Decision::WaitForAnswer,
-                        }
+                        return match self.next_window_at() {
+                            Some(t) => Decision::Wait(t),
+                            None => Decision::WaitForAnswer,
+                        };
                     }
                 }
                 Phase::Sliding => {
@@ -547,16 +506,10 @@ impl State {
         if let Some(cap) = &pacer.cap {
             cap.take(now);
         }
-        if probe {
-            self.probed = Some(self.window);
-            self.probes_left -= 1;
-        } else {
-            self.granted += 1;
-        }
+        self.granted += 1;
         self.in_flight += 1;
         Decision::Grant(Permit {
             window: self.window,
-            probe,
             sent: now,
         })
     }
@@ -581,100 +534,8 @@ impl State {
         self.start = [None; MODELS];
     }
 
-    /// Where the reset ending the current window lies, per model: from the
-    /// 429s during the first pause, from the window's start and length after.
-    fn reset_bounds(&self, m: usize) -> Option<Bounds> {
-        if self.measuring == Some(self.window) {
-            return self.reset[m];
-        }
-        let (start, (lo, hi)) = (self.start[m]?, self.length_bounds(m)?);
-        Some(Bounds {
-            lo: later(start, lo),
-            hi: later(start, hi),
-        })
-    }
-
-    /// When to send a probe while waiting for a reset, if one is worth it.
-    /// A request counted at `t` and refused with `Retry-After: n` says the
-    /// reset is within `(t + n - 1 s, t + n]`; counted `k` whole seconds
-    /// before the middle of what is known, its answer halves the doubt.
-    /// Each probe costs one 429, so there are few, and none once the reset
-    /// is known to a small share of the window.
-    fn probe_at(&self, now: Instant, second: Duration) -> Option<Instant> {
-        // Only while waiting for a reset no 429 announced: a request sent
-        // before the time a Retry-After gave would not honour it. So never
-        // during a pause, and one probe per window (its own 429 announces).
-        if self.probes_left == 0
-            || self.phase != Phase::Window
-            || self.measuring == Some(self.window)
-            || self.probed == Some(self.window)
-            || now < self.paused_until
-            || self.granted < self.budget
-        {
-            return None;
-        }
-        let bounds: Vec<Bounds> = self
-            .alive_models()
-            .filter_map(|m| self.reset_bounds(m))
-            .collect();
-        let lo = bounds.iter().map(|b| b.lo).min()?;
-        let hi = bounds.iter().map(|b| b.hi).max()?;
-        let width = hi.saturating_duration_since(lo);
-        let length = self.window_length().unwrap_or(second);
-        if width <= (second / 32).max(length / 500) || width >= second * 2 {
-            return None;
-        }
-        let middle = lo + width / 2;
-        let rtt = self.typical.unwrap_or_default();
-        let delay = if self.only(ARRIVAL) {
-            Duration::ZERO
-        } else if self.only(ANSWER) {
-            rtt
-        } else {
-            rtt / 2
-        };
-        // Whole seconds between the counting moment and the middle; at
-        // least one, and late enough that the probe can still be sent.
-        // (Timers wake a little late: a slack keeps a due probe due.)
-        let room = (middle + second / 50).checked_duration_since(now + delay)?;
-        let k = (room.as_secs_f64() / second.as_secs_f64()).floor();
-        if k < 1.0 {
-            return None;
-        }
-        let counted = middle.checked_sub(second.mul_f64(k))?;
-        counted.checked_sub(delay)
-    }
-
-    /// A probe's 429 after the first pause: narrows the window length.
-    fn refine_length(&mut self, bounds: [Option<Bounds>; MODELS]) {
-        for m in 0..MODELS {
-            let (Some(start), Some(b), Some((lo, hi))) = (self.start[m], bounds[m], self.length[m])
-            else {
-                continue;
-            };
-            let narrowed = (
-                lo.max(b.lo.saturating_duration_since(start)),
-                hi.min(b.hi.saturating_duration_since(start)),
-            );
-            if narrowed.0 < narrowed.1 {
-                self.length[m] = Some(narrowed);
-            } else if self.alive[m] {
-                self.kill(m);
-            }
-        }
-        // Narrowed enough, a model whose window is no whole number of
-        // seconds loses to one whose window is (see `length_bounds`).
-        let whole: Vec<bool> = (0..MODELS).map(|m| self.is_whole(m)).collect();
-        if self.alive.iter().all(|a| *a) && whole.iter().filter(|w| **w).count() == 1 {
-            for m in 0..MODELS {
-                if !whole[m] {
-                    self.kill(m);
-                }
-            }
-        }
-    }
-
-    fn answered(&mut self, permit: Permit, answer: Answer, now: Instant, second: Duration) -> bool {
+    fn answered(&mut self, permit: Permit, answer: Answer, now: Instant) -> bool {
+        let second = self.second;
         self.in_flight = self.in_flight.saturating_sub(1);
         let counted = [permit.sent, now];
         match answer {
@@ -688,6 +549,7 @@ impl State {
                 whole_seconds,
             } => {
                 self.version += 1;
+                self.paused_until = self.paused_until.max(later(now, wait));
                 let rounding = if whole_seconds {
                     second.min(wait)
                 } else {
@@ -701,15 +563,7 @@ impl State {
                         hi,
                     });
                 }
-                let first_pause = self.measuring == Some(self.window);
-                if permit.probe && !first_pause {
-                    if permit.window == self.window {
-                        self.refine_length(bounds);
-                    }
-                    false
-                } else if permit.probe
-                    || (permit.window < self.window && self.paused_window == Some(self.window))
-                {
+                if permit.window < self.window && self.paused_window == Some(self.window) {
                     self.refine(bounds, counted);
                     false
                 } else {
@@ -721,34 +575,6 @@ impl State {
     }
 
     fn accepted(&mut self, permit: Permit, counted: [Instant; MODELS], now: Instant) {
-        if permit.probe
-            && permit.window == self.window
-            && self.phase == Phase::Window
-            && self.measuring != Some(self.window)
-        {
-            let before_reset = self.alive_models().any(|m| {
-                matches!((self.start[m], self.length[m]), (Some(start), Some((lo, _)))
-                    if counted[m].saturating_duration_since(start) < lo)
-            });
-            if before_reset {
-                // Taken within the window: it admits one more.
-                self.budget += 1;
-                self.version += 1;
-                self.granted += 1;
-            } else {
-                // Past the reset: the window is no longer than this, and
-                // the probe opened the next one.
-                for m in 0..MODELS {
-                    if let (Some(start), Some((lo, hi))) = (self.start[m], self.length[m]) {
-                        let seen = counted[m].saturating_duration_since(start).max(lo);
-                        self.length[m] = Some((lo, hi.min(seen)));
-                    }
-                }
-                self.roll_over();
-                self.granted = 1;
-                self.version += 1;
-            }
-        }
         if self.measuring == Some(permit.window + 1) {
             // Counted in the window the first 429 ended.
             self.budget += 1;
@@ -758,10 +584,6 @@ impl State {
         self.accepted_since_event += 1;
         let rtt = now.saturating_duration_since(permit.sent);
         self.fastest = Some(self.fastest.map_or(rtt, |f| f.min(rtt)));
-        self.typical = Some(
-            self.typical
-                .map_or(rtt, |t| t.mul_f64(0.9) + rtt.mul_f64(0.1)),
-        );
         let carried = permit.window + 1 == self.window
             && self.rolled_at.is_some_and(|at| counted[ANSWER] >= at);
         if permit.window == self.window || carried {
@@ -780,16 +602,6 @@ impl State {
                     self.kill(m);
                 }
             }
-        }
-        if permit.probe && now < self.paused_until {
-            // The window reset earlier than the 429s implied: it is open.
-            for m in 0..MODELS {
-                if let Some(b) = self.reset[m].as_mut() {
-                    b.hi = b.hi.min(counted[m]).max(b.lo);
-                }
-            }
-            self.paused_until = now;
-            self.measure_length();
         }
         let latest = if self.alive[ANSWER] {
             counted[ANSWER]
@@ -818,7 +630,7 @@ impl State {
         }
     }
 
-    /// Another 429 of the current pause (or a probe's): narrows the reset.
+    /// Another 429 of the current pause: narrows the reset.
     fn refine(&mut self, bounds: [Option<Bounds>; MODELS], counted: [Instant; MODELS]) {
         let first = self.measuring == Some(self.window);
         for m in 0..MODELS {
@@ -846,9 +658,6 @@ impl State {
         }
         if first {
             self.measure_length();
-        }
-        if let Some(end) = self.pause_end() {
-            self.paused_until = end;
         }
     }
 
@@ -949,7 +758,7 @@ impl State {
         self.roll_over();
         self.paused_window = Some(self.window);
         self.reset = bounds;
-        self.paused_until = self.pause_end().unwrap_or(later(now, wait)).max(now);
+        self.paused_until = self.paused_until.max(later(now, wait));
         self.next_slot = self.next_slot.max(self.paused_until);
         self.measure_length();
     }

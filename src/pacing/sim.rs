@@ -58,6 +58,8 @@ impl Scenario {
 pub struct Figures {
     pub accepted: u64,
     pub throttled: u64,
+    /// Requests sent before the time a received 429's Retry-After gave.
+    pub early: u64,
     /// Accepted requests per second over the server's limit per second.
     pub share: f64,
 }
@@ -135,6 +137,10 @@ impl Server {
     }
 }
 
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// A small deterministic generator (xorshift), so runs repeat.
 struct Rng(u64);
 
@@ -160,10 +166,18 @@ pub async fn run(scenario: Scenario, tokens: usize, shared: bool) -> (Figures, A
         .map(|_| Arc::new(Mutex::new(Server::default())))
         .collect();
     let next = Arc::new(AtomicUsize::new(0));
+    // Per token: no request before this (the latest 429 received, plus its wait).
+    let not_before: Arc<Vec<Mutex<Instant>>> = Arc::new(
+        (0..tokens.max(1))
+            .map(|_| Mutex::new(Instant::now()))
+            .collect(),
+    );
+    let early = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let started = Instant::now();
     let mut tasks = Vec::new();
     for worker in 0..scenario.workers {
         let (spread, servers, next) = (spread.clone(), servers.clone(), next.clone());
+        let (not_before, early) = (not_before.clone(), early.clone());
         tasks.push(tokio::spawn(async move {
             let mut rng =
                 Rng(scenario.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (worker as u64 + 1));
@@ -173,6 +187,16 @@ pub async fn run(scenario: Scenario, tokens: usize, shared: bool) -> (Figures, A
                     let pacer = spread.pacer(token);
                     let server = &servers[token % servers.len()];
                     permit.mark_sent();
+                    let now = Instant::now();
+                    // A 429 on any token of a shared limit holds them all.
+                    let held = if shared {
+                        not_before.iter().map(|n| *lock(n)).max()
+                    } else {
+                        Some(*lock(&not_before[token]))
+                    };
+                    if held.is_some_and(|t| now < t) {
+                        early.fetch_add(1, Ordering::SeqCst);
+                    }
                     let factor = 1.0 + scenario.jitter * (2.0 * rng.unit() - 1.0);
                     let latency = scenario.latency.mul_f64(factor.max(0.0));
                     let (before, after) = if scenario.counts_on_answer {
@@ -188,10 +212,15 @@ pub async fn run(scenario: Scenario, tokens: usize, shared: bool) -> (Figures, A
                     tokio::time::sleep(after).await;
                     let answer = match verdict {
                         None => Answer::Accepted,
-                        Some(seconds) => Answer::Throttled {
-                            wait: Duration::from_secs(seconds),
-                            whole_seconds: true,
-                        },
+                        Some(seconds) => {
+                            let wait = Duration::from_secs(seconds);
+                            let mut held = lock(&not_before[token]);
+                            *held = (*held).max(Instant::now() + wait);
+                            Answer::Throttled {
+                                wait,
+                                whole_seconds: true,
+                            }
+                        }
                     };
                     pacer.answered(permit, answer);
                     spread.observed(token, answer);
@@ -216,6 +245,7 @@ pub async fn run(scenario: Scenario, tokens: usize, shared: bool) -> (Figures, A
     let figures = Figures {
         accepted,
         throttled,
+        early: early.load(Ordering::SeqCst),
         share: accepted as f64 / elapsed.as_secs_f64() / limit_per_s,
     };
     (figures, spread)
@@ -236,6 +266,7 @@ mod tests {
                 figures.accepted, scenario.requests as u64,
                 "every request went through"
             );
+            assert_eq!(figures.early, 0, "sent before a Retry-After's time");
             lowest = lowest.min(figures.share);
             most = most.max(figures.throttled);
             phases.push(pacer.phase_name());
@@ -291,6 +322,7 @@ mod tests {
                 figures.share
             );
             assert_eq!(figures.accepted, 1000);
+            assert_eq!(figures.early, 0, "per token, seed {seed}: too early");
             // Shared by the client: the pool learns it and keeps to one
             // token; 429s stay few although twelve requests are in flight.
             let (figures, spread) = run(scenario, 3, true).await;
@@ -304,6 +336,9 @@ mod tests {
                 "shared, seed {seed}: {} 429s",
                 figures.throttled
             );
+            // Only the request that tested the sharing went on a second
+            // token during the first token's pause.
+            assert!(figures.early <= 1, "shared, seed {seed}: too early");
             assert!(
                 spread.pacer(2).is_learning(),
                 "the third token was never used"

@@ -131,7 +131,9 @@ impl Spread {
                 );
                 Sharing::PerToken
             }
-            Answer::Throttled { .. } => {
+            Answer::Throttled { wait, .. } => {
+                // The first token shares that window: it waits as long.
+                self.pacers[0].hold(wait);
                 tracing::info!("the rate limit is shared by the client's tokens: using one token");
                 Sharing::PerClient
             }
