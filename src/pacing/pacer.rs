@@ -458,49 +458,47 @@ impl State {
         if now < self.paused_until {
             return Decision::Wait(self.paused_until);
         }
-        {
-            match self.phase {
-                Phase::Learning => {}
-                Phase::Window => {
-                    let next = self.next_window_at();
-                    if next.is_some_and(|t| now >= t) {
-                        self.roll_over();
-                        // Requests still out will be counted after the reset
-                        // if the server counts on answering: in this window.
-                        if self.alive[ANSWER] {
-                            self.granted = self.in_flight;
-                            self.rolled_at = Some(now + self.lead());
-                        }
-                    }
-                    if self.granted >= self.budget {
-                        return match self.next_window_at() {
-                            Some(t) => Decision::Wait(t),
-                            None => Decision::WaitForAnswer,
-                        };
+        match self.phase {
+            Phase::Learning => {}
+            Phase::Window => {
+                let next = self.next_window_at();
+                if next.is_some_and(|t| now >= t) {
+                    self.roll_over();
+                    // Requests still out will be counted after the reset
+                    // if the server counts on answering: in this window.
+                    if self.alive[ANSWER] {
+                        self.granted = self.in_flight;
+                        self.rolled_at = Some(now + self.lead());
                     }
                 }
-                Phase::Sliding => {
-                    if now < self.next_slot {
-                        return Decision::Wait(self.next_slot);
-                    }
-                    let length = self.window_length().unwrap_or_default();
-                    self.forget_before(now, length);
-                    let taken = self.history.len() + self.in_flight as usize;
-                    if taken >= self.budget as usize {
-                        return match self.history.front() {
-                            Some(oldest) => Decision::Wait(later(*oldest, length)),
-                            None => Decision::WaitForAnswer,
-                        };
-                    }
+                if self.granted >= self.budget {
+                    return match self.next_window_at() {
+                        Some(t) => Decision::Wait(t),
+                        None => Decision::WaitForAnswer,
+                    };
                 }
-                Phase::Rate => {
-                    if self.next_slot > now {
-                        return Decision::Wait(self.next_slot);
-                    }
-                    let gap = Duration::try_from_secs_f64(1.0 / self.rate.max(1e-6))
-                        .unwrap_or(super::FAR_FUTURE);
-                    self.next_slot = later(self.next_slot.max(now), gap);
+            }
+            Phase::Sliding => {
+                if now < self.next_slot {
+                    return Decision::Wait(self.next_slot);
                 }
+                let length = self.window_length().unwrap_or_default();
+                self.forget_before(now, length);
+                let taken = self.history.len() + self.in_flight as usize;
+                if taken >= self.budget as usize {
+                    return match self.history.front() {
+                        Some(oldest) => Decision::Wait(later(*oldest, length)),
+                        None => Decision::WaitForAnswer,
+                    };
+                }
+            }
+            Phase::Rate => {
+                if self.next_slot > now {
+                    return Decision::Wait(self.next_slot);
+                }
+                let gap = Duration::try_from_secs_f64(1.0 / self.rate.max(1e-6))
+                    .unwrap_or(super::FAR_FUTURE);
+                self.next_slot = later(self.next_slot.max(now), gap);
             }
         }
         if let Some(cap) = &pacer.cap {
@@ -803,6 +801,33 @@ mod tests {
             pacer.answered(permit, Answer::Accepted);
         }
         assert_eq!(Instant::now().duration_since(start), Duration::from_secs(2));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_pause_lasts_until_the_latest_retry_after_of_its_429s() {
+        let pacer = Pacer::new(None, Duration::from_secs(1));
+        let (a, b, c) = (
+            pacer.acquire().await,
+            pacer.acquire().await,
+            pacer.acquire().await,
+        );
+        pacer.answered(a, Answer::Accepted);
+        let throttled = |s| Answer::Throttled {
+            wait: Duration::from_secs(s),
+            whole_seconds: true,
+        };
+        pacer.answered(b, throttled(2));
+        tokio::time::advance(Duration::from_millis(100)).await;
+        pacer.answered(c, throttled(3));
+        assert_eq!(pacer.throttle_events(), 1, "one pause, not two");
+        let start = Instant::now();
+        let d = pacer.acquire().await;
+        assert_eq!(Instant::now() - start, Duration::from_secs(3));
+        // The window admitted one request: the budget is one, and the next
+        // window begins a window length after the first was counted.
+        pacer.answered(d, Answer::Accepted);
+        assert_eq!(pacer.phase_name(), "window");
+        assert_eq!(pacer.lock().budget, 1);
     }
 
     #[tokio::test(start_paused = true)]
