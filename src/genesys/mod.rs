@@ -204,9 +204,11 @@ impl Client {
         let url = format!("{}{}", self.api, path);
         let mut retry: u32 = 0;
         let mut renewed = false;
+        // The token that last answered this request 429, and until when.
+        let mut refused: Option<(usize, Instant)> = None;
         loop {
             let (token, mut permit) = tokio::select! {
-                granted = self.pool.acquire() => granted,
+                granted = self.pool.acquire(refused) => granted,
                 _ = self.stop.raised() => return Err(CallError::Stopped),
             };
             let pacer = self.pool.pacer(token);
@@ -331,7 +333,12 @@ impl Client {
                             }
                             retry += 1;
                             self.stats.count_retry();
-                            // The pacer holds everyone until the pause ends.
+                            // This request goes again no sooner than its own
+                            // Retry-After; the pacer holds the others.
+                            refused = Some((
+                                token,
+                                crate::pacing::later(Instant::now(), self.policy.scale(wait)),
+                            ));
                             continue;
                         }
                         408 | 500 | 502..=504 if safety == Safety::Retryable => {

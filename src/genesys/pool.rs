@@ -1,6 +1,8 @@
 //! Why this exists: `--tokens N` (see `pacing::Spread`) needs N tokens of
 //! the same client, each obtained and renewed on its own.
 
+use tokio::time::Instant;
+
 use crate::pacing::{Answer, Pacer, Permit, Spread};
 
 use super::token::TokenSource;
@@ -24,12 +26,13 @@ impl TokenPool {
         self.spread.pacer(index)
     }
 
-    /// Waits until a token may send; returns its index and permit.
-    pub async fn acquire(&self) -> (usize, Permit) {
-        self.spread.acquire().await
+    /// Waits until a token may send; returns its index and permit (see
+    /// `Spread::acquire` for `refused`).
+    pub async fn acquire(&self, refused: Option<(usize, Instant)>) -> (usize, Permit) {
+        self.spread.acquire(refused).await
     }
 
-    pub fn next_grant(&self) -> tokio::time::Instant {
+    pub fn next_grant(&self) -> Instant {
         self.spread.next_grant()
     }
 

@@ -251,13 +251,10 @@ impl Pacer {
         let st = self.lock();
         let learned = match st.phase {
             Phase::Learning => None,
-            Phase::Window => st
+            Phase::Window | Phase::Sliding => st
                 .window_length()
                 .map(|w| f64::from(st.budget) / w.as_secs_f64().max(1e-9)),
             Phase::Rate => Some(st.rate),
-            Phase::Sliding => st
-                .window_length()
-                .map(|w| f64::from(st.budget) / w.as_secs_f64().max(1e-9)),
         };
         let cap = self
             .cap
@@ -463,6 +460,12 @@ impl State {
             Phase::Window => {
                 let next = self.next_window_at();
                 if next.is_some_and(|t| now >= t) {
+                    tracing::debug!(
+                        window = self.window,
+                        granted = self.granted,
+                        accepted = self.accepted,
+                        "window reset; next window"
+                    );
                     self.roll_over();
                     // Requests still out will be counted after the reset
                     // if the server counts on answering: in this window.
@@ -547,7 +550,6 @@ impl State {
                 whole_seconds,
             } => {
                 self.version += 1;
-                self.paused_until = self.paused_until.max(later(now, wait));
                 let rounding = if whole_seconds {
                     second.min(wait)
                 } else {
@@ -562,6 +564,11 @@ impl State {
                     });
                 }
                 if permit.window < self.window && self.paused_window == Some(self.window) {
+                    // Every 429 of a pause bounds the same reset: the
+                    // earliest time one of them gave is when the reset has
+                    // surely passed. (The refused requests themselves each
+                    // wait their own, see `Client::call`.)
+                    self.paused_until = self.paused_until.min(later(now, wait));
                     self.refine(bounds, counted);
                     false
                 } else {
@@ -686,6 +693,14 @@ impl State {
         second: Duration,
     ) {
         self.throttle_events += 1;
+        tracing::debug!(
+            phase = ?self.phase,
+            window = self.window,
+            accepted = self.accepted,
+            budget = self.budget,
+            wait_ms = wait.as_millis() as u64,
+            "429 opens a pause"
+        );
         match self.phase {
             Phase::Learning => {
                 self.budget = u32::try_from(self.accepted_total)
@@ -804,7 +819,7 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_pause_lasts_until_the_latest_retry_after_of_its_429s() {
+    async fn a_pause_ends_when_the_first_of_its_429s_says() {
         let pacer = Pacer::new(None, Duration::from_secs(1));
         let (a, b, c) = (
             pacer.acquire().await,
@@ -820,9 +835,11 @@ mod tests {
         tokio::time::advance(Duration::from_millis(100)).await;
         pacer.answered(c, throttled(3));
         assert_eq!(pacer.throttle_events(), 1, "one pause, not two");
+        // Both bound the same reset: by 2 s after the first, it has passed
+        // (the refused requests themselves wait their own, in Client::call).
         let start = Instant::now();
         let d = pacer.acquire().await;
-        assert_eq!(Instant::now() - start, Duration::from_secs(3));
+        assert_eq!(Instant::now() - start, Duration::from_millis(1900));
         // The window admitted one request: the budget is one, and the next
         // window begins a window length after the first was counted.
         pacer.answered(d, Answer::Accepted);

@@ -166,10 +166,12 @@ pub async fn run(scenario: Scenario, tokens: usize, shared: bool) -> (Figures, A
         .map(|_| Arc::new(Mutex::new(Server::default())))
         .collect();
     let next = Arc::new(AtomicUsize::new(0));
-    // Per token: no request before this (the latest 429 received, plus its wait).
-    let not_before: Arc<Vec<Mutex<Instant>>> = Arc::new(
-        (0..tokens.max(1))
-            .map(|_| Mutex::new(Instant::now()))
+    // Per server: when its latest pause began (a 429 received after the
+    // previous pause ended) and the earliest time its 429s gave. No request
+    // sent after the pause began may go before that time.
+    let pauses: Arc<Vec<Mutex<(Instant, Instant)>>> = Arc::new(
+        (0..servers.len())
+            .map(|_| Mutex::new((Instant::now(), Instant::now())))
             .collect(),
     );
     let early = Arc::new(std::sync::atomic::AtomicU64::new(0));
@@ -177,24 +179,23 @@ pub async fn run(scenario: Scenario, tokens: usize, shared: bool) -> (Figures, A
     let mut tasks = Vec::new();
     for worker in 0..scenario.workers {
         let (spread, servers, next) = (spread.clone(), servers.clone(), next.clone());
-        let (not_before, early) = (not_before.clone(), early.clone());
+        let (pauses, early) = (pauses.clone(), early.clone());
         tasks.push(tokio::spawn(async move {
             let mut rng =
                 Rng(scenario.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (worker as u64 + 1));
             while next.fetch_add(1, Ordering::SeqCst) < scenario.requests {
+                // This request's own last 429: it goes no sooner than that
+                // said (on that token, or any while the sharing is unknown).
+                let mut own: Option<(usize, Instant)> = None;
                 loop {
-                    let (token, mut permit) = spread.acquire().await;
+                    let (token, mut permit) = spread.acquire(own).await;
                     let pacer = spread.pacer(token);
                     let server = &servers[token % servers.len()];
                     permit.mark_sent();
                     let now = Instant::now();
-                    // A 429 on any token of a shared limit holds them all.
-                    let held = if shared {
-                        not_before.iter().map(|n| *lock(n)).max()
-                    } else {
-                        Some(*lock(&not_before[token]))
-                    };
-                    if held.is_some_and(|t| now < t) {
+                    let (began, until) = *lock(&pauses[token % servers.len()]);
+                    let retried_early = own.is_some_and(|(t, at)| t == token && now < at);
+                    if retried_early || (now >= began && now < until) {
                         early.fetch_add(1, Ordering::SeqCst);
                     }
                     let factor = 1.0 + scenario.jitter * (2.0 * rng.unit() - 1.0);
@@ -214,8 +215,14 @@ pub async fn run(scenario: Scenario, tokens: usize, shared: bool) -> (Figures, A
                         None => Answer::Accepted,
                         Some(seconds) => {
                             let wait = Duration::from_secs(seconds);
-                            let mut held = lock(&not_before[token]);
-                            *held = (*held).max(Instant::now() + wait);
+                            let now = Instant::now();
+                            let mut pause = lock(&pauses[token % servers.len()]);
+                            *pause = if now >= pause.1 {
+                                (now, now + wait)
+                            } else {
+                                (pause.0, pause.1.min(now + wait))
+                            };
+                            own = Some((token, now + wait));
                             Answer::Throttled {
                                 wait,
                                 whole_seconds: true,

@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::Notify;
+use tokio::time::Instant;
 
 use super::{Answer, Pacer, Permit};
 
@@ -53,13 +54,31 @@ impl Spread {
 
     /// Waits until some token may send; returns it and its permit. A
     /// request waiting on one token moves to another that frees up first.
-    pub async fn acquire(&self) -> (usize, Permit) {
+    /// `refused`: this request's last 429, on that token, until then: it
+    /// goes again no sooner on that token (nor on any, unless the limit is
+    /// known to be per token).
+    pub async fn acquire(&self, refused: Option<(usize, Instant)>) -> (usize, Permit) {
         loop {
             let changed = self.changed.notified();
             tokio::pin!(changed);
             changed.as_mut().enable();
-            let token = self.choose();
             let spread = *self.sharing() == Sharing::PerToken;
+            let now = Instant::now();
+            let held = refused.filter(|(_, until)| *until > now);
+            let token = match held {
+                Some((avoid, until)) => match self.choose_except(Some(avoid)) {
+                    // No other token may take it (yet): wait out the 429.
+                    token if token == avoid => {
+                        tokio::select! {
+                            _ = tokio::time::sleep_until(until) => {}
+                            _ = changed => {}
+                        }
+                        continue;
+                    }
+                    token => token,
+                },
+                None => self.choose(),
+            };
             tokio::select! {
                 permit = self.pacer(token).acquire() => return (token, permit),
                 _ = changed => {}
@@ -78,6 +97,10 @@ impl Spread {
 
     /// The token the next request goes out with.
     pub fn choose(&self) -> usize {
+        self.choose_except(None)
+    }
+
+    fn choose_except(&self, avoid: Option<usize>) -> usize {
         if self.pacers.len() < 2 {
             return 0;
         }
@@ -100,6 +123,7 @@ impl Spread {
                 let n = self.pacers.len();
                 (0..n)
                     .map(|k| (start + k) % n)
+                    .filter(|i| Some(*i) != avoid || n < 2)
                     .min_by_key(|i| self.pacers[*i].next_grant())
                     .unwrap_or(0)
             }
@@ -108,12 +132,17 @@ impl Spread {
 
     /// When the soonest token may send again (a search can wait that long
     /// for company at no cost).
-    pub fn next_grant(&self) -> tokio::time::Instant {
-        self.pacers
+    pub fn next_grant(&self) -> Instant {
+        let in_use = if *self.sharing() == Sharing::PerToken {
+            self.pacers.len()
+        } else {
+            1
+        };
+        self.pacers[..in_use]
             .iter()
             .map(|p| p.next_grant())
             .min()
-            .unwrap_or_else(tokio::time::Instant::now)
+            .unwrap_or_else(Instant::now)
     }
 
     /// What the answer to a request on token `index` says of the sharing.
