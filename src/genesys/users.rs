@@ -153,8 +153,9 @@ const EXPAND: [&str; 6] = [
     "locations",
 ];
 
-/// Values per search request; the server's limit is undocumented, so small.
-pub const SEARCH_BATCH: usize = 50;
+/// Values per search request. The server's limit is undocumented (API.md §4
+/// advises 50-100); a refusal splits the batch (see `search_users`).
+pub const SEARCH_BATCH: usize = 100;
 const SEARCH_PAGE_SIZE: u32 = 100;
 
 impl Client {

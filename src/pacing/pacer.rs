@@ -485,12 +485,18 @@ impl State {
                 if now < self.next_slot {
                     return Decision::Wait(self.next_slot);
                 }
+                // Reckoned at the moment this request will be counted (a
+                // round trip away if the server counts on answering).
+                let lead = self.lead();
                 let length = self.window_length().unwrap_or_default();
-                self.forget_before(now, length);
+                self.forget_before(later(now, lead), length);
                 let taken = self.history.len() + self.in_flight as usize;
                 if taken >= self.budget as usize {
                     return match self.history.front() {
-                        Some(oldest) => Decision::Wait(later(*oldest, length)),
+                        Some(oldest) => {
+                            let free = later(*oldest, length);
+                            Decision::Wait(free.checked_sub(lead).unwrap_or(free).max(now))
+                        }
                         None => Decision::WaitForAnswer,
                     };
                 }
