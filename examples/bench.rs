@@ -226,7 +226,8 @@ impl Measured {
     }
 }
 
-fn pacing_input(dir: &tempfile::TempDir, name: &str, users: usize) -> String {
+/// `email,name` rows for `users` new users named after `name`.
+fn names_file(dir: &tempfile::TempDir, name: &str, users: usize) -> String {
     let input = dir.path().join(format!("{name}.csv"));
     let mut csv = String::from("email,name\n");
     for i in 0..users {
@@ -306,7 +307,7 @@ fn pacing(dir: &tempfile::TempDir, args: &Args) {
         let (limit, window) = config.rate_limit.unwrap_or((1, Duration::from_secs(1)));
         let per_minute = f64::from(limit) * 60.0 / window.as_secs_f64();
         let fake = Fake::spawn(config.clone());
-        let input = pacing_input(dir, "pace", users);
+        let input = names_file(dir, "pace", users);
         let started = Instant::now();
         run_against(
             &fake,
@@ -332,7 +333,7 @@ fn pacing(dir: &tempfile::TempDir, args: &Args) {
             limit_per_token: per_token,
             ..fixed(100, 10, 300, 0.5, Limiter::Fixed)
         });
-        let input = pacing_input(dir, "pool", users);
+        let input = names_file(dir, "pool", users);
         let started = Instant::now();
         run_against(
             &fake,
@@ -359,7 +360,7 @@ fn pacing(dir: &tempfile::TempDir, args: &Args) {
         fault_mix: Some((0.05, 0.02)),
         ..fixed(100, 10, 300, 0.5, Limiter::Fixed)
     });
-    let input = pacing_input(dir, "fault", users);
+    let input = names_file(dir, "fault", users);
     let started = Instant::now();
     let summary = run_against(&fake, dir, &input, &["--concurrency", "4"]);
     let ours = Measured::of(&fake, users, started.elapsed().as_secs_f64());
@@ -718,43 +719,21 @@ fn online(args: &Args, dir: &tempfile::TempDir) {
     for &concurrency in &args.concurrency {
         // Enough users per level that the run lasts several windows.
         let users = args.users.min(250 * usize::from(concurrency));
-        let input = dir.path().join(format!("online-{users}.csv"));
-        let mut csv = String::from("email,name\n");
-        for i in 0..users {
-            csv.push_str(&format!("bench{i}@example.com,Bench User {i}\n"));
-        }
-        std::fs::write(&input, csv).expect("write input");
+        let input = names_file(dir, "bench", users);
         let fake = Fake::spawn(FakeConfig {
             rate_limit: Some((args.limit, Duration::from_secs(args.window))),
             latency: Duration::from_millis(args.latency_ms),
             latency_jitter: args.jitter,
             ..FakeConfig::default()
         });
-        let (id, secret) = {
-            let st = fake.state();
-            (st.config.client_id.clone(), st.config.client_secret.clone())
-        };
-        std::env::set_var("GENESYS_CLIENT_SECRET", secret);
-        let output = dir.path().join(format!("online-{concurrency}.results.csv"));
-        let (input_s, output_s, url, conc) = (
-            input.to_string_lossy().into_owned(),
-            output.to_string_lossy().into_owned(),
-            fake.url(),
-            concurrency.to_string(),
+        let started = Instant::now();
+        let summary = run_against(
+            &fake,
+            dir,
+            &input,
+            &["--concurrency", &concurrency.to_string()],
         );
-        let config = config(&[
-            &input_s,
-            "-q",
-            "-o",
-            &output_s,
-            "--api-url",
-            &url,
-            "--client-id",
-            &id,
-            "--concurrency",
-            &conc,
-        ]);
-        let (summary, elapsed) = import(config);
+        let elapsed = started.elapsed().as_secs_f64();
         let state = fake.state();
         let created = summary.tally.count(Status::Created) as f64;
         assert_eq!(state.users.len(), users, "every user created once");

@@ -84,14 +84,7 @@ impl EmailChecks {
             let search = self.client.search_users(SearchKey::Email, &emails).await;
             for (email, reply) in batch {
                 let answer = match &search {
-                    Ok(search) => match search
-                        .refused
-                        .iter()
-                        .find(|(value, _)| value.eq_ignore_ascii_case(&email))
-                    {
-                        Some((_, refused)) => Err(refused.clone()),
-                        None => Ok(super::users::best_match(&search.found, &email)),
-                    },
+                    Ok(search) => search.answer_for(&email),
                     Err(e) => Err(e.clone()),
                 };
                 let _ = reply.send(answer);

@@ -238,25 +238,26 @@ impl Client {
             self.stats.count_request();
             permit.mark_sent();
             let sent = request.send().await;
-            let answer = match &sent {
-                Err(_) => Answer::Unknown,
-                Ok(response) => match response.status().as_u16() {
-                    401 => Answer::Unknown,
-                    429 => {
-                        let header = header(response, "retry-after");
-                        let whole_seconds = header
-                            .as_deref()
-                            .is_some_and(|v| v.trim().parse::<u64>().is_ok());
-                        match self.policy.retry_after(header.as_deref()) {
-                            Ok(wait) => Answer::Throttled {
-                                wait: self.policy.scale(wait),
-                                whole_seconds,
-                            },
-                            Err(_) => Answer::Unknown,
-                        }
-                    }
-                    _ => Answer::Accepted,
+            // A 429's wait, read once: for the pacer here, for the retry below.
+            let throttled = sent
+                .as_ref()
+                .ok()
+                .filter(|response| response.status().as_u16() == 429)
+                .map(|response| {
+                    let header = header(response, "retry-after");
+                    let whole_seconds = crate::pacing::retry_after_seconds(header.as_deref());
+                    (
+                        self.policy.retry_after(header.as_deref()),
+                        whole_seconds.is_some(),
+                    )
+                });
+            let answer = match (&sent, throttled) {
+                (_, Some((Ok(wait), whole_seconds))) => Answer::Throttled {
+                    wait: self.policy.scale(wait),
+                    whole_seconds,
                 },
+                (Ok(response), None) if response.status().as_u16() != 401 => Answer::Accepted,
+                _ => Answer::Unknown,
             };
             pacer.answered(permit, answer);
             self.pool.observed(token, answer);
@@ -273,7 +274,6 @@ impl Client {
                 Ok(response) => {
                     let status = response.status().as_u16();
                     let correlation_id = header(&response, "inin-correlation-id");
-                    let retry_after = header(&response, "retry-after");
                     let location = header(&response, "location").map(|l| crate::text::cut(&l));
                     let body = match response.bytes().await {
                         Ok(b) => b.to_vec(),
@@ -309,9 +309,10 @@ impl Client {
                         401 => return Err(CallError::Unauthorized(reply.error_message())),
                         429 => {
                             self.stats.count_throttled();
-                            let wait = match self.policy.retry_after(retry_after.as_deref()) {
-                                Ok(wait) => wait,
-                                Err(too_long) => {
+                            let wait = match throttled.map(|(wait, _)| wait) {
+                                Some(Ok(wait)) => wait,
+                                None => self.policy.retry_after_default,
+                                Some(Err(too_long)) => {
                                     // Waiting is refused, and failing row after row
                                     // would only collect more 429s: stop sending.
                                     self.stop.raise(StopReason::RetryAfterTooLong {

@@ -124,6 +124,30 @@ pub struct Search {
     pub refused: Vec<(String, CallError)>,
 }
 
+impl Search {
+    /// What it says of one email: the user with it (a live one wins over a
+    /// deleted one), none, or the server's refusal of that value.
+    pub fn answer_for(&self, email: &str) -> Result<Option<User>, CallError> {
+        match self
+            .refused
+            .iter()
+            .find(|(value, _)| value.eq_ignore_ascii_case(email))
+        {
+            Some((_, refused)) => Err(refused.clone()),
+            None => Ok(self
+                .found
+                .iter()
+                .filter(|u| {
+                    u.email
+                        .as_deref()
+                        .is_none_or(|e| e.eq_ignore_ascii_case(email))
+                })
+                .min_by_key(|u| u.is_deleted())
+                .cloned()),
+        }
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct SearchPage {
@@ -248,13 +272,9 @@ impl Client {
 
     /// The user with this email; a live one wins over a deleted one.
     pub async fn find_by_email(&self, email: &str) -> Result<Option<User>, CallError> {
-        let search = self
-            .search_users(SearchKey::Email, &[email.to_string()])
-            .await?;
-        if let Some((_, refused)) = search.refused.into_iter().next() {
-            return Err(refused);
-        }
-        Ok(best_match(&search.found, email))
+        self.search_users(SearchKey::Email, &[email.to_string()])
+            .await?
+            .answer_for(email)
     }
 
     /// `POST /api/v2/users`. Never retried here once it may have been sent.
@@ -285,18 +305,4 @@ impl Client {
         )
         .await
     }
-}
-
-/// Of the users a search found, the one with this email; a live one wins
-/// over a deleted one.
-pub fn best_match(found: &[User], email: &str) -> Option<User> {
-    found
-        .iter()
-        .filter(|u| {
-            u.email
-                .as_deref()
-                .is_none_or(|e| e.eq_ignore_ascii_case(email))
-        })
-        .min_by_key(|u| u.is_deleted())
-        .cloned()
 }

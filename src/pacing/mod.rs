@@ -63,8 +63,7 @@ impl RetryPolicy {
     /// The server's `Retry-After` (integer seconds), or the default. `Err`
     /// carries the requested wait when it exceeds `max_retry_after`.
     pub fn retry_after(&self, header: Option<&str>) -> Result<Duration, Duration> {
-        let wait = header
-            .and_then(|v| v.trim().parse::<u64>().ok())
+        let wait = retry_after_seconds(header)
             .map(Duration::from_secs)
             .unwrap_or(self.retry_after_default);
         if wait > self.max_retry_after {
@@ -78,6 +77,11 @@ impl RetryPolicy {
     pub fn scale(&self, wait: Duration) -> Duration {
         Duration::try_from_secs_f64(wait.as_secs_f64() * self.time_scale).unwrap_or(FAR_FUTURE)
     }
+}
+
+/// The whole seconds a `Retry-After` header gives, if it gives any.
+pub fn retry_after_seconds(header: Option<&str>) -> Option<u64> {
+    header.and_then(|v| v.trim().parse::<u64>().ok())
 }
 
 /// Longest wait anything here computes: a month. Durations set by input or

@@ -344,34 +344,10 @@ impl Pacer {
     pub fn next_grant(&self) -> Instant {
         let now = Instant::now();
         let cap = self.cap.as_ref().and_then(|c| c.busy_until(now));
-        let st = self.lock();
-        let own = if st.paused_until > now {
-            st.paused_until
-        } else {
-            match st.phase {
-                Phase::Learning => now,
-                Phase::Window if st.granted < st.budget => now,
-                Phase::Window => st
-                    .next_window_at()
-                    .unwrap_or(later(now, Duration::from_secs(1))),
-                Phase::Rate => st.next_slot.max(now),
-                Phase::Sliding => {
-                    let length = st.window_length().unwrap_or_default();
-                    let recent = st
-                        .history
-                        .iter()
-                        .filter(|t| now.saturating_duration_since(**t) < length)
-                        .count();
-                    if recent + (st.in_flight as usize) < st.budget as usize {
-                        now
-                    } else {
-                        st.history
-                            .iter()
-                            .find(|t| now.saturating_duration_since(**t) < length)
-                            .map_or(now, |t| later(*t, length))
-                    }
-                }
-            }
+        let own = match self.lock().hold_up(now) {
+            None | Some(Decision::Grant(_)) => now,
+            Some(Decision::Wait(at)) => at,
+            Some(Decision::WaitForAnswer) => later(now, Duration::from_secs(1)),
         };
         cap.map_or(own, |c| c.max(own))
     }
@@ -446,69 +422,89 @@ impl State {
         at.map(|t| t.checked_sub(self.lead()).unwrap_or(t))
     }
 
-    fn decide(&mut self, now: Instant, pacer: &Pacer) -> Decision {
-        if let Some(at) = pacer.cap.as_ref().and_then(|c| c.busy_until(now)) {
-            return Decision::Wait(at);
-        }
+    /// What stands between now and the next request, if anything; without
+    /// changing anything (so `next_grant` can ask too).
+    fn hold_up(&self, now: Instant) -> Option<Decision> {
         // A 429's Retry-After holds every request back, whatever the
         // estimates say: nothing is sent before the time it gave.
         if now < self.paused_until {
-            return Decision::Wait(self.paused_until);
+            return Some(Decision::Wait(self.paused_until));
         }
         match self.phase {
-            Phase::Learning => {}
+            Phase::Learning => None,
             Phase::Window => {
                 let next = self.next_window_at();
-                if next.is_some_and(|t| now >= t) {
-                    tracing::debug!(
-                        window = self.window,
-                        granted = self.granted,
-                        accepted = self.accepted,
-                        "window reset; next window"
-                    );
-                    self.roll_over();
-                    // Requests still out will be counted after the reset
-                    // if the server counts on answering: in this window.
-                    if self.alive[ANSWER] {
-                        self.granted = self.in_flight;
-                        self.rolled_at = Some(now + self.lead());
-                    }
-                }
-                if self.granted >= self.budget {
-                    return match self.next_window_at() {
-                        Some(t) => Decision::Wait(t),
-                        None => Decision::WaitForAnswer,
-                    };
+                if self.granted < self.budget || next.is_some_and(|t| now >= t) {
+                    None
+                } else {
+                    Some(next.map_or(Decision::WaitForAnswer, Decision::Wait))
                 }
             }
+            Phase::Rate | Phase::Sliding if now < self.next_slot => {
+                Some(Decision::Wait(self.next_slot))
+            }
+            Phase::Rate => None,
             Phase::Sliding => {
-                if now < self.next_slot {
-                    return Decision::Wait(self.next_slot);
-                }
                 // Reckoned at the moment this request will be counted (a
                 // round trip away if the server counts on answering).
                 let lead = self.lead();
                 let length = self.window_length().unwrap_or_default();
-                self.forget_before(later(now, lead), length);
-                let taken = self.history.len() + self.in_flight as usize;
-                if taken >= self.budget as usize {
-                    return match self.history.front() {
-                        Some(oldest) => {
-                            let free = later(*oldest, length);
-                            Decision::Wait(free.checked_sub(lead).unwrap_or(free).max(now))
-                        }
-                        None => Decision::WaitForAnswer,
-                    };
+                let horizon = later(now, lead);
+                let mut recent = self
+                    .history
+                    .iter()
+                    .filter(|t| horizon.saturating_duration_since(**t) < length);
+                let taken = recent.clone().count() + self.in_flight as usize;
+                if taken < self.budget as usize {
+                    return None;
                 }
+                Some(match recent.next() {
+                    Some(oldest) => {
+                        let free = later(*oldest, length);
+                        Decision::Wait(free.checked_sub(lead).unwrap_or(free).max(now))
+                    }
+                    None => Decision::WaitForAnswer,
+                })
+            }
+        }
+    }
+
+    fn decide(&mut self, now: Instant, pacer: &Pacer) -> Decision {
+        if let Some(at) = pacer.cap.as_ref().and_then(|c| c.busy_until(now)) {
+            return Decision::Wait(at);
+        }
+        let window_over = self.phase == Phase::Window
+            && now >= self.paused_until
+            && self.next_window_at().is_some_and(|t| now >= t);
+        if window_over {
+            tracing::debug!(
+                window = self.window,
+                granted = self.granted,
+                accepted = self.accepted,
+                "window reset; next window"
+            );
+            self.roll_over();
+            // Requests still out will be counted after the reset if the
+            // server counts on answering: in this window.
+            if self.alive[ANSWER] {
+                self.granted = self.in_flight;
+                self.rolled_at = Some(now + self.lead());
+            }
+        }
+        if let Some(wait) = self.hold_up(now) {
+            return wait;
+        }
+        match self.phase {
+            Phase::Sliding => {
+                let length = self.window_length().unwrap_or_default();
+                self.forget_before(later(now, self.lead()), length);
             }
             Phase::Rate => {
-                if self.next_slot > now {
-                    return Decision::Wait(self.next_slot);
-                }
                 let gap = Duration::try_from_secs_f64(1.0 / self.rate.max(1e-6))
                     .unwrap_or(super::FAR_FUTURE);
                 self.next_slot = later(self.next_slot.max(now), gap);
             }
+            Phase::Learning | Phase::Window => {}
         }
         if let Some(cap) = &pacer.cap {
             cap.take(now);

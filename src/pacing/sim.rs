@@ -2,7 +2,6 @@
 //! pacer's behaviour measured without wall-clock luck (every sleep is
 //! virtual, so a 10-minute import takes milliseconds and repeats exactly).
 
-use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -11,16 +10,11 @@ use tokio::time::Instant;
 
 use super::{Answer, Pacer, Spread};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// Genesys: `limit` per window, the window starting with the first
-    /// request after the previous one ended.
-    Fixed,
-    /// At most `limit` in any `window`.
-    Sliding,
-    /// `limit` tokens, refilled at `limit / window`; starts full.
-    Bucket,
-}
+// The fake Genesys' own limiters, so the simulation counts as it does.
+#[path = "../../examples/fake_genesys/limiter.rs"]
+mod limiter;
+use limiter::LimitState;
+pub use limiter::Limiter as Kind;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Scenario {
@@ -66,11 +60,7 @@ pub struct Figures {
 
 #[derive(Default)]
 struct Server {
-    window_start: Option<Instant>,
-    count: u32,
-    recent: VecDeque<Instant>,
-    tokens: f64,
-    refilled: Option<Instant>,
+    limit: LimitState,
     accepted: u64,
     throttled: u64,
 }
@@ -78,57 +68,7 @@ struct Server {
 impl Server {
     /// `None`: accepted; else the Retry-After in whole seconds.
     fn check(&mut self, s: &Scenario, now: Instant) -> Option<u64> {
-        let ceil = |d: Duration| d.as_secs_f64().ceil().max(1.0) as u64;
-        let verdict = match s.kind {
-            Kind::Fixed => {
-                let start = match self.window_start {
-                    Some(start) if now.duration_since(start) < s.window => start,
-                    _ => {
-                        self.window_start = Some(now);
-                        self.count = 0;
-                        now
-                    }
-                };
-                if self.count >= s.limit {
-                    Some(ceil(s.window.saturating_sub(now.duration_since(start))))
-                } else {
-                    self.count += 1;
-                    None
-                }
-            }
-            Kind::Sliding => {
-                while self
-                    .recent
-                    .front()
-                    .is_some_and(|t| now.duration_since(*t) >= s.window)
-                {
-                    self.recent.pop_front();
-                }
-                if self.recent.len() >= s.limit as usize {
-                    let oldest = self.recent.front().copied().unwrap_or(now);
-                    Some(ceil(s.window.saturating_sub(now.duration_since(oldest))))
-                } else {
-                    self.recent.push_back(now);
-                    None
-                }
-            }
-            Kind::Bucket => {
-                let rate = f64::from(s.limit) / s.window.as_secs_f64();
-                let last = *self.refilled.get_or_insert_with(|| {
-                    self.tokens = f64::from(s.limit);
-                    now
-                });
-                self.tokens = (self.tokens + now.duration_since(last).as_secs_f64() * rate)
-                    .min(f64::from(s.limit));
-                self.refilled = Some(now);
-                if self.tokens < 1.0 {
-                    Some(ceil(Duration::from_secs_f64((1.0 - self.tokens) / rate)))
-                } else {
-                    self.tokens -= 1.0;
-                    None
-                }
-            }
-        };
+        let verdict = self.limit.check(s.kind, s.limit, s.window, now);
         match verdict {
             None => self.accepted += 1,
             Some(_) => self.throttled += 1,
@@ -206,10 +146,7 @@ pub async fn run(scenario: Scenario, tokens: usize, shared: bool) -> (Figures, A
                         (Duration::ZERO, latency)
                     };
                     tokio::time::sleep(before).await;
-                    let verdict = server
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .check(&scenario, Instant::now());
+                    let verdict = lock(server).check(&scenario, Instant::now());
                     tokio::time::sleep(after).await;
                     let answer = match verdict {
                         None => Answer::Accepted,
@@ -244,7 +181,7 @@ pub async fn run(scenario: Scenario, tokens: usize, shared: bool) -> (Figures, A
     let elapsed = started.elapsed();
     let (mut accepted, mut throttled) = (0, 0);
     for server in &servers {
-        let s = server.lock().unwrap_or_else(|e| e.into_inner());
+        let s = lock(server);
         accepted += s.accepted;
         throttled += s.throttled;
     }

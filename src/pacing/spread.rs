@@ -96,7 +96,7 @@ impl Spread {
     }
 
     /// The token the next request goes out with.
-    pub fn choose(&self) -> usize {
+    fn choose(&self) -> usize {
         self.choose_except(None)
     }
 
