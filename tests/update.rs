@@ -27,20 +27,25 @@ fn existing_ana(fake: &Fake) -> String {
     )
 }
 
+/// Runs `--update` on `csv` against `fake`; it must exit 0. Its results.
+fn run_update(fake: &Fake, csv: &str) -> Vec<ResultRow> {
+    let s = Scratch::new();
+    let input = s.write("u.csv", csv);
+    let out = run(genimport_against(s.dir.path(), fake)
+        .arg(&input)
+        .arg("--update"));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    read_results(&s.path("u.results.csv"))
+}
+
 #[test]
 fn blank_leaves_and_dash_clears() {
     let fake = Fake::spawn(FakeConfig::default());
     existing_ana(&fake);
-    let s = Scratch::new();
-    let input = s.write(
-        "u.csv",
+    let rows = run_update(
+        &fake,
         "email,name,title,department,phone\nana@example.com,Ana,,-,\n",
     );
-    let out = run(genimport_against(s.dir.path(), &fake)
-        .arg(&input)
-        .arg("--update"));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
-    let rows = read_results(&s.path("u.results.csv"));
     assert_eq!(statuses(&rows), ["updated"]);
     assert_eq!(rows[0].changes, "department");
     let state = fake.state();
@@ -60,16 +65,10 @@ fn a_state_change_goes_in_a_patch_of_its_own() {
     // The fake refuses `state` with any other field, as Genesys documents.
     let fake = Fake::spawn(FakeConfig::default());
     existing_ana(&fake);
-    let s = Scratch::new();
-    let input = s.write(
-        "u.csv",
+    let rows = run_update(
+        &fake,
         "email,name,title,state\nana@example.com,Ana,Team Lead,inactive\n",
     );
-    let out = run(genimport_against(s.dir.path(), &fake)
-        .arg(&input)
-        .arg("--update"));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
-    let rows = read_results(&s.path("u.results.csv"));
     assert_eq!(statuses(&rows), ["updated"]);
     assert_eq!(rows[0].changes, "title; state");
     let state = fake.state();
@@ -85,16 +84,7 @@ fn a_state_change_goes_in_a_patch_of_its_own() {
 fn the_work_phone_and_employer_info_are_merged_not_replaced() {
     let fake = Fake::spawn(FakeConfig::default());
     existing_ana(&fake);
-    let s = Scratch::new();
-    let input = s.write(
-        "u.csv",
-        "email,name,phone,hire_date,employee_type\nana@example.com,Ana,+44 20 7946 0958,2026-12-01,full-time\n",
-    );
-    let out = run(genimport_against(s.dir.path(), &fake)
-        .arg(&input)
-        .arg("--update"));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
-    let rows = read_results(&s.path("u.results.csv"));
+    let rows = run_update(&fake, "email,name,phone,hire_date,employee_type\nana@example.com,Ana,+44 20 7946 0958,2026-12-01,full-time\n");
     assert_eq!(rows[0].changes, "phone; employee_type; hire_date");
     let state = fake.state();
     let ana = state.user("ana@example.com").unwrap();
@@ -200,13 +190,7 @@ fn a_version_conflict_rereads_and_keeps_the_other_edit() {
     let fake = Fake::spawn(FakeConfig::default());
     let id = existing_ana(&fake);
     fake.state().concurrent_edits = 1;
-    let s = Scratch::new();
-    let input = s.write("u.csv", "email,name,title\nana@example.com,Ana,Lead\n");
-    let out = run(genimport_against(s.dir.path(), &fake)
-        .arg(&input)
-        .arg("--update"));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
-    let rows = read_results(&s.path("u.results.csv"));
+    let rows = run_update(&fake, "email,name,title\nana@example.com,Ana,Lead\n");
     assert_eq!(statuses(&rows), ["updated"]);
     let state = fake.state();
     let ana = state.user_by_id(&id).unwrap();
@@ -250,16 +234,10 @@ fn endless_version_conflicts_give_up_without_overwriting() {
 fn a_password_cell_is_not_applied_to_an_existing_user() {
     let fake = Fake::spawn(FakeConfig::default());
     existing_ana(&fake);
-    let s = Scratch::new();
-    let input = s.write(
-        "u.csv",
+    let rows = run_update(
+        &fake,
         "email,name,title,password\nana@example.com,Ana,Agent,New-Secret-123\n",
     );
-    let out = run(genimport_against(s.dir.path(), &fake)
-        .arg(&input)
-        .arg("--update"));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
-    let rows = read_results(&s.path("u.results.csv"));
     assert_eq!(statuses(&rows), ["unchanged"]);
     assert!(
         rows[0].message.contains("password cell is not applied"),
