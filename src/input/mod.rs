@@ -521,6 +521,18 @@ impl Read for LineCountingReader {
     }
 }
 
+/// The provisioning columns that hold lists (or, for `invite`, a flag) and
+/// are parsed together; with `manager`, their presence makes a file a
+/// provisioning one.
+const LIST_COLUMNS: [Column; 6] = [
+    Column::Roles,
+    Column::Skills,
+    Column::Languages,
+    Column::Queues,
+    Column::Groups,
+    Column::Invite,
+];
+
 /// Streams validated rows out of a CSV source.
 pub struct RowReader {
     path: PathBuf,
@@ -720,17 +732,9 @@ impl RowReader {
             columns,
             header_len: header.len(),
             queue_columns,
-            provisioning: [
-                Column::Manager,
-                Column::Roles,
-                Column::Skills,
-                Column::Languages,
-                Column::Queues,
-                Column::Groups,
-                Column::Invite,
-            ]
-            .iter()
-            .any(|c| columns[*c as usize].is_some()),
+            provisioning: std::iter::once(&Column::Manager)
+                .chain(&LIST_COLUMNS)
+                .any(|c| columns[*c as usize].is_some()),
             seen_queue_names: HashMap::new(),
             line_break,
             utf16: prelude.utf16,
@@ -904,18 +908,7 @@ impl RowReader {
         let mut queues = Vec::new();
         let mut groups = Vec::new();
         let mut invite = None;
-        let lists: &[Column] = if provisioning {
-            &[
-                Column::Roles,
-                Column::Skills,
-                Column::Languages,
-                Column::Queues,
-                Column::Groups,
-                Column::Invite,
-            ]
-        } else {
-            &[]
-        };
+        let lists: &[Column] = if provisioning { &LIST_COLUMNS } else { &[] };
         for &column in lists {
             let value = self.cell(column, line)?;
             if value.is_empty() {
