@@ -67,6 +67,12 @@ impl Client {
         self.paged(catalog.path(), catalog.page_size()).await
     }
 
+    /// The ids of every entity of a paged listing (members, wrap-up codes).
+    pub(crate) async fn paged_ids(&self, path: &str) -> Result<Vec<String>, CallError> {
+        let entities: Vec<Named> = self.paged(path, 100).await?;
+        Ok(entities.into_iter().map(|e| e.id).collect())
+    }
+
     /// Every entity of a paged listing (at most 1,000 pages).
     pub(crate) async fn paged<T: for<'de> Deserialize<'de>>(
         &self,

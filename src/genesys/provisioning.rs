@@ -125,12 +125,11 @@ impl Client {
         queue_id: &str,
         user_ids: &[String],
     ) -> Result<(), CallError> {
-        let body: Vec<Value> = user_ids.iter().map(|id| json!({"id": id})).collect();
         self.send(
             Method::POST,
             &format!("/api/v2/routing/queues/{queue_id}/members"),
             &[],
-            &Value::Array(body),
+            &id_objects(user_ids),
             Safety::Retryable,
         )
         .await
@@ -138,10 +137,8 @@ impl Client {
 
     /// The user ids that are members of a queue.
     pub async fn queue_members(&self, queue_id: &str) -> Result<Vec<String>, CallError> {
-        let members: Vec<super::catalog::Named> = self
-            .paged(&format!("/api/v2/routing/queues/{queue_id}/members"), 100)
-            .await?;
-        Ok(members.into_iter().map(|m| m.id).collect())
+        self.paged_ids(&format!("/api/v2/routing/queues/{queue_id}/members"))
+            .await
     }
 
     /// A group's current version (needed to add members).
@@ -201,4 +198,9 @@ impl RatedKind {
             RatedKind::Languages => "routinglanguages",
         }
     }
+}
+
+/// `[{"id": …}, …]`, the body that adds members or wrap-up codes.
+pub(crate) fn id_objects(ids: &[String]) -> Value {
+    Value::Array(ids.iter().map(|id| json!({"id": id})).collect())
 }

@@ -57,20 +57,17 @@ impl Client {
 
     /// The wrap-up code ids of a queue.
     pub async fn queue_wrapups(&self, id: &str) -> Result<Vec<String>, CallError> {
-        let codes: Vec<super::catalog::Named> = self
-            .paged(&format!("/api/v2/routing/queues/{id}/wrapupcodes"), 100)
-            .await?;
-        Ok(codes.into_iter().map(|c| c.id).collect())
+        self.paged_ids(&format!("/api/v2/routing/queues/{id}/wrapupcodes"))
+            .await
     }
 
     /// Adds wrap-up codes to a queue (adding one it has changes nothing).
     pub async fn add_queue_wrapups(&self, id: &str, codes: &[String]) -> Result<(), CallError> {
-        let body: Vec<Value> = codes.iter().map(|c| json!({"id": c})).collect();
         self.send(
             Method::POST,
             &format!("/api/v2/routing/queues/{id}/wrapupcodes"),
             &[],
-            &Value::Array(body),
+            &super::provisioning::id_objects(codes),
             Safety::Retryable,
         )
         .await
