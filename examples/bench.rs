@@ -33,8 +33,8 @@ use clap::Parser;
 use fake::{Fake, FakeConfig};
 use genimport::cli::Cli;
 use genimport::config::Config;
+use genimport::output::Status;
 use genimport::progress::Progress;
-use genimport::report::Status;
 use genimport::stop::Stop;
 
 #[derive(Parser)]
@@ -472,7 +472,7 @@ fn run_against(
     dir: &tempfile::TempDir,
     input: &str,
     extra: &[&str],
-) -> genimport::report::Summary {
+) -> genimport::output::Summary {
     let (id, secret) = {
         let st = fake.state();
         (st.config.client_id.clone(), st.config.client_secret.clone())
@@ -562,7 +562,7 @@ fn update(dir: &tempfile::TempDir, users: usize) {
 }
 
 /// Runs one import as `main` does; returns its summary and wall time in seconds.
-fn import(config: Config) -> (genimport::report::Summary, f64) {
+fn import(config: Config) -> (genimport::output::Summary, f64) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -11,9 +11,9 @@ use secrecy::SecretString;
 use crate::cli::{Cli, LogFormat};
 use crate::error::{ConfigError, Error, UsageError};
 use crate::input::{MatchKey, ReadOptions, Source};
+use crate::output::Sink;
 use crate::pacing::RetryPolicy;
 use crate::region::{self, Hosts};
-use crate::report::Sink;
 
 /// Client-credentials grant. `Debug` never shows the secret.
 #[derive(Debug, Clone)]

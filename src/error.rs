@@ -30,24 +30,6 @@ pub mod exit {
     pub const CONFIG: u8 = 78;
     /// Interrupted by Ctrl-C.
     pub const INTERRUPTED: u8 = 130;
-
-    /// The exit code of a run that was not stopped, from its rows.
-    pub fn for_rows(tally: &crate::report::Tally, expected_rows: u64) -> u8 {
-        // Never 0 (or 1) with a row missing from the results: that is a bug.
-        if tally.total() != expected_rows {
-            return INTERNAL;
-        }
-        let attention = crate::report::Status::ALL
-            .into_iter()
-            .filter(|s| s.needs_attention())
-            .map(|s| tally.count(s))
-            .sum::<u64>();
-        if attention > 0 {
-            ROWS_NEED_ATTENTION
-        } else {
-            OK
-        }
-    }
 }
 
 /// Bad flags or flag values (exit 2). Never echoes a value that may hold a

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use genimport::cli::{Cli, Command};
 use genimport::config::{self, Config, ParseFailure};
+use genimport::output::Summary;
 use genimport::progress::Progress;
-use genimport::report::Summary;
 use genimport::stop::Stop;
 
 fn main() -> ExitCode {
@@ -81,7 +81,7 @@ fn report_summary(config: &Config, summary: &Summary) {
     match config.log.format {
         genimport::cli::LogFormat::Text => eprint!("{}", summary.render()),
         genimport::cli::LogFormat::Json => {
-            use genimport::report::Status;
+            use genimport::output::Status;
             let t = &summary.tally;
             tracing::info!(
                 created = t.count(Status::Created),

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::report::{Outcome, Status};
+use crate::plan::{Outcome, Status};
 
 pub struct Progress {
     bar: Option<ProgressBar>,

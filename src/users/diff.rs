@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 
 use crate::genesys::users::User;
 use crate::input::{normalise_e164, Cell, MatchKey, UserRow, UserState};
-use crate::plan::Field;
+use crate::users::Field;
 
 /// A PATCH body without `version`, and the fields it changes.
 #[derive(Debug, Clone, PartialEq, Default)]

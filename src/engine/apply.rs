@@ -8,19 +8,18 @@ use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
 
-use crate::diff::{self, Patch};
 use crate::error::StopReason;
 use crate::genesys::users::User;
 use crate::genesys::{CallError, Client, Reply};
 use crate::input::{MatchKey, UserRow};
 use crate::plan::{
-    follow_up_fields, password_note, Change, DivisionTarget, Failure, Job, Kind, RowLog,
+    error_failure, exists_outcome, failed_outcome, password_note, reply_failure, reply_outcome,
+    stop_reason, Change, DivisionTarget, Failure, Job, Kind, Outcome, RowLog, Status, Steps,
 };
-use crate::preflight::exists_outcome;
-use crate::provision::Steps;
-use crate::report::{Outcome, Status};
 use crate::stop::Stop;
-use crate::user::create_user_body;
+use crate::users::create_user_body;
+use crate::users::diff::{self, Patch};
+use crate::users::follow_up_fields;
 
 /// Version conflicts tolerated per PATCH before the row gives up.
 const MAX_VERSION_RETRIES: u32 = 3;
@@ -495,87 +494,6 @@ fn is_version_conflict(reply: &Reply) -> bool {
             .error_message()
             .contains("does not match the current version"),
         _ => false,
-    }
-}
-
-/// Maps a failed preflight or auth call to the reason the run stops.
-pub fn stop_reason(error: &CallError, stop: &Stop) -> StopReason {
-    use crate::genesys::token::AuthError;
-    match error {
-        CallError::Auth(e @ AuthError::Refused(_)) => StopReason::AuthRefused(e.to_string()),
-        CallError::Auth(e @ AuthError::Unavailable { .. }) => {
-            StopReason::Unavailable(e.to_string())
-        }
-        CallError::Unauthorized(m) => StopReason::AuthRefused(m.clone()),
-        CallError::Rejected {
-            status: 403,
-            code,
-            message,
-        } => StopReason::PermissionRefused(format!(
-            "{} ({})",
-            message,
-            code.as_deref().unwrap_or("403")
-        )),
-        CallError::Stopped => stop.reason().unwrap_or(StopReason::Interrupted),
-        other => StopReason::Unavailable(other.to_string()),
-    }
-}
-
-fn reply_failure(reply: &Reply, context: &str) -> Failure {
-    Failure {
-        http_status: Some(reply.status),
-        code: reply.error().code,
-        message: format!("{context}: {}", reply.error_message()),
-    }
-}
-
-fn reply_outcome(reply: &Reply) -> Outcome {
-    Outcome::new(Status::Failed).with_error(
-        Some(reply.status),
-        reply.error().code,
-        reply.error_message(),
-    )
-}
-
-pub fn error_failure(error: &CallError, context: &str) -> Failure {
-    let outcome = failed_outcome(error, context);
-    Failure {
-        http_status: outcome.http_status,
-        code: outcome.error_code,
-        message: outcome.message.unwrap_or_default(),
-    }
-}
-
-/// A row that got a final answer other than success, as its outcome.
-pub fn failed_outcome(error: &CallError, context: &str) -> Outcome {
-    let outcome = Outcome::new(Status::Failed);
-    let with_context = |m: String| {
-        if context.is_empty() {
-            m
-        } else {
-            format!("{context}: {m}")
-        }
-    };
-    match error {
-        CallError::Rejected {
-            status,
-            code,
-            message,
-        } => outcome.with_error(Some(*status), code.clone(), with_context(message.clone())),
-        CallError::Exhausted {
-            status,
-            code,
-            message,
-            attempts,
-        } => outcome.with_error(
-            *status,
-            code.clone(),
-            with_context(format!("{message} (gave up after {attempts} attempts)")),
-        ),
-        CallError::Redirected { status, .. } => {
-            outcome.with_error(Some(*status), None, with_context(error.to_string()))
-        }
-        other => outcome.with_message(with_context(other.to_string())),
     }
 }
 

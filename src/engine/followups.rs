@@ -13,15 +13,16 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
 
-use crate::apply::error_failure;
-use crate::diff::{self, Patch};
 use crate::engine::{Engine, Held};
 use crate::genesys::authorization::MOVE_BATCH;
 use crate::genesys::provisioning::{RatedKind, GROUP_BATCH, QUEUE_BATCH, ROLE_BATCH};
 use crate::genesys::users::User;
 use crate::genesys::CallError;
-use crate::plan::{Change, Failure, Field, Job, Plan};
-use crate::provision::{ManagerTarget, RatedItem};
+use crate::plan::error_failure;
+use crate::plan::{Change, Failure, Job, Plan};
+use crate::plan::{ManagerTarget, RatedItem};
+use crate::users::diff::{self, Patch};
+use crate::users::Field;
 
 /// Tries of a queue or group member add that answers 404 (a user created
 /// seconds ago is not visible there yet).

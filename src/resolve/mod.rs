@@ -3,21 +3,27 @@
 //! divisions, then existing users in batched searches (by email or employee
 //! id). Its answer is one plan per row, in input order.
 
+pub mod divisions;
+pub mod names;
+pub mod queues;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::diff;
-use crate::genesys::authorization::Division;
 use crate::genesys::users::{Search, SearchKey, User, SEARCH_BATCH};
 use crate::genesys::{CallError, Client};
+use crate::users::diff;
 use std::collections::HashSet;
 
 use crate::genesys::provisioning::Grant;
-use crate::input::{Cell, DivisionRef, ManagerRef, MatchKey, Row, UserRow};
-use crate::plan::{Change, DivisionTarget, Field, Job, Plan};
-use crate::provision::{self, Catalogs, ManagerTarget, Wanted};
-use crate::report::{Outcome, Status};
-use crate::text::cut;
+use crate::input::{Cell, ManagerRef, MatchKey, Row, UserRow};
+use crate::plan;
+use crate::plan::{exists_outcome, Change, DivisionTarget, Job, Plan};
+use crate::plan::{ManagerTarget, Wanted};
+use crate::plan::{Outcome, Status};
+use crate::resolve::divisions::DivisionResolver;
+use crate::users::Field;
+use names::Catalogs;
 
 /// What the preflight needs to know of the run.
 #[derive(Debug, Clone)]
@@ -106,7 +112,7 @@ pub async fn preflight(
             continue;
         };
         if let Some(error) = refused.remove(&value) {
-            job.plan = Plan::Report(crate::apply::failed_outcome(
+            job.plan = Plan::Report(crate::plan::failed_outcome(
                 &error,
                 "the users search refused this row's key, so nothing was sent",
             ));
@@ -210,7 +216,7 @@ async fn provision_plans(
                 continue;
             }
         };
-        match provision::resolve(row, &catalogs, divisions, &managers) {
+        match names::resolve(row, &catalogs, divisions, &managers) {
             Ok(w) => wanted.push(Some(w)),
             Err(problem) => {
                 job.plan = Plan::Report(Outcome::new(Status::Invalid).with_message(problem));
@@ -225,7 +231,7 @@ async fn provision_plans(
     let mut queue_ids: HashSet<String> = HashSet::new();
     for (job, wanted) in jobs.iter().zip(&wanted) {
         if let (Plan::Update { existing, .. }, Some(w)) = (&job.plan, wanted) {
-            if provision::needs_grants(w, existing) {
+            if plan::needs_grants(w, existing) {
                 grants.insert(existing.id.clone(), Vec::new());
             }
             queue_ids.extend(w.queues.iter().map(|q| q.id.clone()));
@@ -247,7 +253,7 @@ async fn provision_plans(
                 user, provision, ..
             } => {
                 let invite = user.invite.unwrap_or(settings.invite);
-                **provision = provision::steps_for_new(&wanted, invite);
+                **provision = plan::steps_for_new(&wanted, invite);
             }
             Plan::Update {
                 existing,
@@ -255,7 +261,7 @@ async fn provision_plans(
                 preview,
                 ..
             } => {
-                let steps = provision::steps_for_existing(
+                let steps = plan::steps_for_existing(
                     &wanted,
                     existing,
                     grants.get(&existing.id).map(Vec::as_slice),
@@ -341,30 +347,6 @@ pub fn preview(
     changes
 }
 
-/// `exists`: the user is left as it is. `preview` (live users) says what
-/// `--update` would change.
-pub fn exists_outcome(found: &User, preview: Option<&[Change]>) -> Outcome {
-    let message = if found.is_deleted() {
-        "a deleted user has this email (Genesys keeps it reserved); use --restore-deleted to restore it".to_string()
-    } else {
-        let base = match found.state.as_deref() {
-            Some("inactive") => "already exists (inactive)",
-            _ => "already exists",
-        };
-        match preview {
-            Some([]) => format!("{base} and matches the row"),
-            Some(changes) => format!(
-                "{base}; --update would change: {}",
-                crate::plan::changes_cell(changes)
-            ),
-            None => base.to_string(),
-        }
-    };
-    Outcome::new(Status::Exists)
-        .with_user_id(&found.id)
-        .with_message(message)
-}
-
 /// Runs the searches with up to `concurrency` in flight, like the writes
 /// after them: a big file's preflight then takes seconds, not minutes.
 async fn search_all(
@@ -400,149 +382,4 @@ async fn search_all(
         }
     }
     Ok(all)
-}
-
-/// Division names and ids, resolved once.
-pub(crate) struct DivisionResolver {
-    by_id: HashMap<String, (String, String)>,
-    by_name: HashMap<String, Vec<String>>,
-    listed: bool,
-    /// The division for new users without one: `--division`, else home.
-    default: Result<Option<String>, String>,
-    /// The home division (for plain role grants).
-    home: Option<(String, String)>,
-}
-
-impl provision::Divisions for DivisionResolver {
-    fn home(&self) -> Option<(String, String)> {
-        self.home.clone()
-    }
-
-    fn find(&self, name_or_id: &str) -> Result<(String, String), String> {
-        let id = self
-            .lookup(&DivisionRef::parse(name_or_id))
-            .map_err(|e| e.trim_start_matches("division: ").to_string())?;
-        Ok((id.clone(), self.name_of(&id)))
-    }
-}
-
-impl DivisionResolver {
-    async fn load(
-        client: &Client,
-        rows: &[Row],
-        default_division: Option<&str>,
-    ) -> Result<DivisionResolver, CallError> {
-        let valid = || rows.iter().filter_map(|r| r.validated.as_ref().ok());
-        let role_scopes = || valid().flat_map(|u| u.roles.iter().map(|r| &r.scope));
-        let needs_listing = default_division.is_some()
-            || valid().any(|u| u.division.is_some())
-            || role_scopes().any(|s| matches!(s, crate::input::RoleScope::Division(_)));
-        let needs_default = valid().any(|u| u.division.is_none());
-        let needs_home = role_scopes().any(|s| *s == crate::input::RoleScope::Home);
-        Self::load_with(
-            client,
-            needs_listing,
-            needs_default,
-            needs_home,
-            default_division,
-        )
-        .await
-    }
-
-    /// Lists divisions when names must be resolved, and reads the home
-    /// division when rows need a default or a plain role grant.
-    pub(crate) async fn load_with(
-        client: &Client,
-        needs_listing: bool,
-        needs_default: bool,
-        needs_home: bool,
-        default_division: Option<&str>,
-    ) -> Result<DivisionResolver, CallError> {
-        let mut resolver = DivisionResolver {
-            by_id: HashMap::new(),
-            by_name: HashMap::new(),
-            listed: false,
-            default: Ok(None),
-            home: None,
-        };
-        if needs_listing {
-            let all: Vec<Division> = client.all_divisions().await?;
-            tracing::info!(divisions = all.len(), "preflight: divisions listed");
-            for division in all {
-                resolver
-                    .by_name
-                    .entry(division.name.to_lowercase())
-                    .or_default()
-                    .push(division.id.clone());
-                resolver
-                    .by_id
-                    .insert(division.id.to_lowercase(), (division.id, division.name));
-            }
-            resolver.listed = true;
-        }
-        if needs_home {
-            let home = client.home_division().await?;
-            resolver.home = Some((home.id, home.name));
-        }
-        if needs_default {
-            resolver.default = match default_division {
-                Some(given) => resolver
-                    .lookup(&DivisionRef::parse(given))
-                    .map(Some)
-                    .map_err(|e| format!("{e} (from --division)")),
-                None if resolver.home.is_some() => Ok(resolver.home.clone().map(|(id, _)| id)),
-                None => match client.home_division().await {
-                    Ok(home) => {
-                        tracing::info!(division = %home.name, "rows without a division go to the home division");
-                        Ok(Some(home.id))
-                    }
-                    // Not fatal: Genesys decides where a user without divisionId goes.
-                    Err(
-                        e @ CallError::Rejected {
-                            status: 403 | 404, ..
-                        },
-                    ) => {
-                        tracing::warn!(error = %e, "cannot read the home division; rows without a division are sent without divisionId");
-                        Ok(None)
-                    }
-                    Err(e) => return Err(e),
-                },
-            };
-        }
-        Ok(resolver)
-    }
-
-    fn lookup(&self, division: &DivisionRef) -> Result<String, String> {
-        match division {
-            DivisionRef::Id(id) => match self.by_id.get(id) {
-                Some((id, _)) => Ok(id.clone()),
-                None if !self.listed => Ok(id.clone()),
-                None => Err(format!("division: no division with id `{id}`")),
-            },
-            DivisionRef::Name(name) => {
-                match self.by_name.get(&name.to_lowercase()).map(Vec::as_slice) {
-                    Some([id]) => Ok(id.clone()),
-                    Some([]) | None => Err(format!("division: no division named `{}`", cut(name))),
-                    Some(_) => Err(format!(
-                        "division: more than one division is named `{}`; use its id",
-                        cut(name)
-                    )),
-                }
-            }
-        }
-    }
-
-    pub(crate) fn name_of(&self, id: &str) -> String {
-        self.by_id
-            .get(&id.to_lowercase())
-            .map(|(_, name)| name.clone())
-            .unwrap_or_else(|| id.to_string())
-    }
-
-    pub(crate) fn resolve(&self, division: Option<&DivisionRef>) -> Result<Option<String>, String> {
-        match division {
-            Some(d) => self.lookup(d).map(Some),
-            None => self.default.clone(),
-        }
-    }
 }

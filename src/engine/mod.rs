@@ -4,14 +4,19 @@
 //! that batch across users (division moves) run; every row is written once,
 //! as soon as it is final. A worker that dies (a bug) does not lose its row.
 
+pub mod apply;
+mod followups;
+mod queues;
+
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::apply::{Applied, Applier, Followup};
+use crate::engine::apply::{Applied, Applier, Followup};
 use crate::error::StopReason;
+use crate::output::{Record, ResultsSender};
 use crate::plan::{Job, Plan, RowLog};
-use crate::report::{Outcome, Record, ResultsSender, Status};
+use crate::plan::{Outcome, Status};
 use crate::stop::Stop;
 
 /// A row whose last steps wait for the barrier.

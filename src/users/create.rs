@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use crate::input::UserRow;
+use crate::users::Field;
 
 /// The `CreateUser` request body. Empty optional fields are left out.
 #[derive(Debug, Serialize, PartialEq)]
@@ -60,6 +61,19 @@ pub fn create_user_body<'a>(row: &'a UserRow, division_id: Option<&'a str>) -> C
     }
 }
 
+/// Fields a new user gets in a PATCH after its create (`CreateUser` has no
+/// `employerInfo`).
+/// An iterator, so the offline path (once a row) allocates nothing.
+pub fn follow_up_fields(user: &UserRow) -> impl Iterator<Item = Field> {
+    [
+        (user.employee_id.value().is_some(), Field::EmployeeId),
+        (user.employee_type.value().is_some(), Field::EmployeeType),
+        (user.hire_date.value().is_some(), Field::HireDate),
+    ]
+    .into_iter()
+    .filter_map(|(set, field)| set.then_some(field))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,7 +81,7 @@ mod tests {
     use serde_json::{json, Value};
 
     fn schema() -> Value {
-        serde_json::from_str(include_str!("../tests/data/create-user-schema.json")).unwrap()
+        serde_json::from_str(include_str!("../../tests/data/create-user-schema.json")).unwrap()
     }
 
     fn full_row() -> UserRow {

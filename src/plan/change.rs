@@ -1,0 +1,82 @@
+//! Why this exists: the items of the `changes` column, in the contract's
+//! order, so a dry run, a real run and an `exists` row all name a change
+//! the same way.
+
+use crate::users::Field;
+
+/// One item of the `changes` column; the derived order is the contract's.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Change {
+    Create,
+    Restore,
+    Field(Field),
+    /// A changed column of a queues file (`description`, `acw`...), with
+    /// its rank in the contract's column order.
+    Column(u8, &'static str),
+    /// `NAME@DIVISION` (`*` for all divisions).
+    AddRole(String),
+    /// `NAME:RATING`.
+    AddSkill(String),
+    AddLanguage(String),
+    AddQueue(String),
+    AddGroup(String),
+    AddWrapup(String),
+    Invite,
+}
+
+impl Change {
+    pub fn text(&self) -> std::borrow::Cow<'static, str> {
+        match self {
+            Change::Create => "create".into(),
+            Change::Restore => "restore".into(),
+            Change::Field(f) => f.as_str().into(),
+            Change::Column(_, c) => (*c).into(),
+            Change::AddWrapup(w) => format!("add wrapup {w}").into(),
+            Change::AddRole(r) => format!("add role {r}").into(),
+            Change::AddSkill(s) => format!("add skill {s}").into(),
+            Change::AddLanguage(l) => format!("add language {l}").into(),
+            Change::AddQueue(q) => format!("add queue {q}").into(),
+            Change::AddGroup(g) => format!("add group {g}").into(),
+            Change::Invite => "invite".into(),
+        }
+    }
+}
+
+/// The `changes` cell: items in the contract's order, `; `-separated.
+pub fn changes_cell(changes: &[Change]) -> std::borrow::Cow<'static, str> {
+    match changes {
+        [] => return "".into(),
+        [one] => return one.text(),
+        _ => {}
+    }
+    let mut sorted = changes.to_vec();
+    sorted.sort();
+    sorted.dedup();
+    sorted
+        .iter()
+        .map(|c| c.text())
+        .collect::<Vec<_>>()
+        .join("; ")
+        .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_follow_the_contract_order() {
+        let changes = [
+            Change::Field(Field::HireDate),
+            Change::Field(Field::Phone),
+            Change::Create,
+            Change::Field(Field::Name),
+            Change::Field(Field::Division),
+            Change::Field(Field::State),
+        ];
+        assert_eq!(
+            changes_cell(&changes),
+            "create; name; phone; state; division; hire_date"
+        );
+    }
+}

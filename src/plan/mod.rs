@@ -1,0 +1,183 @@
+//! Why this exists: what a row asks for, and what became of it, as plain
+//! values (no I/O). A row's plan is "ensure the user" (create, restore,
+//! update or nothing) followed by steps; its `RowLog` records each step as
+//! it is done or fails. The engine knows steps; the report sees only outcomes.
+
+mod change;
+mod failures;
+mod outcome;
+mod rowlog;
+mod steps;
+
+use std::sync::Arc;
+
+pub use change::*;
+pub use failures::*;
+pub use outcome::*;
+pub use rowlog::*;
+pub use steps::*;
+
+use crate::error::StopReason;
+use crate::genesys::users::User;
+use crate::input::UserRow;
+use crate::users::follow_up_fields;
+
+/// A division a row names: its id, and its name for messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DivisionTarget {
+    pub id: String,
+    pub name: String,
+}
+
+/// What to do with one row.
+#[derive(Debug, Clone)]
+pub enum Plan {
+    /// Nothing to send: the outcome is already known (invalid, exists...).
+    Report(Outcome),
+    /// Create the user, in this division, then its follow-up steps.
+    Create {
+        user: UserRow,
+        division_id: Option<String>,
+        provision: Box<Steps>,
+    },
+    /// Create a queue (queues files), then add its wrap-up codes.
+    CreateQueue {
+        queue: Box<crate::input::queues::QueueRow>,
+        body: Box<serde_json::Value>,
+        wrapups: Vec<(String, String)>,
+    },
+    /// `--update`: the whole queue, changed as the row says, and what to add.
+    UpdateQueue {
+        id: String,
+        /// The queue as read, with the row applied (sent whole by PUT).
+        body: Box<serde_json::Value>,
+        changed: Vec<&'static str>,
+        wrapups: Vec<(String, String)>,
+        division: Option<DivisionTarget>,
+    },
+    /// `--update` (or `--restore-deleted`): bring an existing user in line.
+    Update {
+        user: UserRow,
+        existing: Box<User>,
+        restore: bool,
+        division: Option<DivisionTarget>,
+        provision: Box<Steps>,
+        /// What a dry run reports: the changes against `existing`.
+        preview: Vec<Change>,
+    },
+}
+
+/// A row and its plan.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub line: u64,
+    pub email: Arc<str>,
+    pub name: Arc<str>,
+    pub plan: Plan,
+}
+
+impl Plan {
+    /// The result when the run stops (for `reason`) before this row is tried.
+    pub fn not_attempted(&self, reason: Option<&StopReason>) -> Outcome {
+        match self {
+            Plan::Report(outcome) => outcome.clone(),
+            _ => {
+                let outcome = Outcome::new(Status::NotAttempted);
+                match reason {
+                    Some(reason) => outcome
+                        .with_message(format!("not sent: the run stopped ({})", reason.describe())),
+                    None => outcome,
+                }
+            }
+        }
+    }
+
+    /// The result in a dry run: the plan a real run would apply.
+    pub fn dry_run(&self) -> Outcome {
+        match self {
+            Plan::Report(outcome) => outcome.clone(),
+            Plan::CreateQueue { wrapups, .. } => {
+                let mut changes = vec![Change::Create];
+                changes.extend(wrapups.iter().map(|(_, n)| Change::AddWrapup(n.clone())));
+                Outcome::new(Status::WouldCreate).with_changes(&changes)
+            }
+            Plan::UpdateQueue { id, .. } if self.queue_changes().is_empty() => {
+                Outcome::new(Status::Unchanged).with_user_id(id)
+            }
+            Plan::UpdateQueue { id, .. } => Outcome::new(Status::WouldUpdate)
+                .with_user_id(id)
+                .with_changes(&self.queue_changes()),
+            Plan::Create {
+                user, provision, ..
+            } => {
+                let mut changes = create_changes(user);
+                changes.extend(provision.changes());
+                Outcome::new(Status::WouldCreate).with_changes(&changes)
+            }
+            Plan::Update {
+                existing, preview, ..
+            } if preview.is_empty() => Outcome::new(Status::Unchanged).with_user_id(&existing.id),
+            Plan::Update {
+                existing,
+                preview,
+                user,
+                ..
+            } => {
+                let outcome = Outcome::new(Status::WouldUpdate)
+                    .with_user_id(&existing.id)
+                    .with_changes(preview);
+                match password_note(user) {
+                    Some(note) => outcome.with_message(note),
+                    None => outcome,
+                }
+            }
+        }
+    }
+}
+
+/// The `changes` cell of creating this row's user (no allocation when it
+/// is only `create`: this runs once a row offline).
+pub fn create_changes_cell(user: &UserRow) -> std::borrow::Cow<'static, str> {
+    if follow_up_fields(user).next().is_none() {
+        return "create".into();
+    }
+    changes_cell(&create_changes(user))
+}
+
+/// The `changes` of creating this row's user.
+pub fn create_changes(user: &UserRow) -> Vec<Change> {
+    let mut changes = vec![Change::Create];
+    changes.extend(follow_up_fields(user).map(Change::Field));
+    changes
+}
+
+impl Plan {
+    /// What an update of a queue changes.
+    pub fn queue_changes(&self) -> Vec<Change> {
+        match self {
+            Plan::UpdateQueue {
+                changed,
+                wrapups,
+                division,
+                ..
+            } => {
+                let mut changes: Vec<Change> = changed
+                    .iter()
+                    .map(|c| Change::Column(crate::queues::column_rank(c), c))
+                    .collect();
+                if division.is_some() {
+                    changes.push(Change::Column(0, "division"));
+                }
+                changes.extend(wrapups.iter().map(|(_, n)| Change::AddWrapup(n.clone())));
+                changes
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+pub fn password_note(user: &UserRow) -> Option<&'static str> {
+    user.password
+        .is_some()
+        .then_some("the password cell is not applied to an existing user")
+}

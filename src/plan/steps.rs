@@ -1,0 +1,283 @@
+//! Why this exists: what a row's provisioning cells ask for, resolved to
+//! ids (`Wanted`), and what a user still lacks of it (`Steps`): plain
+//! values, worked out from one read of the user, applied by the engine.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::{json, Value};
+
+use crate::genesys::provisioning::Grant;
+use crate::genesys::users::User;
+use crate::plan::Change;
+use crate::users::Field;
+
+/// Who a row's manager is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ManagerTarget {
+    Clear,
+    Id(String),
+    /// A user this run creates (lowercased email): its id is known after the barrier.
+    Row(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoleGrant {
+    pub role_id: String,
+    pub division_id: String,
+    /// `NAME@DIVISION`, for `changes`.
+    pub label: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RatedItem {
+    pub id: String,
+    pub rating: f64,
+    /// `NAME:RATING`.
+    pub label: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    pub id: String,
+    pub name: String,
+}
+
+/// What a row's provisioning cells ask for, resolved to ids.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Wanted {
+    pub manager: Option<ManagerTarget>,
+    /// `Some(None)`: clear.
+    pub location: Option<Option<Member>>,
+    pub roles: Vec<RoleGrant>,
+    pub skills: Vec<RatedItem>,
+    pub languages: Vec<RatedItem>,
+    pub queues: Vec<Member>,
+    pub groups: Vec<Member>,
+}
+
+/// What a user still lacks of its row: the provisioning steps to run.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Steps {
+    pub manager: Option<ManagerTarget>,
+    /// The whole `locations` list to write, when it changes.
+    pub locations: Option<Vec<Value>>,
+    pub roles: Vec<RoleGrant>,
+    pub skills: Vec<RatedItem>,
+    pub languages: Vec<RatedItem>,
+    pub queues: Vec<Member>,
+    pub groups: Vec<Member>,
+    pub invite: bool,
+}
+
+impl Steps {
+    pub fn is_empty(&self) -> bool {
+        *self == Steps::default()
+    }
+
+    /// The `changes` items these steps make.
+    pub fn changes(&self) -> Vec<Change> {
+        let mut changes = Vec::new();
+        if self.manager.is_some() {
+            changes.push(Change::Field(Field::Manager));
+        }
+        if self.locations.is_some() {
+            changes.push(Change::Field(Field::Location));
+        }
+        changes.extend(self.roles.iter().map(|r| Change::AddRole(r.label.clone())));
+        changes.extend(
+            self.skills
+                .iter()
+                .map(|s| Change::AddSkill(s.label.clone())),
+        );
+        changes.extend(
+            self.languages
+                .iter()
+                .map(|l| Change::AddLanguage(l.label.clone())),
+        );
+        changes.extend(self.queues.iter().map(|q| Change::AddQueue(q.name.clone())));
+        changes.extend(self.groups.iter().map(|g| Change::AddGroup(g.name.clone())));
+        if self.invite {
+            changes.push(Change::Invite);
+        }
+        changes
+    }
+}
+
+/// A new user lacks everything its row names.
+pub fn steps_for_new(wanted: &Wanted, invite: bool) -> Steps {
+    Steps {
+        manager: wanted
+            .manager
+            .clone()
+            .filter(|m| *m != ManagerTarget::Clear),
+        locations: wanted
+            .location
+            .clone()
+            .flatten()
+            .map(|l| vec![json!({"id": l.id})]),
+        roles: wanted.roles.clone(),
+        skills: wanted.skills.clone(),
+        languages: wanted.languages.clone(),
+        queues: wanted.queues.clone(),
+        groups: wanted.groups.clone(),
+        invite,
+    }
+}
+
+/// What an existing user lacks: additive, nothing it has is removed. `grants`
+/// (when read) tell the division of a role the user already holds;
+/// `queue_members` the members of the queues rows name.
+pub fn steps_for_existing(
+    wanted: &Wanted,
+    user: &User,
+    grants: Option<&[Grant]>,
+    queue_members: &HashMap<String, HashSet<String>>,
+) -> Steps {
+    let current_manager = user.manager.as_ref().map(|m| m.id.as_str());
+    let manager = match &wanted.manager {
+        Some(ManagerTarget::Clear) if current_manager.is_some() => Some(ManagerTarget::Clear),
+        Some(ManagerTarget::Id(id)) if current_manager != Some(id.as_str()) => {
+            Some(ManagerTarget::Id(id.clone()))
+        }
+        Some(target @ ManagerTarget::Row(_)) => Some(target.clone()),
+        _ => None,
+    };
+    let placed = user.location_ids();
+    let locations = match &wanted.location {
+        Some(None) if !placed.is_empty() => Some(Vec::new()),
+        Some(Some(l)) if !placed.contains(&l.id.as_str()) => {
+            let mut all: Vec<Value> = placed.iter().map(|id| json!({"id": id})).collect();
+            all.push(json!({"id": l.id}));
+            Some(all)
+        }
+        _ => None,
+    };
+    let holds: HashSet<&str> = user
+        .authorization
+        .as_ref()
+        .map(|a| a.roles.iter().map(|r| r.id.as_str()).collect())
+        .unwrap_or_default();
+    let roles = wanted
+        .roles
+        .iter()
+        .filter(|r| {
+            if !holds.contains(r.role_id.as_str()) {
+                return true;
+            }
+            // Held somewhere: granted here only if the grants say so.
+            grants.is_none_or(|grants| {
+                !grants
+                    .iter()
+                    .any(|g| g.role.id == r.role_id && g.division.id == r.division_id)
+            })
+        })
+        .cloned()
+        .collect();
+    let rated = |wanted: &[RatedItem], has: &[crate::genesys::users::RatedRef]| -> Vec<RatedItem> {
+        wanted
+            .iter()
+            .filter(|w| {
+                !has.iter().any(|h| {
+                    h.id == w.id && h.proficiency.is_some_and(|p| (p - w.rating).abs() < 1e-9)
+                })
+            })
+            .cloned()
+            .collect()
+    };
+    let in_groups: HashSet<&str> = user.groups.iter().map(|g| g.id.as_str()).collect();
+    Steps {
+        manager,
+        locations,
+        roles,
+        skills: rated(&wanted.skills, &user.skills),
+        languages: rated(&wanted.languages, &user.languages),
+        queues: wanted
+            .queues
+            .iter()
+            .filter(|q| {
+                !queue_members
+                    .get(&q.id)
+                    .is_some_and(|m| m.contains(&user.id))
+            })
+            .cloned()
+            .collect(),
+        groups: wanted
+            .groups
+            .iter()
+            .filter(|g| !in_groups.contains(g.id.as_str()))
+            .cloned()
+            .collect(),
+        invite: false,
+    }
+}
+
+/// Whether a user holds any of the roles it wants, so its grants must be
+/// read to know in which division.
+pub fn needs_grants(wanted: &Wanted, user: &User) -> bool {
+    let holds: HashSet<&str> = user
+        .authorization
+        .as_ref()
+        .map(|a| a.roles.iter().map(|r| r.id.as_str()).collect())
+        .unwrap_or_default();
+    wanted
+        .roles
+        .iter()
+        .any(|r| holds.contains(r.role_id.as_str()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_existing_user_lacks_only_what_it_has_not() {
+        let wanted = Wanted {
+            skills: vec![
+                RatedItem {
+                    id: "s1".into(),
+                    rating: 4.0,
+                    label: "Sales:4".into(),
+                },
+                RatedItem {
+                    id: "s2".into(),
+                    rating: 2.5,
+                    label: "Billing:2.5".into(),
+                },
+            ],
+            groups: vec![Member {
+                id: "g1".into(),
+                name: "Night".into(),
+            }],
+            queues: vec![Member {
+                id: "q1".into(),
+                name: "Support".into(),
+            }],
+            roles: vec![RoleGrant {
+                role_id: "r1".into(),
+                division_id: "d1".into(),
+                label: "Agent@Home".into(),
+            }],
+            ..Wanted::default()
+        };
+        let user: User = serde_json::from_value(json!({
+            "id": "u1",
+            "skills": [{"id": "s1", "proficiency": 4.0}, {"id": "s2", "proficiency": 1.0}],
+            "groups": [{"id": "g1"}],
+            "authorization": {"roles": [{"id": "r1"}]}
+        }))
+        .unwrap();
+        let members = HashMap::from([("q1".to_string(), HashSet::from(["u1".to_string()]))]);
+        let grants: Vec<Grant> = serde_json::from_value(json!([
+            {"role": {"id": "r1", "name": "Agent"}, "division": {"id": "d1", "name": "Home"}}
+        ]))
+        .unwrap();
+        let steps = steps_for_existing(&wanted, &user, Some(&grants), &members);
+        assert_eq!(steps.changes(), [Change::AddSkill("Billing:2.5".into())]);
+        let other_division: Vec<Grant> = serde_json::from_value(json!([
+            {"role": {"id": "r1", "name": "Agent"}, "division": {"id": "d2", "name": "Sales"}}
+        ]))
+        .unwrap();
+        let steps = steps_for_existing(&wanted, &user, Some(&other_division), &members);
+        assert_eq!(steps.roles.len(), 1, "held in another division only");
+    }
+}
