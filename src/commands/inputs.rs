@@ -1,0 +1,41 @@
+//! Why this exists: an online run plans against every row, so the input is
+//! read whole first; this holds the rows of either kind of file.
+
+use crate::input::{self, Row, RowReader};
+
+/// The rows of the input, read whole (online runs plan against all of them).
+pub(crate) enum Inputs {
+    Users(Vec<Row>),
+    Queues(Vec<input::queues::QueueInput>),
+}
+
+impl Inputs {
+    /// Each row's line, email (empty for queues), name and problems.
+    pub(crate) fn listed(&self) -> Vec<(u64, &str, &str, Option<&String>)> {
+        match self {
+            Inputs::Users(rows) => rows
+                .iter()
+                .map(|r| (r.line, &*r.email, &*r.name, r.validated.as_ref().err()))
+                .collect(),
+            Inputs::Queues(rows) => rows
+                .iter()
+                .map(|r| (r.line, "", r.name.as_str(), r.validated.as_ref().err()))
+                .collect(),
+        }
+    }
+}
+
+pub(crate) fn read_all(reader: &mut RowReader, queues: bool) -> Result<Inputs, input::InputError> {
+    if queues {
+        let mut rows = Vec::new();
+        while let Some(row) = reader.next_queue()? {
+            rows.push(row);
+        }
+        return Ok(Inputs::Queues(rows));
+    }
+    let mut rows = Vec::new();
+    while let Some(row) = reader.next_row()? {
+        rows.push(row);
+    }
+    Ok(Inputs::Users(rows))
+}
