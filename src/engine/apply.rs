@@ -266,12 +266,7 @@ impl Applier {
     /// `POST /api/v2/users` until its outcome is known. `Ok`: the user
     /// (id and version) and a warning when a part of the create failed
     /// (the password). `Err`: the row's final answer.
-    async fn create_user(
-        &self,
-        job: &Job,
-        row: &UserRow,
-        division_id: Option<&str>,
-    ) -> Result<(User, Option<Failure>, Option<String>), Box<Applied>> {
+    async fn create_user(&self, job: &Job, row: &UserRow, division_id: Option<&str>) -> Ensured {
         let done = |outcome: Outcome| Err(Box::new(Applied::Done(outcome)));
         let body = match serde_json::to_vec(&create_user_body(row, division_id)) {
             Ok(b) => b,
@@ -282,16 +277,6 @@ impl Applier {
                 )
             }
         };
-        let fresh = |id: String, version: Option<i64>| User {
-            id,
-            name: Some(row.name.to_string()),
-            email: Some(row.email.to_string()),
-            version,
-            title: row.title.value().cloned(),
-            department: row.department.value().cloned(),
-            ..User::default()
-        };
-        let max_retries = self.client.policy().max_retries;
         let mut retry: u32 = 0;
         // Why an earlier attempt's outcome is unknown, if one is.
         let mut uncertain: Option<String> = None;
@@ -299,40 +284,12 @@ impl Applier {
             let unknown = match self.client.create_user(&body).await {
                 Ok(reply) => match classify_create(&reply) {
                     Verdict::Created { id, version } => {
-                        let id = match id {
-                            Some(id) => id,
-                            None => match self.look_up_id(&job.email).await {
-                                Some(found) => return Ok((found, None, None)),
-                                None => {
-                                    return done(Outcome::new(Status::Created).with_changes(&[Change::Create]).with_message(
-                                        "created, but its id was not in the answer nor yet visible to search",
-                                    ))
-                                }
-                            },
-                        };
-                        let note = uncertain.as_ref().map(|why| {
-                            format!("created on a later attempt; an earlier one's answer was lost ({why}) and search did not show it")
-                        });
-                        return Ok((fresh(id, version), None, note));
+                        return self
+                            .created(job, row, id, version, uncertain.as_deref())
+                            .await
                     }
                     Verdict::CreatedWithWarning => {
-                        let error = reply.error();
-                        let warning = Failure {
-                            http_status: Some(reply.status),
-                            code: error.code.clone(),
-                            message: format!(
-                                "the user was created, but: {}",
-                                reply.error_message()
-                            ),
-                        };
-                        let user = match error.entity_id {
-                            Some(id) => fresh(id, None),
-                            None => self
-                                .look_up_id(&job.email)
-                                .await
-                                .unwrap_or_else(|| fresh(String::new(), None)),
-                        };
-                        return Ok((user, Some(warning), None));
+                        return Ok(self.created_with_warning(job, row, &reply).await)
                     }
                     Verdict::Conflict => {
                         return Err(Box::new(
@@ -347,49 +304,117 @@ impl Applier {
                     Verdict::Unknown => format!("HTTP {}: {}", reply.status, reply.error_message()),
                 },
                 Err(CallError::OutcomeUnknown(message)) => message,
-                Err(CallError::Stopped) => return done(self.stopped(uncertain.as_deref())),
-                Err(e @ (CallError::Auth(_) | CallError::Unauthorized(_))) => {
-                    self.halt(&e);
-                    let outcome = Outcome::new(Status::NotAttempted);
-                    return done(match uncertain {
-                        Some(why) => outcome.with_message(format!(
-                            "an earlier attempt's outcome is unknown ({why}); a re-run will check"
-                        )),
-                        None => outcome,
-                    });
-                }
-                Err(e) => return done(failed_outcome(&e, "")),
+                Err(e) => return done(self.create_error(&e, uncertain.as_deref())),
             };
-
-            // The create may have happened. Look before sending it again.
-            tracing::warn!(line = job.line, email = %job.email, error = %unknown, "create outcome unknown; checking by email");
             uncertain = Some(unknown.clone());
-            match self.checks.find(&job.email).await {
-                Ok(Some(found)) if !found.is_deleted() => {
-                    let note = format!("created; the response was lost ({unknown}) and the user was found by email");
-                    return Ok((found, None, Some(note)));
-                }
-                Ok(_) if retry < max_retries => {
-                    retry += 1;
-                    let wait = self.client.policy().backoff(retry);
-                    tracing::info!(line = job.line, retry, wait_ms = wait.as_millis() as u64, "not found by email; creating again");
-                    if !self.stop.sleep(wait).await {
-                        return done(self.stopped(uncertain.as_deref()));
-                    }
-                }
-                Ok(_) => {
-                    return done(Outcome::new(Status::Failed).with_message(format!(
-                        "outcome unknown after {} attempts ({unknown}); not found by email, so not created as far as search shows; a re-run will check again",
-                        retry + 1
-                    )))
-                }
-                Err(CallError::Stopped) => return done(self.stopped(uncertain.as_deref())),
-                Err(e) => {
-                    return done(Outcome::new(Status::Failed).with_message(format!(
-                        "outcome unknown ({unknown}) and the check by email failed ({e}); a re-run will check again"
-                    )))
+            if let Some(ended) = self.check_lost_create(job, &unknown, &mut retry).await {
+                return ended;
+            }
+        }
+    }
+
+    /// A 2xx to the create: the new user, or (no id in the answer) the
+    /// user search shows.
+    async fn created(
+        &self,
+        job: &Job,
+        row: &UserRow,
+        id: Option<String>,
+        version: Option<i64>,
+        uncertain: Option<&str>,
+    ) -> Ensured {
+        let id = match id {
+            Some(id) => id,
+            None => match self.look_up_id(&job.email).await {
+                Some(found) => return Ok((found, None, None)),
+                None => return Err(Box::new(Applied::Done(
+                    Outcome::new(Status::Created)
+                        .with_changes(&[Change::Create])
+                        .with_message(
+                            "created, but its id was not in the answer nor yet visible to search",
+                        ),
+                ))),
+            },
+        };
+        let note = uncertain.map(|why| {
+            format!("created on a later attempt; an earlier one's answer was lost ({why}) and search did not show it")
+        });
+        Ok((fresh_user(row, id, version), None, note))
+    }
+
+    /// The user exists but a part of the create (the password) failed.
+    async fn created_with_warning(
+        &self,
+        job: &Job,
+        row: &UserRow,
+        reply: &Reply,
+    ) -> (User, Option<Failure>, Option<String>) {
+        let error = reply.error();
+        let warning = Failure {
+            http_status: Some(reply.status),
+            code: error.code.clone(),
+            message: format!("the user was created, but: {}", reply.error_message()),
+        };
+        let user = match error.entity_id {
+            Some(id) => fresh_user(row, id, None),
+            None => self
+                .look_up_id(&job.email)
+                .await
+                .unwrap_or_else(|| fresh_user(row, String::new(), None)),
+        };
+        (user, Some(warning), None)
+    }
+
+    /// A create that ended in an error with a known outcome (not sent, or refused).
+    fn create_error(&self, error: &CallError, uncertain: Option<&str>) -> Outcome {
+        match error {
+            CallError::Stopped => self.stopped(uncertain),
+            CallError::Auth(_) | CallError::Unauthorized(_) => {
+                self.halt(error);
+                let outcome = Outcome::new(Status::NotAttempted);
+                match uncertain {
+                    Some(why) => outcome.with_message(format!(
+                        "an earlier attempt's outcome is unknown ({why}); a re-run will check"
+                    )),
+                    None => outcome,
                 }
             }
+            other => failed_outcome(other, ""),
+        }
+    }
+
+    /// The create may have happened: look by email before sending it again.
+    /// `None`: not found, send again.
+    async fn check_lost_create(
+        &self,
+        job: &Job,
+        unknown: &str,
+        retry: &mut u32,
+    ) -> Option<Ensured> {
+        let done = |outcome: Outcome| Some(Err(Box::new(Applied::Done(outcome))));
+        tracing::warn!(line = job.line, email = %job.email, error = %unknown, "create outcome unknown; checking by email");
+        match self.checks.find(&job.email).await {
+            Ok(Some(found)) if !found.is_deleted() => {
+                let note = format!("created; the response was lost ({unknown}) and the user was found by email");
+                Some(Ok((found, None, Some(note))))
+            }
+            Ok(_) if *retry < self.client.policy().max_retries => {
+                *retry += 1;
+                let wait = self.client.policy().backoff(*retry);
+                tracing::info!(line = job.line, retry = *retry, wait_ms = wait.as_millis() as u64, "not found by email; creating again");
+                if !self.stop.sleep(wait).await {
+                    return done(self.stopped(Some(unknown)));
+                }
+                None
+            }
+            Ok(_) => done(Outcome::new(Status::Failed).with_message(format!(
+                "outcome unknown after {} attempts ({unknown}); not found by email, so not created as far as search shows; a re-run will check again",
+                *retry + 1
+            ))),
+            Err(CallError::Stopped) => done(self.stopped(Some(unknown))),
+            Err(e) => done(Outcome::new(Status::Failed).with_message(format!(
+                "outcome unknown ({unknown}) and the check by email failed ({e}); a re-run will check again"
+            ))),
         }
     }
 
@@ -482,6 +507,23 @@ impl Applier {
             }
             (None, None) => outcome,
         }
+    }
+}
+
+/// What ensuring a new user gives: the user, a warning (the create
+/// succeeded only in part), a note; or the row's final answer.
+type Ensured = Result<(User, Option<Failure>, Option<String>), Box<Applied>>;
+
+/// The user a create made, as far as the row and the answer tell.
+fn fresh_user(row: &UserRow, id: String, version: Option<i64>) -> User {
+    User {
+        id,
+        name: Some(row.name.to_string()),
+        email: Some(row.email.to_string()),
+        version,
+        title: row.title.value().cloned(),
+        department: row.department.value().cloned(),
+        ..User::default()
     }
 }
 

@@ -18,6 +18,7 @@ use crate::genesys::authorization::MOVE_BATCH;
 use crate::genesys::provisioning::{RatedKind, GROUP_BATCH, QUEUE_BATCH, ROLE_BATCH};
 use crate::genesys::users::User;
 use crate::genesys::CallError;
+use crate::input::UserRow;
 use crate::plan::error_failure;
 use crate::plan::{Change, Failure, Job, Plan};
 use crate::plan::{ManagerTarget, RatedItem};
@@ -143,7 +144,14 @@ impl Engine {
         let (Plan::Create { user: row, .. } | Plan::Update { user: row, .. }) = &job.plan else {
             return;
         };
-        // Employer info, manager, location: one versioned PATCH.
+        if self.profile_step(row, h).await {
+            self.rated_steps(h).await;
+        }
+    }
+
+    /// Employer info, manager, location: one versioned PATCH. `false`: the
+    /// row's other steps are not tried.
+    async fn profile_step(&self, row: &UserRow, h: &mut Held) -> bool {
         let manager = match &h.follow.steps.manager {
             None => None,
             Some(ManagerTarget::Clear) => Some(String::new()),
@@ -160,7 +168,7 @@ impl Engine {
                         h.log.fail(Failure::message(format!(
                             "manager: {email} was not created by this run, so it cannot be this user's manager yet; a re-run with --update sets it"
                         )));
-                        return;
+                        return false;
                     }
                 }
             }
@@ -197,10 +205,15 @@ impl Engine {
             };
             let mut user = h.follow.user.clone();
             if !self.applier.patch(&mut h.log, &mut user, &build).await {
-                return;
+                return false;
             }
             h.follow.user = user;
         }
+        true
+    }
+
+    /// Skills and languages: one bulk PATCH each.
+    async fn rated_steps(&self, h: &mut Held) {
         for (kind, items) in [
             (RatedKind::Skills, h.follow.steps.skills.clone()),
             (RatedKind::Languages, h.follow.steps.languages.clone()),

@@ -155,97 +155,9 @@ async fn provision_plans(
         return Ok(());
     }
     let catalogs = Catalogs::load(client, rows).await?;
-
-    // Managers: a row of this file (its id known now, or after its create),
-    // else a user of the org, found by email in batched searches.
-    let mut in_file: HashMap<String, ManagerTarget> = HashMap::new();
-    for job in jobs.iter() {
-        let target = match &job.plan {
-            Plan::Create { .. } => ManagerTarget::Row(job.email.to_lowercase()),
-            Plan::Update { existing, .. } => ManagerTarget::Id(existing.id.clone()),
-            Plan::Report(o) if o.status == Status::Exists => match &o.user_id {
-                Some(id) => ManagerTarget::Id(id.clone()),
-                None => continue,
-            },
-            _ => continue,
-        };
-        in_file.insert(job.email.to_lowercase(), target);
-    }
-    let outside: Vec<String> = jobs
-        .iter()
-        .filter_map(|j| match &j.plan {
-            Plan::Create { user, .. } | Plan::Update { user, .. } => match &user.manager {
-                Cell::Set(ManagerRef::Email(e)) if !in_file.contains_key(&e.to_lowercase()) => {
-                    Some(e.to_lowercase())
-                }
-                _ => None,
-            },
-            _ => None,
-        })
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    let mut org_managers: HashMap<String, String> = HashMap::new();
-    if !outside.is_empty() {
-        let batches = outside
-            .chunks(SEARCH_BATCH)
-            .map(<[String]>::to_vec)
-            .collect();
-        let found = search_all(client, SearchKey::Email, batches, settings.concurrency).await?;
-        for user in found.found {
-            if let (false, Some(email)) = (user.is_deleted(), user.email.as_deref()) {
-                org_managers.insert(email.to_lowercase(), user.id.clone());
-            }
-        }
-    }
-    let managers = |email: &str| {
-        let email = email.to_lowercase();
-        in_file.get(&email).cloned().or_else(|| {
-            org_managers
-                .get(&email)
-                .map(|id| ManagerTarget::Id(id.clone()))
-        })
-    };
-
-    let mut wanted: Vec<Option<Wanted>> = Vec::with_capacity(jobs.len());
-    for job in jobs.iter_mut() {
-        let row = match &job.plan {
-            Plan::Create { user, .. } | Plan::Update { user, .. } => user,
-            _ => {
-                wanted.push(None);
-                continue;
-            }
-        };
-        match names::resolve(row, &catalogs, divisions, &managers) {
-            Ok(w) => wanted.push(Some(w)),
-            Err(problem) => {
-                job.plan = Plan::Report(Outcome::new(Status::Invalid).with_message(problem));
-                wanted.push(None);
-            }
-        }
-    }
-
-    // What existing users hold that their search result cannot show:
-    // the division of a role they hold, and queue memberships.
-    let mut grants: HashMap<String, Vec<Grant>> = HashMap::new();
-    let mut queue_ids: HashSet<String> = HashSet::new();
-    for (job, wanted) in jobs.iter().zip(&wanted) {
-        if let (Plan::Update { existing, .. }, Some(w)) = (&job.plan, wanted) {
-            if plan::needs_grants(w, existing) {
-                grants.insert(existing.id.clone(), Vec::new());
-            }
-            queue_ids.extend(w.queues.iter().map(|q| q.id.clone()));
-        }
-    }
-    for (user_id, slot) in grants.iter_mut() {
-        *slot = client.grants(user_id).await?;
-    }
-    let mut members: HashMap<String, HashSet<String>> = HashMap::new();
-    for queue_id in queue_ids {
-        let ids = client.queue_members(&queue_id).await?;
-        members.insert(queue_id, ids.into_iter().collect());
-    }
-
+    let managers = Managers::resolve(client, jobs, settings.concurrency).await?;
+    let wanted = resolve_wanted(jobs, &catalogs, divisions, &managers);
+    let holdings = Holdings::read(client, jobs, &wanted).await?;
     for (job, wanted) in jobs.iter_mut().zip(wanted) {
         let Some(wanted) = wanted else { continue };
         match &mut job.plan {
@@ -264,8 +176,8 @@ async fn provision_plans(
                 let steps = plan::steps_for_existing(
                     &wanted,
                     existing,
-                    grants.get(&existing.id).map(Vec::as_slice),
-                    &members,
+                    holdings.grants.get(&existing.id).map(Vec::as_slice),
+                    &holdings.members,
                 );
                 preview.extend(steps.changes());
                 **provision = steps;
@@ -274,6 +186,136 @@ async fn provision_plans(
         }
     }
     Ok(())
+}
+
+/// Managers: a row of this file (its id known now, or after its create),
+/// else a user of the org, found by email in batched searches.
+struct Managers {
+    in_file: HashMap<String, ManagerTarget>,
+    in_org: HashMap<String, String>,
+}
+
+impl Managers {
+    async fn resolve(
+        client: &Arc<Client>,
+        jobs: &[Job],
+        concurrency: usize,
+    ) -> Result<Managers, CallError> {
+        let mut in_file: HashMap<String, ManagerTarget> = HashMap::new();
+        for job in jobs {
+            let target = match &job.plan {
+                Plan::Create { .. } => ManagerTarget::Row(job.email.to_lowercase()),
+                Plan::Update { existing, .. } => ManagerTarget::Id(existing.id.clone()),
+                Plan::Report(o) if o.status == Status::Exists => match &o.user_id {
+                    Some(id) => ManagerTarget::Id(id.clone()),
+                    None => continue,
+                },
+                _ => continue,
+            };
+            in_file.insert(job.email.to_lowercase(), target);
+        }
+        let outside: Vec<String> = jobs
+            .iter()
+            .filter_map(|j| match &j.plan {
+                Plan::Create { user, .. } | Plan::Update { user, .. } => match &user.manager {
+                    Cell::Set(ManagerRef::Email(e)) if !in_file.contains_key(&e.to_lowercase()) => {
+                        Some(e.to_lowercase())
+                    }
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let mut in_org: HashMap<String, String> = HashMap::new();
+        if !outside.is_empty() {
+            let batches = outside
+                .chunks(SEARCH_BATCH)
+                .map(<[String]>::to_vec)
+                .collect();
+            let found = search_all(client, SearchKey::Email, batches, concurrency).await?;
+            for user in found.found {
+                if let (false, Some(email)) = (user.is_deleted(), user.email.as_deref()) {
+                    in_org.insert(email.to_lowercase(), user.id.clone());
+                }
+            }
+        }
+        Ok(Managers { in_file, in_org })
+    }
+
+    fn find(&self, email: &str) -> Option<ManagerTarget> {
+        let email = email.to_lowercase();
+        self.in_file.get(&email).cloned().or_else(|| {
+            self.in_org
+                .get(&email)
+                .map(|id| ManagerTarget::Id(id.clone()))
+        })
+    }
+}
+
+/// Each row's provisioning names resolved to ids; a name that does not
+/// resolve makes its row invalid.
+fn resolve_wanted(
+    jobs: &mut [Job],
+    catalogs: &Catalogs,
+    divisions: &DivisionResolver,
+    managers: &Managers,
+) -> Vec<Option<Wanted>> {
+    let managers = |email: &str| managers.find(email);
+    let mut wanted: Vec<Option<Wanted>> = Vec::with_capacity(jobs.len());
+    for job in jobs.iter_mut() {
+        let row = match &job.plan {
+            Plan::Create { user, .. } | Plan::Update { user, .. } => user,
+            _ => {
+                wanted.push(None);
+                continue;
+            }
+        };
+        match names::resolve(row, catalogs, divisions, &managers) {
+            Ok(w) => wanted.push(Some(w)),
+            Err(problem) => {
+                job.plan = Plan::Report(Outcome::new(Status::Invalid).with_message(problem));
+                wanted.push(None);
+            }
+        }
+    }
+    wanted
+}
+
+/// What existing users hold that their search result cannot show: the
+/// division of a role they hold, and queue memberships.
+struct Holdings {
+    grants: HashMap<String, Vec<Grant>>,
+    members: HashMap<String, HashSet<String>>,
+}
+
+impl Holdings {
+    async fn read(
+        client: &Client,
+        jobs: &[Job],
+        wanted: &[Option<Wanted>],
+    ) -> Result<Holdings, CallError> {
+        let mut grants: HashMap<String, Vec<Grant>> = HashMap::new();
+        let mut queue_ids: HashSet<String> = HashSet::new();
+        for (job, wanted) in jobs.iter().zip(wanted) {
+            if let (Plan::Update { existing, .. }, Some(w)) = (&job.plan, wanted) {
+                if plan::needs_grants(w, existing) {
+                    grants.insert(existing.id.clone(), Vec::new());
+                }
+                queue_ids.extend(w.queues.iter().map(|q| q.id.clone()));
+            }
+        }
+        for (user_id, slot) in grants.iter_mut() {
+            *slot = client.grants(user_id).await?;
+        }
+        let mut members: HashMap<String, HashSet<String>> = HashMap::new();
+        for queue_id in queue_ids {
+            let ids = client.queue_members(&queue_id).await?;
+            members.insert(queue_id, ids.into_iter().collect());
+        }
+        Ok(Holdings { grants, members })
+    }
 }
 
 fn match_value(user: &UserRow, key: MatchKey) -> Option<String> {
