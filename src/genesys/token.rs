@@ -1,6 +1,8 @@
-//! Why this exists: one client-credentials token shared by every request,
-//! renewed before it expires and after a 401, with only one renewal in
-//! flight at a time. The secret and the token never reach a log or `Debug`.
+//! Why this exists: every request needs a bearer token, and neither it nor the secret may leak.
+//!
+//! One client-credentials token shared by every request, renewed before it
+//! expires and after a 401, with only one renewal in flight at a time. The
+//! secret and the token never reach a log or `Debug`.
 
 use std::fmt;
 use std::sync::Arc;
