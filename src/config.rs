@@ -15,12 +15,7 @@ use crate::output::Sink;
 use crate::pacing::RetryPolicy;
 use crate::region::{self, Hosts};
 
-/// Client-credentials grant. `Debug` never shows the secret.
-#[derive(Debug, Clone)]
-pub struct Credentials {
-    pub client_id: String,
-    pub secret: SecretString,
-}
+pub use crate::genesys::token::Credentials;
 
 #[derive(Debug, Clone)]
 pub struct LogSettings {

@@ -1,3 +1,5 @@
+//! Why this exists: users live in divisions, and a row may name the one its user belongs in.
+//!
 //! Divisions: listing them, the home division, and moving users between them
 //! (`POST /api/v2/authorization/divisions/{id}/objects/USER`).
 

@@ -1,3 +1,5 @@
+//! Why this exists: rows name roles, skills, queues and the like, and writes need their ids.
+//!
 //! The named objects rows refer to, listed whole once in the preflight:
 //! roles, skills, languages, queues, groups, locations. Names are matched
 //! on our side (Genesys' own filters differ: skills by prefix, queues with

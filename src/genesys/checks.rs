@@ -1,9 +1,9 @@
-//! Why this exists: a create whose answer was lost is checked by email
-//! before anything is sent again (never a blind POST retry). Lost answers
-//! come in bursts (a flaky minute, a dropped connection pool), and each
-//! check is a search that costs the org's rate limit, so checks that come
-//! close together share one search: the first waits a moment for others,
-//! then one request answers them all.
+//! Why this exists: a create whose answer was lost is checked by email, never blindly resent.
+//!
+//! Lost answers come in bursts (a flaky minute, a dropped connection pool),
+//! and each check is a search that costs the org's rate limit, so checks
+//! that come close together share one search: the first waits a moment for
+//! others, then one request answers them all.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

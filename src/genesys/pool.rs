@@ -1,5 +1,6 @@
-//! Why this exists: `--tokens N` (see `pacing::Spread`) needs N tokens of
-//! the same client, each obtained and renewed on its own.
+//! Why this exists: `--tokens N` needs N tokens of one client, each obtained and renewed alone.
+//!
+//! See `pacing::Spread` for how requests are spread over them.
 
 use tokio::time::Instant;
 

@@ -1,7 +1,9 @@
-//! The writes that make a user a working agent (PROVISIONING.md §3):
-//! role grants across users, skills and languages per user, queue and
-//! group members across users, and the invitation. Batch sizes are the
-//! documented caps; where a cap is not documented, a refused batch is split.
+//! Why this exists: a created user is not yet a working agent; these writes make it one.
+//!
+//! PROVISIONING.md §3: role grants across users, skills and languages per
+//! user, queue and group members across users, and the invitation. Batch
+//! sizes are the documented caps; where a cap is not documented, a refused
+//! batch is split.
 
 use reqwest::Method;
 use serde::Deserialize;

@@ -1,6 +1,8 @@
-//! Why this exists: one client-credentials token shared by every request,
-//! renewed before it expires and after a 401, with only one renewal in
-//! flight at a time. The secret and the token never reach a log or `Debug`.
+//! Why this exists: every request needs a bearer token, and neither it nor the secret may leak.
+//!
+//! One client-credentials token shared by every request, renewed before it
+//! expires and after a 401, with only one renewal in flight at a time. The
+//! secret and the token never reach a log or `Debug`.
 
 use std::fmt;
 use std::sync::Arc;
@@ -11,9 +13,15 @@ use serde::Deserialize;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
-use crate::config::Credentials;
 use crate::pacing::RetryPolicy;
 use crate::stats::Stats;
+
+/// Client-credentials grant. `Debug` never shows the secret.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub client_id: String,
+    pub secret: SecretString,
+}
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum AuthError {
@@ -371,6 +379,15 @@ mod tests {
         assert!(!text.contains("CaUsedAsEndEntity"), "{text}");
         let expired = rustls::Error::InvalidCertificate(rustls::CertificateError::Expired);
         assert!(describe_tls_error(&expired).contains("it has expired"));
+    }
+
+    #[test]
+    fn credentials_debug_hides_the_secret() {
+        let credentials = Credentials {
+            client_id: "client-id".into(),
+            secret: SecretString::from("very-secret"),
+        };
+        assert!(!format!("{credentials:?}").contains("very-secret"));
     }
 
     #[test]

@@ -1,5 +1,7 @@
-//! Users: search (by email or employee id, every state), create, read and
-//! PATCH, as `shared/genesys/API.md` and `PROVISIONING.md` §2 describe them.
+//! Why this exists: users are what a run imports; here they are found, created, read and patched.
+//!
+//! Search (by email or employee id, every state), create, read and PATCH,
+//! as `shared/genesys/API.md` and `PROVISIONING.md` §2 describe them.
 
 use std::sync::atomic::Ordering;
 
