@@ -1,7 +1,11 @@
 //! A queues file (`genimport queues FILE`): the same reading, encodings and
 //! line numbers as users, its own columns and rules.
 
-use super::{check_text, cut, InputError, RowReader};
+use std::collections::hash_map::Entry;
+
+use super::checks::check_text;
+use super::{normalise_e164, InputError, RowReader};
+use crate::text::cut;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum QueueColumn {
@@ -110,6 +114,9 @@ fn seconds(value: &str, max: u32) -> Result<u32, String> {
         })
 }
 
+/// A check of one cell's text: the value to keep, or why not.
+type Check<'a> = &'a dyn Fn(&str) -> Result<String, String>;
+
 impl RowReader {
     /// The next row of a queues file, or `None` at the end.
     pub fn next_queue(&mut self) -> Result<Option<QueueInput>, InputError> {
@@ -117,101 +124,12 @@ impl RowReader {
             return Ok(None);
         };
         let mut problems: Vec<String> = Vec::new();
-        if self.record.len() != self.header_len {
-            problems.push(format!(
-                "row: has {} fields but the header has {}",
-                self.record.len(),
-                self.header_len
-            ));
-        }
+        problems.extend(self.field_count_problem());
         let name = self.queue_cell(QueueColumn::Name, line)?.to_string();
-        if name.is_empty() {
-            problems.push("name: missing".into());
-        } else if let Err(why) = check_text(&name) {
-            problems.push(format!("name: {why}"));
-        } else if name.contains('*') {
-            problems.push(
-                "name: `*` is a wildcard in Genesys' queue filter; not allowed in a name here"
-                    .into(),
-            );
-        } else {
-            // Genesys refuses a second queue whose name differs only in case.
-            match self.seen_queue_names.entry(name.to_lowercase()) {
-                std::collections::hash_map::Entry::Occupied(first) => {
-                    problems.push(format!("name: repeats line {}", first.get()))
-                }
-                std::collections::hash_map::Entry::Vacant(slot) => {
-                    slot.insert(line);
-                }
-            }
-        }
-        let mut text = |column: QueueColumn,
-                        check: &dyn Fn(&str) -> Result<String, String>|
-         -> Result<Option<String>, InputError> {
-            let value = self.queue_cell(column, line)?;
-            if value.is_empty() {
-                return Ok(None);
-            }
-            match check(value) {
-                Ok(v) => Ok(Some(v)),
-                Err(why) => {
-                    problems.push(format!("{}: {why}", column.canonical()));
-                    Ok(None)
-                }
-            }
-        };
-        let plain = |v: &str| check_text(v).map(|()| v.to_string());
-        let division = text(QueueColumn::Division, &plain)?;
-        let description = text(QueueColumn::Description, &plain)?;
-        let skill_evaluation = text(QueueColumn::SkillEvaluation, &|v| {
-            one_of(v, &["NONE", "BEST", "ALL"])
-        })?;
-        let acw = text(QueueColumn::Acw, &|v| one_of(v, &ACW))?;
-        let acw_timeout_s = text(QueueColumn::AcwTimeout, &|v| {
-            seconds(v, 3600).map(|s| s.to_string())
-        })?
-        .and_then(|s| s.parse().ok());
-        let alerting_timeout_s = text(QueueColumn::AlertingTimeout, &|v| {
-            seconds(v, 3600).map(|s| s.to_string())
-        })?
-        .and_then(|s| s.parse().ok());
-        let wrapups = text(QueueColumn::WrapupCodes, &plain)?;
-        let copy_from = text(QueueColumn::CopyFrom, &plain)?;
-        let calling_party_name = text(QueueColumn::CallingPartyName, &plain)?;
-        let calling_party_number = text(QueueColumn::CallingPartyNumber, &|v| {
-            super::normalise_e164(v)
-                .ok_or_else(|| format!("`{}` is not an E.164 number such as +13175550123", cut(v)))
-        })?;
-        if acw_timeout_s.is_some()
-            && !matches!(
-                acw.as_deref(),
-                None | Some("MANDATORY_TIMEOUT" | "MANDATORY_FORCED_TIMEOUT" | "AGENT_REQUESTED")
-            )
-        {
-            problems.push("acw_timeout_s: only for acw MANDATORY_TIMEOUT, MANDATORY_FORCED_TIMEOUT or AGENT_REQUESTED".into());
-        }
-        let wrapup_codes: Vec<String> = wrapups
-            .as_deref()
-            .unwrap_or("")
-            .split(';')
-            .map(str::trim)
-            .filter(|w| !w.is_empty() && *w != "-")
-            .map(str::to_string)
-            .collect();
+        self.check_queue_name(&name, line, &mut problems);
+        let row = self.queue_row(name.clone(), line, &mut problems)?;
         let validated = if problems.is_empty() {
-            Ok(QueueRow {
-                name: name.clone(),
-                division,
-                description,
-                skill_evaluation,
-                acw,
-                acw_timeout_s,
-                alerting_timeout_s,
-                wrapup_codes,
-                copy_from,
-                calling_party_name,
-                calling_party_number,
-            })
+            Ok(row)
         } else {
             Err(problems.join("; "))
         };
@@ -221,4 +139,123 @@ impl RowReader {
             validated,
         }))
     }
+
+    /// The name must be present, plain, free of `*` and not seen before.
+    fn check_queue_name(&mut self, name: &str, line: u64, problems: &mut Vec<String>) {
+        if name.is_empty() {
+            problems.push("name: missing".into());
+        } else if let Err(why) = check_text(name) {
+            problems.push(format!("name: {why}"));
+        } else if name.contains('*') {
+            problems.push(
+                "name: `*` is a wildcard in Genesys' queue filter; not allowed in a name here"
+                    .into(),
+            );
+        } else {
+            // Genesys refuses a second queue whose name differs only in case.
+            match self.seen_queue_names.entry(name.to_lowercase()) {
+                Entry::Occupied(first) => {
+                    problems.push(format!("name: repeats line {}", first.get()))
+                }
+                Entry::Vacant(slot) => {
+                    slot.insert(line);
+                }
+            }
+        }
+    }
+
+    /// An optional queues cell: `None` when blank or when `check` refuses it.
+    fn queue_text(
+        &self,
+        column: QueueColumn,
+        line: u64,
+        check: Check<'_>,
+        problems: &mut Vec<String>,
+    ) -> Result<Option<String>, InputError> {
+        let value = self.queue_cell(column, line)?;
+        if value.is_empty() {
+            return Ok(None);
+        }
+        match check(value) {
+            Ok(v) => Ok(Some(v)),
+            Err(why) => {
+                problems.push(format!("{}: {why}", column.canonical()));
+                Ok(None)
+            }
+        }
+    }
+
+    /// A timeout cell: whole seconds from 1 to 3600.
+    fn queue_seconds(
+        &self,
+        column: QueueColumn,
+        line: u64,
+        problems: &mut Vec<String>,
+    ) -> Result<Option<u32>, InputError> {
+        let check = |v: &str| seconds(v, 3600).map(|s| s.to_string());
+        Ok(self
+            .queue_text(column, line, &check, problems)?
+            .and_then(|s| s.parse().ok()))
+    }
+
+    /// The current record's cells as a queue (kept only if no problems).
+    fn queue_row(
+        &self,
+        name: String,
+        line: u64,
+        problems: &mut Vec<String>,
+    ) -> Result<QueueRow, InputError> {
+        let plain = |v: &str| check_text(v).map(|()| v.to_string());
+        let evaluation = |v: &str| one_of(v, &["NONE", "BEST", "ALL"]);
+        let acw_mode = |v: &str| one_of(v, &ACW);
+        let number = |v: &str| {
+            normalise_e164(v)
+                .ok_or_else(|| format!("`{}` is not an E.164 number such as +13175550123", cut(v)))
+        };
+        let division = self.queue_text(QueueColumn::Division, line, &plain, problems)?;
+        let description = self.queue_text(QueueColumn::Description, line, &plain, problems)?;
+        let skill_evaluation =
+            self.queue_text(QueueColumn::SkillEvaluation, line, &evaluation, problems)?;
+        let acw = self.queue_text(QueueColumn::Acw, line, &acw_mode, problems)?;
+        let acw_timeout_s = self.queue_seconds(QueueColumn::AcwTimeout, line, problems)?;
+        let alerting_timeout_s =
+            self.queue_seconds(QueueColumn::AlertingTimeout, line, problems)?;
+        let wrapups = self.queue_text(QueueColumn::WrapupCodes, line, &plain, problems)?;
+        let copy_from = self.queue_text(QueueColumn::CopyFrom, line, &plain, problems)?;
+        let calling_party_name =
+            self.queue_text(QueueColumn::CallingPartyName, line, &plain, problems)?;
+        let calling_party_number =
+            self.queue_text(QueueColumn::CallingPartyNumber, line, &number, problems)?;
+        if acw_timeout_s.is_some()
+            && !matches!(
+                acw.as_deref(),
+                None | Some("MANDATORY_TIMEOUT" | "MANDATORY_FORCED_TIMEOUT" | "AGENT_REQUESTED")
+            )
+        {
+            problems.push("acw_timeout_s: only for acw MANDATORY_TIMEOUT, MANDATORY_FORCED_TIMEOUT or AGENT_REQUESTED".into());
+        }
+        Ok(QueueRow {
+            name,
+            division,
+            description,
+            skill_evaluation,
+            acw,
+            acw_timeout_s,
+            alerting_timeout_s,
+            wrapup_codes: wrapup_codes(wrapups.as_deref()),
+            copy_from,
+            calling_party_name,
+            calling_party_number,
+        })
+    }
+}
+
+/// The `;`-separated wrap-up codes; blank and `-` items dropped.
+fn wrapup_codes(cell: Option<&str>) -> Vec<String> {
+    cell.unwrap_or("")
+        .split(';')
+        .map(str::trim)
+        .filter(|w| !w.is_empty() && *w != "-")
+        .map(str::to_string)
+        .collect()
 }
