@@ -13,6 +13,7 @@ pub mod error;
 mod followups;
 mod genesys;
 mod input;
+mod licences;
 pub mod logging;
 mod pacing;
 mod plan;
@@ -166,6 +167,11 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
             .await
         }
     };
+    // Licences (issue 22): what the planned role changes do to licences.
+    let licences = match (&planned, &inputs) {
+        (Ok(jobs), Inputs::Users(_)) => licences::preview(&client, jobs).await,
+        _ => None,
+    };
     match planned {
         Err(e) => {
             let reason = apply::stop_reason(&e, &stop);
@@ -242,6 +248,7 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
         preflight_skipped: false,
         stop: stop.reason(),
         expected_rows,
+        licences,
     })
 }
 
@@ -375,6 +382,7 @@ async fn offline_dry_run(
         preflight_skipped: true,
         stop: None,
         expected_rows,
+        licences: None,
     })
 }
 

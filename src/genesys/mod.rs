@@ -7,6 +7,7 @@
 pub mod authorization;
 pub mod catalog;
 pub mod checks;
+pub mod licences;
 pub mod pool;
 pub mod provisioning;
 pub mod queues;
