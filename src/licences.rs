@@ -277,6 +277,14 @@ pub async fn preview(client: &Client, jobs: &[Job]) -> Option<Impact> {
 }
 
 fn warn(error: &LicenceError, consequence: &str) {
+    // Ctrl-C: the run says so itself.
+    if let LicenceError::Failed {
+        error: crate::genesys::CallError::Stopped,
+        ..
+    } = error
+    {
+        return;
+    }
     tracing::warn!("licences: {error}; {consequence}");
 }
 
