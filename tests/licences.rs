@@ -108,6 +108,30 @@ fn a_dry_run_of_new_users_prints_what_each_licence_gains_and_writes_nothing() {
 }
 
 #[test]
+fn a_real_run_previews_before_the_first_write_and_prints_the_line() {
+    let fake = licensed_fake();
+    let s = Scratch::new();
+    let input = s.write("u.csv", new_users_csv());
+    let out = run(genimport_against(s.dir.path(), &fake)
+        .arg(&input)
+        .args(["--concurrency", "4"]));
+    let err = stderr(&out);
+    assert_eq!(code(&out), 0, "{err}");
+    assert_eq!(
+        statuses(&read_results(&s.path("u.results.csv"))),
+        ["created"; 8]
+    );
+    assert_eq!(
+        licences_line(&err),
+        Some("licences       +8 communicate   +6 cloudCX2   +2 wem   +1 cloudCX3"),
+        "{err}"
+    );
+    let state = fake.state();
+    assert_eq!(state.licences.creates_before_infer, [0, 0, 0, 0]);
+    assert_eq!(state.counters.create_requests, 8);
+}
+
+#[test]
 fn infer_is_asked_once_per_distinct_role_set() {
     let fake = licensed_fake();
     let s = Scratch::new();

@@ -25,6 +25,8 @@ pub struct Licences {
     pub infer_bodies: Vec<Vec<String>>,
     pub definition_requests: u64,
     pub role_listings: u64,
+    /// Users created before each `infer` (a preview comes before any write).
+    pub creates_before_infer: Vec<u64>,
 }
 
 impl Licences {
@@ -47,10 +49,12 @@ pub(super) fn route(
     segments: &[&str],
     body: &[u8],
 ) -> Option<Reply> {
+    let creates = st.counters.create_requests;
     let licences = &mut st.licences;
     match (method, segments) {
         (&Method::POST, ["api", "v2", "license", "infer"]) => {
             licences.infer_requests += 1;
+            licences.creates_before_infer.push(creates);
             if licences.forbid_infer {
                 return Some(error(
                     403,
