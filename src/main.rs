@@ -104,6 +104,9 @@ fn report_summary(config: &Config, summary: &Summary) {
                 exit_code = summary.exit_code(),
                 "summary"
             );
+            if let Some(licences) = &summary.licences {
+                licences.log();
+            }
         }
     }
 }

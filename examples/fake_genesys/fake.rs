@@ -42,6 +42,8 @@ pub enum Fault {
 mod limiter;
 use limiter::LimitState;
 pub use limiter::Limiter;
+#[path = "licences.rs"]
+pub mod licences;
 
 #[derive(Debug, Clone)]
 pub struct FakeConfig {
@@ -222,6 +224,8 @@ pub struct State {
     pub wrapups: Vec<(String, String)>,
     /// queue id -> wrap-up code ids.
     pub queue_wrapups: HashMap<String, Vec<String>>,
+    /// Role -> licence mapping, the licence endpoints and their counters.
+    pub licences: licences::Licences,
 }
 
 #[derive(Debug, Clone)]
@@ -310,6 +314,7 @@ impl State {
             queue_bodies: HashMap::new(),
             wrapups: named("w", &["Sale", "No Sale", "Callback", "Escalated"]),
             queue_wrapups: HashMap::new(),
+            licences: licences::Licences::default(),
             config,
             tokens: HashMap::new(),
             users: Vec::new(),
@@ -610,6 +615,9 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Reply {
         }
     }
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    if let Some(reply) = licences::route(&mut st, &method, &segments, &body) {
+        return reply;
+    }
     match (&method, segments.as_slice()) {
         (&Method::POST, ["api", "v2", "users"]) => create_user(&mut st, &body),
         (&Method::POST, ["api", "v2", "users", "search"]) => search(&mut st, &body),
@@ -634,8 +642,7 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Reply {
         }
         (&Method::GET, ["api", "v2", "authorization", "divisions"]) => divisions(&st, &query),
         (&Method::GET, ["api", "v2", "authorization", "roles"]) => {
-            let items = st.roles.clone();
-            catalog(&mut st, &items, &query)
+            licences::role_listing(&mut st, &query)
         }
         (&Method::GET, ["api", "v2", "routing", "skills"]) => {
             let items = st.skills.clone();

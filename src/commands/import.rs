@@ -62,6 +62,11 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
     let engine = Arc::new(build_engine(&config, &client, &results, &stop));
 
     let planned = plan_rows(&config, &client, &inputs).await;
+    // What the planned role changes do to licences (read-only, before any write).
+    let licences = match (&planned, &inputs) {
+        (Ok(jobs), Inputs::Users(_)) => resolve::licences::preview(&client, jobs).await,
+        _ => None,
+    };
     apply(&config, &engine, &inputs, planned, &stop).await;
 
     interrupt.abort();
@@ -89,6 +94,7 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
         preflight_skipped: false,
         stop: stop.reason(),
         expected_rows,
+        licences,
     })
 }
 

@@ -105,5 +105,6 @@ pub(crate) async fn offline_dry_run(
         preflight_skipped: true,
         stop: None,
         expected_rows,
+        licences: None,
     })
 }

@@ -10,6 +10,7 @@ pub mod authorization;
 mod call;
 pub mod catalog;
 pub mod checks;
+pub mod licences;
 pub mod pool;
 pub mod provisioning;
 pub mod queues;

@@ -20,6 +20,8 @@ pub struct Summary {
     pub stop: Option<StopReason>,
     /// Data rows in the input: the results must hold exactly this many.
     pub expected_rows: u64,
+    /// Licences the run gives and takes (None: not asked).
+    pub licences: Option<crate::plan::licences::Impact>,
 }
 
 impl Summary {
@@ -81,6 +83,9 @@ impl Summary {
             "  {:<14}{:>8}  (429s: {}, retries: {})\n",
             "requests", self.requests, self.throttled, self.retries
         ));
+        if let Some(licences) = &self.licences {
+            out.push_str(&licences.render());
+        }
         let top = self.tally.top_errors();
         if !top.is_empty() {
             out.push_str("  most common problems:\n");
@@ -116,6 +121,7 @@ mod tests {
             preflight_skipped: false,
             stop: None,
             expected_rows: 0,
+            licences: None,
         };
         for line in 2..1002 {
             summary
@@ -173,6 +179,7 @@ mod tests {
             preflight_skipped: false,
             stop: None,
             expected_rows: 0,
+            licences: None,
         };
         summary.tally.record(2, &Outcome::new(Status::Exists));
         assert_eq!(summary.exit_code(), exit::INTERNAL, "a row is missing");

@@ -5,6 +5,7 @@
 
 mod change;
 mod failures;
+pub mod licences;
 mod outcome;
 mod rowlog;
 mod steps;

@@ -4,6 +4,7 @@
 //! id). Its answer is one plan per row, in input order.
 
 pub mod divisions;
+pub mod licences;
 pub mod names;
 pub mod queues;
 
