@@ -10,6 +10,7 @@ pub mod config;
 mod diff;
 mod engine;
 pub mod error;
+pub mod export;
 mod followups;
 mod genesys;
 mod input;

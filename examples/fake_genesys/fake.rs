@@ -38,6 +38,8 @@ pub enum Fault {
     ErrorAfterCommit,
 }
 
+#[path = "export.rs"]
+pub mod export;
 #[path = "limiter.rs"]
 mod limiter;
 use limiter::LimitState;
@@ -222,6 +224,8 @@ pub struct State {
     pub wrapups: Vec<(String, String)>,
     /// queue id -> wrap-up code ids.
     pub queue_wrapups: HashMap<String, Vec<String>>,
+    /// The export's lists (export.rs).
+    pub export: export::ExportState,
 }
 
 #[derive(Debug, Clone)]
@@ -310,6 +314,7 @@ impl State {
             queue_bodies: HashMap::new(),
             wrapups: named("w", &["Sale", "No Sale", "Callback", "Escalated"]),
             queue_wrapups: HashMap::new(),
+            export: export::ExportState::default(),
             config,
             tokens: HashMap::new(),
             users: Vec::new(),
@@ -610,6 +615,9 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Reply {
         }
     }
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    if let Some(reply) = export::route(&mut st, &method, &segments, &req_query_all(&raw_query)) {
+        return reply;
+    }
     match (&method, segments.as_slice()) {
         (&Method::POST, ["api", "v2", "users"]) => create_user(&mut st, &body),
         (&Method::POST, ["api", "v2", "users", "search"]) => search(&mut st, &body),

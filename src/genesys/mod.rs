@@ -7,6 +7,7 @@
 pub mod authorization;
 pub mod catalog;
 pub mod checks;
+pub mod lists;
 pub mod pool;
 pub mod provisioning;
 pub mod queues;

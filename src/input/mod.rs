@@ -803,7 +803,7 @@ impl RowReader {
         };
         let bytes = self.record.get(index).unwrap_or(b"");
         std::str::from_utf8(bytes)
-            .map(str::trim)
+            .map(|cell| unneutralise(cell.trim()))
             .map_err(|_| InputError::BadEncoding {
                 path: self.path.clone(),
                 line,
@@ -1085,6 +1085,16 @@ impl Hasher for FingerprintHasher {
 }
 
 /// `8-4-4-4-12` hex digits.
+/// The inverse of the results' and the export's `neutralise`: a `'` before
+/// a character a spreadsheet would evaluate (`= + - @`, tab, CR) is
+/// dropped, so an exported `'+13175550123` reads back as `+13175550123`.
+pub fn unneutralise(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+        _ => cell,
+    }
+}
+
 pub fn is_uuid(value: &str) -> bool {
     let bytes = value.as_bytes();
     bytes.len() == 36
@@ -1357,6 +1367,20 @@ mod tests {
         );
         assert_eq!(normalise_e164("3175550123"), None);
         assert_eq!(normalise_e164("+0123456789"), None);
+    }
+
+    #[test]
+    fn neutralised_cells_read_back_to_their_value() {
+        for cell in ["=1+2", "+13175550123", "-x", "@sum", "\tx"] {
+            let written = crate::report::neutralise(cell);
+            assert_eq!(unneutralise(&written), cell);
+        }
+        assert_eq!(unneutralise("'plain"), "'plain");
+        assert_eq!(unneutralise("O'Brien"), "O'Brien");
+        let rows = read_all(b"email,name,phone\nana@example.com,'=Ana,'+13175550123\n").unwrap();
+        let user = rows[0].validated.as_ref().unwrap();
+        assert_eq!(&*user.name, "=Ana");
+        assert_eq!(user.phone, Cell::Set("+13175550123".to_string()));
     }
 
     #[test]
