@@ -21,6 +21,9 @@
 //! Part 3, update: request counts of `--update` against 1,000 existing users
 //! (file unchanged, one field changed on each, only new users), on a fake
 //! without limit or latency: the figures are counts, not times.
+//! Part 6, export (`--parts export`): requests per user of `genimport export
+//! users` for 1,200 users holding roles, skills, queues and groups (20 roles,
+//! 20 queues, 10 groups) and for 10,500 users with profile fields only.
 
 #[path = "fake_genesys/fake.rs"]
 mod fake;
@@ -98,6 +101,131 @@ fn main() {
     }
     if part("pacing") {
         pacing(&dir, &args);
+    }
+    if part("export") {
+        export(&dir);
+    }
+}
+
+/// A fake org of `users` users; with `provisioned`, 20 roles, 20 queues and
+/// 10 groups, each user holding 2 roles, 2 skills, 1 language, 2 queues and
+/// 1 group.
+fn export_org(users: usize, provisioned: bool) -> Fake {
+    let fake = Fake::spawn(FakeConfig::default());
+    let mut st = fake.state();
+    if provisioned {
+        let id = |kind: char, i: usize| format!("{kind}9{i:06}-0000-4000-8000-000000000000");
+        st.roles = (0..20)
+            .map(|i| (id('r', i), format!("Role {i:02}")))
+            .collect();
+        st.queues = (0..20)
+            .map(|i| (id('q', i), format!("Queue {i:02}")))
+            .collect();
+        st.groups = (0..10)
+            .map(|i| fake::FakeGroup {
+                id: id('g', i),
+                name: format!("Group {i:02}"),
+                version: 1,
+                members: Vec::new(),
+            })
+            .collect();
+    }
+    let skills = st.skills.clone();
+    let languages = st.languages.clone();
+    for i in 0..users {
+        let mut profile = serde_json::json!({
+            "title": "Agent", "department": "Support",
+            "addresses": [{"address": format!("+1317555{:04}", i % 10_000), "mediaType": "PHONE", "type": "WORK"}],
+            "employerInfo": {"employeeId": format!("E-{i}")}
+        });
+        if provisioned {
+            profile["skills"] = serde_json::json!([
+                {"id": skills[i % 3].0, "proficiency": 4.0},
+                {"id": skills[3 + i % 3].0, "proficiency": 2.5}
+            ]);
+            profile["languages"] =
+                serde_json::json!([{"id": languages[i % 4].0, "proficiency": 5.0}]);
+        }
+        let user = st.add_user_with(
+            &format!("exp{i}@example.com"),
+            &format!("Export User {i}"),
+            profile,
+        );
+        if provisioned {
+            for r in [i % 20, (i + 7) % 20] {
+                let role = st.roles[r].0.clone();
+                st.grant_user(&user, &role, fake::HOME_DIVISION);
+            }
+            for q in [i % 20, (i + 3) % 20] {
+                let queue = st.queues[q].0.clone();
+                st.queue_members
+                    .entry(queue)
+                    .or_default()
+                    .push(user.clone());
+            }
+            st.groups[i % 10].members.push(user);
+        }
+    }
+    drop(st);
+    fake
+}
+
+fn export(dir: &tempfile::TempDir) {
+    println!("\nexport: requests per user of `genimport export users` (token request excluded)");
+    println!(
+        "{:<44} {:>8} {:>9} {:>12} {:>8}",
+        "org", "users", "requests", "req per user", "target"
+    );
+    for (case, users, provisioned, target) in [
+        (
+            "20 roles, 20 queues, 10 groups, all held",
+            1_200,
+            true,
+            0.15,
+        ),
+        ("profile fields only", 10_500, false, 0.1),
+    ] {
+        let fake = export_org(users, provisioned);
+        let (id, secret) = {
+            let st = fake.state();
+            (st.config.client_id.clone(), st.config.client_secret.clone())
+        };
+        std::env::set_var("GENESYS_CLIENT_SECRET", secret);
+        let output = dir.path().join("export.csv").to_string_lossy().into_owned();
+        let url = fake.url();
+        let argv = [
+            "genimport",
+            "export",
+            "-q",
+            "-o",
+            &output,
+            "--api-url",
+            &url,
+            "--client-id",
+            &id,
+        ];
+        let cli = <Cli as clap::Parser>::try_parse_from(argv).expect("arguments");
+        let Some(genimport::cli::Command::Export(args)) = cli.command else {
+            panic!("not an export");
+        };
+        let (config, settings) = Config::for_export(&args, false).expect("config");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let code = runtime.block_on(genimport::export::run(&config, &settings, Stop::default()));
+        assert_eq!(code, 0, "export failed");
+        let rows = std::fs::read_to_string(&output)
+            .expect("export")
+            .lines()
+            .count()
+            - 1;
+        assert_eq!(rows, users);
+        let requests = fake.state().counters.api_requests;
+        println!(
+            "{case:<44} {users:>8} {requests:>9} {:>12.3} {target:>8}",
+            requests as f64 / users as f64
+        );
     }
 }
 

@@ -76,6 +76,12 @@ impl LogSettings {
 /// `.env` is read first so that clap's `env` fallbacks see its values.
 pub fn parse_args() -> Result<Cli, ParseFailure> {
     let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // `genimport [flags] export …`: the subcommand first, so flags given
+    // before it (as for imports) are the export's own.
+    if let Some(at) = args.iter().skip(1).position(|a| a == "export") {
+        let export = args.remove(at + 1);
+        args.insert(1, export);
+    }
     // `genimport users FILE` / `genimport queues FILE`: the first argument
     // that is exactly `users` or `queues` names the resource; every flag is
     // the same (a file of that name is `./queues`).
@@ -240,6 +246,125 @@ impl Config {
             log,
             panic_on_line: cli.panic_on_line,
         })
+    }
+}
+
+// ---- `genimport export` (issue 20) ----
+
+/// Which users an export writes (`--state`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportState {
+    Active,
+    Inactive,
+    All,
+}
+
+/// What `genimport export` writes, and where.
+#[derive(Debug, Clone)]
+pub struct ExportSettings {
+    /// Queues instead of users.
+    pub queues: bool,
+    /// `None`: standard output.
+    pub output: Option<std::path::PathBuf>,
+    /// `--division` names or ids; empty: every division.
+    pub divisions: Vec<String>,
+    pub state: ExportState,
+}
+
+impl Config {
+    /// `genimport export`: the connection settings (as a `Config` with no
+    /// input and no results file) and what to export.
+    pub fn for_export(
+        args: &crate::cli::ExportArgs,
+        queues: bool,
+    ) -> Result<(Config, ExportSettings), Error> {
+        let stderr_is_terminal = std::io::stderr().is_terminal();
+        let log = LogSettings {
+            format: args.log_format,
+            verbosity: if args.quiet {
+                0
+            } else {
+                1 + args.verbose.min(2)
+            },
+            color: stderr_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+            progress_bar: stderr_is_terminal
+                && !args.no_progress
+                && !args.quiet
+                && args.log_format == LogFormat::Text,
+        };
+        let hosts = resolve_hosts(
+            args.region.as_deref(),
+            args.api_url.as_deref(),
+            args.login_url.as_deref(),
+        )?;
+        let secret = std::env::var("GENESYS_CLIENT_SECRET")
+            .ok()
+            .filter(|s| !s.is_empty());
+        let client_id = args.client_id.clone().filter(|s| !s.trim().is_empty());
+        let credentials = match (client_id, secret) {
+            (Some(client_id), Some(secret)) => Credentials {
+                client_id: client_id.trim().to_string(),
+                secret: SecretString::from(secret),
+            },
+            (id, secret) => {
+                let mut missing = Vec::new();
+                if id.is_none() {
+                    missing.push("GENESYS_CLIENT_ID (or --client-id)");
+                }
+                if secret.is_none() {
+                    missing.push("GENESYS_CLIENT_SECRET");
+                }
+                return Err(Error::Config(ConfigError::MissingCredentials {
+                    missing,
+                    dry_run: false,
+                }));
+            }
+        };
+        if !(args.time_scale >= 0.0 && args.time_scale.is_finite()) {
+            return Err(Error::Usage(UsageError::BadTimeScale));
+        }
+        let settings = ExportSettings {
+            queues,
+            output: args.output.clone().filter(|p| p.as_os_str() != "-"),
+            divisions: args
+                .division
+                .iter()
+                .map(|d| d.trim().to_string())
+                .filter(|d| !d.is_empty())
+                .collect(),
+            state: match args.state {
+                crate::cli::ExportStateArg::Active => ExportState::Active,
+                crate::cli::ExportStateArg::Inactive => ExportState::Inactive,
+                crate::cli::ExportStateArg::All => ExportState::All,
+            },
+        };
+        let config = Config {
+            source: Source::Stdin,
+            read: ReadOptions::default(),
+            update: false,
+            invite: false,
+            sink: Sink::Stdout,
+            dry_run: false,
+            strict: false,
+            credentials: Some(credentials),
+            missing_credentials: None,
+            hosts,
+            default_division: None,
+            concurrency: 1,
+            rate_per_minute: args.rate,
+            tokens: 1,
+            retry: RetryPolicy {
+                max_retries: args.max_retries,
+                max_retry_after: Duration::from_secs(args.max_retry_after),
+                time_scale: args.time_scale,
+                ..RetryPolicy::default()
+            },
+            request_timeout: Duration::from_secs(args.request_timeout),
+            restore_deleted: false,
+            log,
+            panic_on_line: None,
+        };
+        Ok((config, settings))
     }
 }
 

@@ -6,6 +6,9 @@
 
 pub mod cli;
 mod commands;
+
+pub use commands::export;
+
 pub mod config;
 mod engine;
 pub mod error;

@@ -26,6 +26,9 @@ fn main() -> ExitCode {
             return ExitCode::from(e.exit_code());
         }
     };
+    if let Some(Command::Export(args)) = &cli.command {
+        return genimport::export::main(args, cli.queues);
+    }
     if let Some(command) = &cli.command {
         return print_extra(command);
     }
@@ -118,6 +121,7 @@ fn print_extra(command: &Command) -> ExitCode {
             clap_complete::generate(*shell, &mut cmd, "genimport", &mut std::io::stdout());
             ExitCode::SUCCESS
         }
+        Command::Export(_) => ExitCode::from(genimport::error::exit::USAGE),
         Command::Man => match clap_mangen::Man::new(cmd).render(&mut std::io::stdout()) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

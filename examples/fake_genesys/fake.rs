@@ -38,6 +38,8 @@ pub enum Fault {
     ErrorAfterCommit,
 }
 
+#[path = "export.rs"]
+pub mod export;
 #[path = "limiter.rs"]
 mod limiter;
 use limiter::LimitState;
@@ -226,6 +228,8 @@ pub struct State {
     pub queue_wrapups: HashMap<String, Vec<String>>,
     /// Role -> licence mapping, the licence endpoints and their counters.
     pub licences: licences::Licences,
+    /// The export's lists (export.rs).
+    pub export: export::ExportState,
 }
 
 #[derive(Debug, Clone)]
@@ -315,6 +319,7 @@ impl State {
             wrapups: named("w", &["Sale", "No Sale", "Callback", "Escalated"]),
             queue_wrapups: HashMap::new(),
             licences: licences::Licences::default(),
+            export: export::ExportState::default(),
             config,
             tokens: HashMap::new(),
             users: Vec::new(),
@@ -616,6 +621,9 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Reply {
     }
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     if let Some(reply) = licences::route(&mut st, &method, &segments, &body) {
+        return reply;
+    }
+    if let Some(reply) = export::route(&mut st, &method, &segments, &req_query_all(&raw_query)) {
         return reply;
     }
     match (&method, segments.as_slice()) {

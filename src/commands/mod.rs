@@ -3,6 +3,7 @@
 //! sets up around its pipeline (Ctrl-C, progress lines, results errors).
 
 mod client;
+pub mod export;
 pub mod import;
 mod inputs;
 mod offline;

@@ -11,6 +11,7 @@ mod call;
 pub mod catalog;
 pub mod checks;
 pub mod licences;
+pub mod lists;
 pub mod pool;
 pub mod provisioning;
 pub mod queues;

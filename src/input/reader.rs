@@ -180,11 +180,21 @@ impl RowReader {
         };
         let bytes = self.record.get(index).unwrap_or(b"");
         std::str::from_utf8(bytes)
-            .map(str::trim)
+            .map(|cell| unneutralise(cell.trim()))
             .map_err(|_| InputError::BadEncoding {
                 path: self.path.clone(),
                 line,
             })
+    }
+}
+
+/// The inverse of the results' and the export's `neutralise`: a `'` before
+/// a character a spreadsheet would evaluate (`= + - @`, tab, CR) is
+/// dropped, so an exported `'+13175550123` reads back as `+13175550123`.
+pub fn unneutralise(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+        _ => cell,
     }
 }
 

@@ -346,6 +346,21 @@ mod tests {
     }
 
     #[test]
+    fn neutralised_cells_read_back_to_their_value() {
+        use crate::input::reader::unneutralise;
+        for cell in ["=1+2", "+13175550123", "-x", "@sum", "\tx"] {
+            let written = crate::output::neutralise(cell);
+            assert_eq!(unneutralise(&written), cell);
+        }
+        assert_eq!(unneutralise("'plain"), "'plain");
+        assert_eq!(unneutralise("O'Brien"), "O'Brien");
+        let rows = read_all(b"email,name,phone\nana@example.com,'=Ana,'+13175550123\n").unwrap();
+        let user = rows[0].validated.as_ref().unwrap();
+        assert_eq!(&*user.name, "=Ana");
+        assert_eq!(user.phone, Cell::Set("+13175550123".to_string()));
+    }
+
+    #[test]
     fn reads_bom_crlf_aliases_and_blank_lines() {
         let rows = read_all(
             b"\xef\xbb\xbf Email ,NAME,Division_Id,Phone_Work\r\n\r\na@x.com,Ann,,+1 317 555 0123\r\n,,,\r\nb@x.com,Bo,Sales,\r\n",

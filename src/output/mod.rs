@@ -1,6 +1,7 @@
 //! Why this exists: what the program writes for people and pipelines: the
 //! results file, row by row, and the summary at the end.
 
+pub mod export;
 pub mod results;
 pub mod summary;
 

@@ -3,6 +3,8 @@
 //! queue (Genesys replaces a queue on PUT, so a sparse body would wipe its
 //! settings), and the contract's column order for `changes`.
 
+pub mod export;
+
 use serde_json::{json, Map, Value};
 
 use crate::input::queues::QueueRow;

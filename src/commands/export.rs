@@ -1,0 +1,432 @@
+//! Why this exists: `genimport export users|queues` writes the org in the
+//! import's own columns (CONTRACT.md "Export"), so export → edit →
+//! `--update` sends only the edits. It reads in bulk (MOVERS.md §5: paged
+//! users, each role's grants, each queue's and group's members, the name
+//! catalogues once), keeps only what users hold directly, and replaces an
+//! existing file only when the export is complete.
+
+use std::collections::{HashMap, HashSet};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use crate::config::{Config, ExportSettings, ExportState};
+use crate::error::{exit, StopReason};
+use crate::genesys::catalog::{Catalog, Named};
+use crate::genesys::{CallError, Client};
+use crate::output::export::{self as writer, Table};
+use crate::progress::Progress;
+use crate::queues::export as queues;
+use crate::stats::Stats;
+use crate::stop::Stop;
+use crate::users::export::{self as users, Holdings, Names};
+
+/// Why an export stopped.
+#[derive(Debug)]
+enum Failure {
+    /// A read failed (403 names its permission).
+    Read {
+        what: &'static str,
+        permission: &'static str,
+        error: CallError,
+    },
+    Usage(String),
+    Output(String),
+}
+
+/// `genimport export …`: parse, run, write; the exit code.
+pub fn main(args: &crate::cli::ExportArgs, queues: bool) -> ExitCode {
+    let (config, settings) = match Config::for_export(args, queues) {
+        Ok(both) => both,
+        Err(e) => {
+            eprintln!("genimport: error: {e}");
+            return ExitCode::from(e.exit_code());
+        }
+    };
+    let progress = Arc::new(Progress::new(false, config.log.color));
+    crate::logging::init(&config.log, progress.stderr_writer());
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!("cannot start the async runtime: {e}");
+            return ExitCode::from(exit::UNAVAILABLE);
+        }
+    };
+    let stop = Stop::default();
+    let code = runtime.block_on(async {
+        tokio::select! {
+            code = run(&config, &settings, stop.clone()) => code,
+            _ = stop.quit_requested() => exit::INTERRUPTED,
+        }
+    });
+    ExitCode::from(code)
+}
+
+/// Runs one export; the exit code.
+pub async fn run(config: &Config, settings: &ExportSettings, stop: Stop) -> u8 {
+    let stats = Arc::new(Stats::default());
+    let client =
+        match crate::commands::client::build_client(config, Arc::clone(&stats), stop.clone()) {
+            Ok(client) => client,
+            Err(e) => {
+                tracing::error!("{e}");
+                return e.exit_code();
+            }
+        };
+    let interrupt = tokio::spawn(crate::commands::watch_ctrl_c(stop.clone()));
+    let started = std::time::Instant::now();
+    let bar = config.log.progress_bar;
+    let table = if settings.queues {
+        export_queues(&client, settings).await
+    } else {
+        export_users(&client, settings, bar).await
+    };
+    interrupt.abort();
+    let written = table.and_then(|table| {
+        let rows = table.rows.len();
+        write(&table, settings).map(|()| rows)
+    });
+    let requests = stats.requests();
+    match written {
+        Ok(rows) => {
+            let per_row = if rows == 0 {
+                0.0
+            } else {
+                requests as f64 / rows as f64
+            };
+            tracing::info!(
+                rows,
+                requests,
+                requests_per_row = format!("{per_row:.3}"),
+                elapsed_s = started.elapsed().as_secs_f64(),
+                "export complete"
+            );
+            if config.log.verbosity > 0 && config.log.format == crate::cli::LogFormat::Text {
+                eprintln!(
+                    "exported {rows} {} with {requests} requests ({per_row:.3} per row) in {:.1} s",
+                    if settings.queues { "queues" } else { "users" },
+                    started.elapsed().as_secs_f64()
+                );
+            }
+            exit::OK
+        }
+        Err(Failure::Read {
+            what,
+            permission,
+            error,
+        }) => {
+            let reason = match crate::plan::stop_reason(&error, &stop) {
+                StopReason::PermissionRefused(m) => StopReason::PermissionRefused(format!(
+                    "reading {what} needs the permission {permission}: {m}"
+                )),
+                other => other,
+            };
+            tracing::error!(
+                "export stopped: {}; no file was written (an existing one is kept)",
+                reason.describe()
+            );
+            reason.exit_code()
+        }
+        Err(Failure::Usage(m)) => {
+            tracing::error!("{m}");
+            exit::USAGE
+        }
+        Err(Failure::Output(m)) => {
+            tracing::error!("{m}");
+            exit::CANT_CREATE
+        }
+    }
+}
+
+fn write(table: &Table, settings: &ExportSettings) -> Result<(), Failure> {
+    let sheet = if settings.queues { "queues" } else { "users" };
+    match &settings.output {
+        None => {
+            let stdout = std::io::stdout();
+            writer::write_csv(table, stdout.lock())
+                .map_err(|e| Failure::Output(format!("cannot write standard output: {e}")))
+        }
+        Some(path) => writer::write_file(table, path, sheet)
+            .map_err(|e| Failure::Output(format!("cannot write {}: {e}", path.display()))),
+    }
+}
+
+/// Tags a read's error with what was read and the permission it needs.
+fn reading(what: &'static str, permission: &'static str) -> impl FnOnce(CallError) -> Failure {
+    move |error| Failure::Read {
+        what,
+        permission,
+        error,
+    }
+}
+
+fn by_id(items: Vec<Named>) -> HashMap<String, String> {
+    items.into_iter().map(|n| (n.id, n.name)).collect()
+}
+
+/// The division ids `--division` names (by name or id); `None`: all.
+fn division_filter(
+    wanted: &[String],
+    divisions: &HashMap<String, String>,
+) -> Result<Option<HashSet<String>>, Failure> {
+    if wanted.is_empty() {
+        return Ok(None);
+    }
+    let mut ids = HashSet::new();
+    for want in wanted {
+        let found = divisions
+            .iter()
+            .find(|(id, name)| *id == want || *name == want)
+            .or_else(|| {
+                divisions
+                    .iter()
+                    .find(|(_, name)| name.eq_ignore_ascii_case(want))
+            });
+        match found {
+            Some((id, _)) => {
+                ids.insert(id.clone());
+            }
+            None => {
+                let mut known: Vec<&String> = divisions.values().collect();
+                known.sort();
+                return Err(Failure::Usage(format!(
+                    "--division `{}`: no such division (the org has: {})",
+                    crate::text::cut(want),
+                    known
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+        }
+    }
+    Ok(Some(ids))
+}
+
+async fn divisions(client: &Client) -> Result<(HashMap<String, String>, String), Failure> {
+    let divisions = client
+        .all_divisions()
+        .await
+        .map_err(reading("divisions", "authorization:division:view"))?;
+    let home = client
+        .home_division()
+        .await
+        .map_err(reading("the home division", "authorization:division:view"))?;
+    Ok((
+        divisions.into_iter().map(|d| (d.id, d.name)).collect(),
+        home.id,
+    ))
+}
+
+async fn catalog(
+    client: &Client,
+    catalog: Catalog,
+    permission: &'static str,
+) -> Result<Vec<Named>, Failure> {
+    let what = match catalog {
+        Catalog::Roles => "roles",
+        Catalog::Skills => "skills",
+        Catalog::Languages => "languages",
+        Catalog::Queues => "queues",
+        Catalog::Groups => "groups",
+        Catalog::Locations => "locations",
+        Catalog::WrapupCodes => "wrap-up codes",
+    };
+    client
+        .list_all(catalog)
+        .await
+        .map_err(reading(what, permission))
+}
+
+/// Test and benchmark hook: a smaller user page, to exercise paging.
+fn user_page() -> u32 {
+    std::env::var("GENIMPORT_EXPORT_USER_PAGE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| (1..=crate::genesys::lists::USER_PAGE).contains(n))
+        .unwrap_or(crate::genesys::lists::USER_PAGE)
+}
+
+async fn export_users(
+    client: &Client,
+    settings: &ExportSettings,
+    bar: bool,
+) -> Result<Table, Failure> {
+    let (divisions, home_division) = divisions(client).await?;
+    let only = division_filter(&settings.divisions, &divisions)?;
+    let all = read_users(client, settings, bar).await?;
+    tracing::info!(users = all.len(), "users read");
+    let emails: HashMap<String, String> = all
+        .iter()
+        .filter_map(|u| Some((u.id.clone(), u.email.clone()?)))
+        .collect();
+    let users: Vec<_> = all
+        .into_iter()
+        .filter(|u| !u.is_deleted())
+        .filter(|u| {
+            only.as_ref()
+                .is_none_or(|ids| u.division_id().is_some_and(|d| ids.contains(d)))
+        })
+        .collect();
+    let wanted: HashSet<&str> = users.iter().map(|u| u.id.as_str()).collect();
+
+    let names = Names {
+        roles: by_id(catalog(client, Catalog::Roles, "authorization:role:view").await?),
+        skills: by_id(catalog(client, Catalog::Skills, "routing:skill:view").await?),
+        languages: by_id(catalog(client, Catalog::Languages, "routing:language:view").await?),
+        locations: by_id(catalog(client, Catalog::Locations, "directory:location:view").await?),
+        divisions,
+        home_division,
+    };
+    let held = if users.is_empty() {
+        Holdings::default()
+    } else {
+        read_holdings(client, &names, &wanted).await?
+    };
+    let mut rows: Vec<Vec<String>> = users
+        .iter()
+        .map(|u| users::user_row(u, &names, &held, &emails))
+        .collect();
+    rows.sort_by(|a, b| {
+        (a[1].to_lowercase(), a[0].to_lowercase()).cmp(&(b[1].to_lowercase(), b[0].to_lowercase()))
+    });
+    Ok(Table {
+        header: users::USER_COLUMNS.to_vec(),
+        rows,
+    })
+}
+
+/// Every user in the states asked for, in pages (progress on stderr).
+async fn read_users(
+    client: &Client,
+    settings: &ExportSettings,
+    bar: bool,
+) -> Result<Vec<crate::genesys::users::User>, Failure> {
+    let states: &[&str] = match settings.state {
+        ExportState::Active => &["active"],
+        ExportState::Inactive => &["inactive"],
+        ExportState::All => &["active", "inactive"],
+    };
+    let progress = bar.then(|| {
+        let spinner = indicatif::ProgressBar::new_spinner();
+        spinner.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        spinner
+    });
+    let mut read = 0usize;
+    let mut all = Vec::new();
+    for state in states {
+        let users = client
+            .users_in_state(state, user_page(), |count| {
+                read += count;
+                match &progress {
+                    Some(bar) => bar.set_message(format!("{read} users read")),
+                    None => tracing::debug!(read, "users read"),
+                }
+            })
+            .await
+            .map_err(reading("users", "directory:user:view"))?;
+        all.extend(users);
+    }
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    Ok(all)
+}
+
+/// What the users hold directly: role grants (per role), queue and group
+/// memberships (per queue and group), for the users in `wanted` only.
+async fn read_holdings(
+    client: &Client,
+    names: &Names,
+    wanted: &HashSet<&str>,
+) -> Result<Holdings, Failure> {
+    let mut held = Holdings::default();
+    let mut roles: Vec<(&String, &String)> = names.roles.iter().collect();
+    roles.sort();
+    for (role_id, role) in roles {
+        let subjects = client
+            .role_subject_grants(role_id)
+            .await
+            .map_err(reading("role grants", "authorization:grant:view"))?;
+        for subject in subjects.iter().filter(|s| s.is_direct_user()) {
+            if !wanted.contains(subject.id.as_str()) {
+                continue;
+            }
+            for division in &subject.divisions {
+                held.grant(names, &subject.id, role, &division.id);
+            }
+        }
+    }
+    for queue in catalog(client, Catalog::Queues, "routing:queue:view").await? {
+        let members = client
+            .queue_user_members(&queue.id)
+            .await
+            .map_err(reading("queue members", "routing:queue:view"))?;
+        for member in members
+            .into_iter()
+            .filter(|m| wanted.contains(m.id.as_str()))
+        {
+            held.queues
+                .entry(member.id)
+                .or_default()
+                .push(queue.name.clone());
+        }
+    }
+    for group in catalog(client, Catalog::Groups, "directory:group:view").await? {
+        let members = client
+            .group_member_ids(&group.id)
+            .await
+            .map_err(reading("group members", "directory:group:view"))?;
+        for member in members.into_iter().filter(|m| wanted.contains(m.as_str())) {
+            held.groups
+                .entry(member)
+                .or_default()
+                .push(group.name.clone());
+        }
+    }
+    Ok(held)
+}
+
+async fn export_queues(client: &Client, settings: &ExportSettings) -> Result<Table, Failure> {
+    let (divisions, _) = divisions(client).await?;
+    let only = division_filter(&settings.divisions, &divisions)?;
+    let queues = client
+        .whole_queues()
+        .await
+        .map_err(reading("queues", "routing:queue:view"))?;
+    let queues: Vec<_> = queues
+        .into_iter()
+        .filter(|q| {
+            only.as_ref().is_none_or(|ids| {
+                q.pointer("/division/id")
+                    .and_then(|d| d.as_str())
+                    .is_some_and(|d| ids.contains(d))
+            })
+        })
+        .collect();
+    let codes = if queues.is_empty() {
+        HashMap::new()
+    } else {
+        by_id(catalog(client, Catalog::WrapupCodes, "routing:wrapupCode:view").await?)
+    };
+    let mut rows = Vec::with_capacity(queues.len());
+    for queue in &queues {
+        let id = queue["id"].as_str().unwrap_or_default();
+        let wrapups: Vec<String> = client
+            .queue_wrapups(id)
+            .await
+            .map_err(reading("queue wrap-up codes", "routing:queue:view"))?
+            .into_iter()
+            .filter_map(|code| codes.get(&code).cloned())
+            .collect();
+        rows.push(queues::queue_row(queue, &divisions, &wrapups));
+    }
+    rows.sort_by_key(|r| (r[0].to_lowercase(), r[0].clone()));
+    Ok(Table {
+        header: queues::QUEUE_COLUMNS.to_vec(),
+        rows,
+    })
+}
