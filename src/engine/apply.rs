@@ -281,50 +281,55 @@ impl Applier {
             if attempt == tries {
                 break;
             }
-            match self.reread(user).await {
-                // The version did not move: not a version conflict after all
-                // (an email already in use answers 409 too).
-                Ok(fresh) if fresh.version == user.version && unknown.is_empty() => {
-                    log.fail(Failure {
-                        http_status: Some(409),
-                        code: Some("general.conflict".into()),
-                        message:
-                            "Genesys refused the change as a conflict (an email already in use?)"
-                                .into(),
-                    });
-                    return false;
-                }
-                Ok(fresh) => *user = fresh,
-                Err(CallError::Stopped) => {
-                    log.stopped_before
-                        .extend(build(user).fields.into_iter().map(Change::Field));
-                    return false;
-                }
-                Err(e) => {
-                    log.fail(error_failure(
-                        &e,
-                        "reading the user again after a version conflict",
-                    ));
-                    return false;
-                }
+            if !self
+                .reread_for_patch(log, user, build, unknown.is_empty())
+                .await
+            {
+                return false;
             }
         }
-        if !unknown.is_empty() {
-            log.fail(Failure::message(format!(
-                "updating the user: the outcome of changing {} stayed unknown; a re-run with --update will check",
-                crate::plan::changes_cell(&unknown)
-            )));
-            return false;
-        }
-        log.fail(Failure {
-            http_status: Some(409),
-            code: Some("general.conflict".into()),
-            message: format!(
-                "the user kept changing while it was updated (version conflict {} times); a re-run will try again",
-                tries + 1
-            ),
-        });
+        log.fail(gave_up(&unknown, tries));
         false
+    }
+
+    /// The user read again after a conflict or an unknown outcome, into
+    /// `user`. False when the step ends here (the failure is in `log`).
+    async fn reread_for_patch(
+        &self,
+        log: &mut RowLog,
+        user: &mut User,
+        build: &(dyn Fn(&User) -> Patch + Sync),
+        nothing_unknown: bool,
+    ) -> bool {
+        match self.reread(user).await {
+            // The version did not move: not a version conflict after all
+            // (an email already in use answers 409 too).
+            Ok(fresh) if fresh.version == user.version && nothing_unknown => {
+                log.fail(Failure {
+                    http_status: Some(409),
+                    code: Some("general.conflict".into()),
+                    message: "Genesys refused the change as a conflict (an email already in use?)"
+                        .into(),
+                });
+                false
+            }
+            Ok(fresh) => {
+                *user = fresh;
+                true
+            }
+            Err(CallError::Stopped) => {
+                log.stopped_before
+                    .extend(build(user).fields.into_iter().map(Change::Field));
+                false
+            }
+            Err(e) => {
+                log.fail(error_failure(
+                    &e,
+                    "reading the user again after a version conflict",
+                ));
+                false
+            }
+        }
     }
 
     /// The user read again, whole. A deleted user (a restore in progress)
@@ -647,6 +652,25 @@ fn fresh_user(row: &UserRow, id: String, version: Option<i64>) -> User {
         title: row.title.value().cloned(),
         department: row.department.value().cloned(),
         ..User::default()
+    }
+}
+
+/// Why a PATCH gave up after `tries` re-reads: its outcome stayed unknown,
+/// or the user kept changing.
+fn gave_up(unknown: &[Change], tries: u32) -> Failure {
+    if !unknown.is_empty() {
+        return Failure::message(format!(
+            "updating the user: the outcome of changing {} stayed unknown; a re-run with --update will check",
+            crate::plan::changes_cell(unknown)
+        ));
+    }
+    Failure {
+        http_status: Some(409),
+        code: Some("general.conflict".into()),
+        message: format!(
+            "the user kept changing while it was updated (version conflict {} times); a re-run will try again",
+            tries + 1
+        ),
     }
 }
 
