@@ -149,7 +149,10 @@ fn one_poisoned_member_fails_only_its_row_and_its_other_steps_are_done() {
     members.sort();
     assert_eq!(members, [ana.clone(), cid.clone()]);
     assert_eq!(state.groups[0].members.len(), 2);
-    assert!(state.grants.get(&bob).is_none_or(Vec::is_empty), "no role for bob");
+    assert!(
+        state.grants.get(&bob).is_none_or(Vec::is_empty),
+        "no role for bob"
+    );
     assert_eq!(state.invited.len(), 3, "every invitation sent");
 }
 
