@@ -534,10 +534,11 @@ fn deleted_users_are_reported_or_restored() {
         .arg("--restore-deleted"));
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let rows = read_results(&s.path("u.results.csv"));
-    // Restored, then the row applied to it like an update.
+    // Restored, then the row applied to it like an update; Genesys gives
+    // a restored user no role back, so Employee is granted again.
     assert_eq!(statuses(&rows), ["updated"]);
     assert_eq!(rows[0].user_id, id);
-    assert_eq!(rows[0].changes, "restore; name");
+    assert_eq!(rows[0].changes, "restore; name; add role Employee@Home");
     let state = fake.state();
     assert_eq!(state.user("user0@example.com").unwrap().state, "active");
     assert_eq!(state.users.len(), 1);

@@ -82,7 +82,7 @@ fn a_full_row_makes_a_working_agent_and_a_re_run_sends_nothing() {
         .clone();
     assert_eq!(
         ana.profile["locations"],
-        json!([{"locationDefinition": {"id": lisbon}}])
+        json!([{"id": lisbon, "locationDefinition": {"id": lisbon}}])
     );
     let skills: Vec<(String, f64)> = ana.profile["skills"]
         .as_array()

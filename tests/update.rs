@@ -434,7 +434,11 @@ fn a_restored_user_gets_its_row_applied() {
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let rows = read_results(&s.path("u.results.csv"));
     assert_eq!(statuses(&rows), ["updated"]);
-    assert_eq!(rows[0].changes, "restore; name; title; division");
+    // Genesys gives a restored user no role back: Employee is granted again.
+    assert_eq!(
+        rows[0].changes,
+        "restore; name; title; division; add role Employee@Home"
+    );
     let state = fake.state();
     let user = state.user("gone@example.com").unwrap();
     assert_eq!(

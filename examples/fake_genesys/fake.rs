@@ -47,6 +47,10 @@ pub use limiter::Limiter;
 #[path = "licences.rs"]
 pub mod licences;
 
+#[path = "write_faults.rs"]
+mod write_faults;
+pub use write_faults::WriteFaults;
+
 #[derive(Debug, Clone)]
 pub struct FakeConfig {
     pub client_id: String,
@@ -230,6 +234,8 @@ pub struct State {
     pub licences: licences::Licences,
     /// The export's lists (export.rs).
     pub export: export::ExportState,
+    /// Write-safety faults (see write_faults.rs).
+    pub write_faults: WriteFaults,
 }
 
 #[derive(Debug, Clone)]
@@ -320,6 +326,7 @@ impl State {
             queue_wrapups: HashMap::new(),
             licences: licences::Licences::default(),
             export: export::ExportState::default(),
+            write_faults: WriteFaults::default(),
             config,
             tokens: HashMap::new(),
             users: Vec::new(),
@@ -619,6 +626,7 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Reply {
             return error(503, "service.unavailable", "injected fault");
         }
     }
+    write_faults::count_write(&mut st.write_faults, method.as_str(), &path);
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     if let Some(reply) = licences::route(&mut st, &method, &segments, &body) {
         return reply;
@@ -630,7 +638,7 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Reply {
         (&Method::POST, ["api", "v2", "users"]) => create_user(&mut st, &body),
         (&Method::POST, ["api", "v2", "users", "search"]) => search(&mut st, &body),
         (&Method::PATCH, ["api", "v2", "users", id]) => patch_user(&mut st, id, &body),
-        (&Method::GET, ["api", "v2", "users", id]) => get_user(&mut st, id),
+        (&Method::GET, ["api", "v2", "users", id]) => get_user(&mut st, id, &query),
         (&Method::GET, ["api", "v2", "users"]) => get_users(&mut st, req_query_all(&raw_query)),
         (
             &Method::POST,
@@ -715,6 +723,10 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Reply {
                 return error(404, "general.resource.not.found", "user not found");
             }
             st.invited.push(id.to_string());
+            if let Some(user) = st.users.iter_mut().find(|u| u.id == *id) {
+                user.profile
+                    .insert("dateWelcomeSent".into(), json!("2026-01-01T00:00:00.000Z"));
+            }
             empty(204)
         }
         (&Method::POST, ["api", "v2", "routing", "queues"]) => create_queue(&mut st, &body),
@@ -956,6 +968,14 @@ fn create_user(st: &mut State, body: &[u8]) -> Reply {
     if !password.is_empty() && password.len() < 8 {
         return error(400, "invalid.password", "The user was created successfully but the provided password does not meet the password policy requirements");
     }
+    if st.write_faults.creates_without_id > 0 {
+        st.write_faults.creates_without_id -= 1;
+        let mut bare = reply;
+        if let Value::Object(fields) = &mut bare {
+            fields.remove("id");
+        }
+        return respond(200, bare);
+    }
     respond(200, reply)
 }
 
@@ -1037,12 +1057,17 @@ fn search(st: &mut State, body: &[u8]) -> Reply {
         .into_iter()
         .filter(|u| has_state || u.state != "deleted")
         .collect();
+    let mut matches = matches;
+    if st.write_faults.blind_searches > 0 {
+        st.write_faults.blind_searches -= 1;
+        matches.clear();
+    }
     let total = matches.len();
     let page: Vec<Value> = matches
         .iter()
         .skip((page_number - 1) * page_size)
         .take(page_size)
-        .map(|u| user_json(u))
+        .map(|u| write_faults::search_result(user_json(u), &request))
         .collect();
     let page_count = total.div_ceil(page_size);
     respond(
@@ -1118,15 +1143,8 @@ fn patch_user(st: &mut State, id: &str, body: &[u8]) -> Reply {
                 }
             }
             "locations" => {
-                let read: Vec<Value> = value
-                    .as_array()
-                    .map(|ls| {
-                        ls.iter()
-                            .map(|l| json!({"locationDefinition": {"id": l["id"]}}))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                user.profile.insert("locations".into(), Value::Array(read));
+                user.profile
+                    .insert("locations".into(), write_faults::placements(&value));
             }
             _ => {
                 user.profile.insert(key, value);
@@ -1134,13 +1152,24 @@ fn patch_user(st: &mut State, id: &str, body: &[u8]) -> Reply {
         }
     }
     user.version += 1;
-    let reply = user_json(user);
+    let reply = write_faults::patch_answer(user_json(user));
+    if st.write_faults.patch_timeouts > 0 {
+        st.write_faults.patch_timeouts -= 1;
+        return error(408, "request.timeout", "The request timed out.");
+    }
     respond(200, reply)
 }
 
-fn get_user(st: &mut State, id: &str) -> Reply {
+fn get_user(st: &mut State, id: &str, query: &HashMap<String, String>) -> Reply {
     st.counters.get_requests += 1;
+    // Like Genesys: a deleted user is read only with `state=deleted`.
+    let asks_deleted = query.get("state").map(String::as_str) == Some("deleted");
     match st.user_by_id(id) {
+        Some(u) if u.state == "deleted" && !asks_deleted => error(
+            404,
+            "general.resource.not.found",
+            "Unable to find a user with that userId.",
+        ),
         Some(u) => respond(200, user_json(u)),
         None => error(
             404,
@@ -1359,6 +1388,13 @@ fn grant_role(st: &mut State, role: &str, body: &[u8]) -> Reply {
     }
     let subjects: Vec<String> = strings(&body["subjectIds"]);
     let divisions: Vec<String> = strings(&body["divisionIds"]);
+    if let Some(bad) = write_faults::poisoned(&st.write_faults, &subjects) {
+        return error(
+            400,
+            "invalid.subject",
+            &format!("subject {bad} cannot be granted"),
+        );
+    }
     if subjects.len() > st.max_role_subjects {
         return error(400, "max.role.assignments.exceeded", "Too many subjects");
     }
@@ -1468,6 +1504,13 @@ fn add_queue_members(st: &mut State, queue: &str, body: &[u8]) -> Reply {
         .iter()
         .filter_map(|i| i["id"].as_str().map(str::to_string))
         .collect();
+    if let Some(bad) = write_faults::poisoned(&st.write_faults, &ids) {
+        return error(
+            400,
+            "bad.request",
+            &format!("user {bad} cannot be a member"),
+        );
+    }
     if let Some(missing) = ids.iter().find(|id| !visible_member(st, id)).cloned() {
         return error(
             404,
@@ -1490,6 +1533,13 @@ fn add_group_members(st: &mut State, group: &str, body: &[u8]) -> Reply {
         return error(400, "bad.request", "malformed body");
     };
     let ids: Vec<String> = strings(&body["memberIds"]);
+    if let Some(bad) = write_faults::poisoned(&st.write_faults, &ids) {
+        return error(
+            400,
+            "bad.request",
+            &format!("user {bad} cannot be a member"),
+        );
+    }
     if ids.len() > 50 {
         return error(
             400,

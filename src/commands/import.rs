@@ -181,6 +181,7 @@ fn build_engine(
             stop: stop.clone(),
             restore_deleted: config.restore_deleted,
             key: config.read.key,
+            employee: Default::default(),
         },
         results: results.sender(),
         stop: stop.clone(),

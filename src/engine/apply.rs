@@ -9,12 +9,14 @@ use std::sync::Arc;
 use serde_json::{json, Map, Value};
 
 use crate::error::StopReason;
+use crate::genesys::catalog::Catalog;
 use crate::genesys::users::User;
 use crate::genesys::{CallError, Client, Reply};
 use crate::input::{MatchKey, UserRow};
 use crate::plan::{
     error_failure, exists_outcome, failed_outcome, password_note, reply_failure, reply_outcome,
-    stop_reason, Change, DivisionTarget, Failure, Job, Kind, Outcome, RowLog, Status, Steps,
+    stop_reason, Change, DivisionTarget, Failure, Job, Kind, Outcome, RoleGrant, RowLog, Status,
+    Steps,
 };
 use crate::stop::Stop;
 use crate::users::create_user_body;
@@ -65,6 +67,9 @@ pub struct Applier {
     pub stop: Stop,
     pub restore_deleted: bool,
     pub key: MatchKey,
+    /// The Employee role in the home division, read once when a restore
+    /// needs it (Genesys does not give a restored user its roles back).
+    pub employee: tokio::sync::OnceCell<Option<RoleGrant>>,
 }
 
 impl Applier {
@@ -77,7 +82,7 @@ impl Applier {
         division_id: Option<&str>,
         steps: &Steps,
     ) -> Applied {
-        let (user, warning, note) = match self.create_user(job, row, division_id).await {
+        let (user, warning, note) = match self.create_user(job, row, division_id, steps).await {
             Ok(created) => created,
             Err(applied) => return *applied,
         };
@@ -86,8 +91,15 @@ impl Applier {
         log.ensured = true;
         log.user_id = (!user.id.is_empty()).then(|| user.id.clone());
         log.done.push(Change::Create);
-        if let Some(warning) = warning {
-            log.fail(warning);
+        // A part of the create failed (the password): recorded, and the
+        // row's other steps are still done.
+        log.failures.extend(warning);
+        if user.id.is_empty() {
+            let lost = crate::plan::changes_cell(&steps.changes());
+            log.fail(Failure::message(format!(
+                "the user's id is unknown (not in the answer, not yet visible to search), so its other steps were not done{}; a re-run with --update completes it",
+                if lost.is_empty() { String::new() } else { format!(" ({lost})") }
+            )));
             return Applied::Logged(log, None);
         }
         Applied::logged(
@@ -101,7 +113,10 @@ impl Applier {
         )
     }
 
-    /// Brings an existing (or deleted, with `restore`) user in line with the row.
+    /// Brings an existing (or deleted, with `restore`) user in line with the
+    /// row. Each write is a step of its own: a refused state change does not
+    /// hold back the profile or the follow-ups. Only a failed restore ends
+    /// the row (a deleted user takes no other change).
     pub async fn update(
         &self,
         row: &UserRow,
@@ -114,6 +129,7 @@ impl Applier {
         let mut log = RowLog::new(Kind::Update);
         log.user_id = Some(user.id.clone());
         log.notes.extend(password_note(row).map(str::to_string));
+        let mut steps = steps.clone();
         if restore {
             let body = diff::restore_patch(row);
             let restored = self
@@ -128,22 +144,31 @@ impl Applier {
             if !restored {
                 return Applied::Logged(log, None);
             }
-            log.done.push(Change::Restore);
-        }
-        let builds: [&(dyn Fn(&User) -> Patch + Sync); 2] = [
-            &|u| {
-                if restore {
-                    Patch::default()
-                } else {
-                    diff::state_patch(row, u)
+            log.done.insert(0, Change::Restore);
+            // PROVISIONING.md §2.6: a restored user gets no role back.
+            match self.employee_grant().await {
+                Some(grant) if !steps.roles.iter().any(|r| r.role_id == grant.role_id) => {
+                    steps.roles.insert(0, grant)
                 }
-            },
-            &|u| diff::profile_patch(row, u, self.key),
-        ];
-        for build in builds {
-            if !self.patch(&mut log, &mut user, build).await {
-                return Applied::Logged(log, None);
+                Some(_) => {}
+                None => log.fail(Failure::message(
+                    "restored, but the Employee role could not be found to grant it again",
+                )),
             }
+        }
+        if !restore {
+            self.patch(&mut log, &mut user, &|u| diff::state_patch(row, u))
+                .await;
+        }
+        if log.stopped_before.is_empty() {
+            self.patch(&mut log, &mut user, &|u| {
+                diff::profile_patch(row, u, self.key)
+            })
+            .await;
+        }
+        if !log.stopped_before.is_empty() {
+            log.stopped_before.extend(steps.changes());
+            return Applied::Logged(log, None);
         }
         let move_to = division
             .filter(|d| user.division_id() != Some(d.id.as_str()))
@@ -152,31 +177,59 @@ impl Applier {
             log,
             Followup {
                 user,
-                steps: steps.clone(),
+                steps,
                 move_to,
                 employer: false,
             },
         )
     }
 
+    /// The Employee role in the home division, as a grant (read once a run).
+    async fn employee_grant(&self) -> Option<RoleGrant> {
+        self.employee
+            .get_or_init(|| async {
+                let roles = self.client.list_all(Catalog::Roles).await.ok()?;
+                let role = roles.into_iter().find(|r| r.name == "Employee")?;
+                let home = self.client.home_division().await.ok()?;
+                Some(RoleGrant {
+                    role_id: role.id,
+                    label: format!("Employee@{}", home.name),
+                    division_id: home.id,
+                })
+            })
+            .await
+            .clone()
+    }
+
     /// Sends `build(user)` as a versioned PATCH until it is applied. On a
-    /// version conflict (or a lost answer) the user is read again and the
-    /// patch rebuilt from what it holds now: a newer edit is never
-    /// overwritten blindly. False when the row must stop here.
+    /// version conflict, or an answer that is lost or timed out (408: the
+    /// PATCH may have landed), the user is read again and the patch rebuilt
+    /// from what it holds now: a newer edit is never overwritten blindly,
+    /// and what the re-read shows done is reported done. The answer of a
+    /// PATCH is merged into `user` (the row's one snapshot), never put in
+    /// its place. False when the step failed (the failure is in `log`).
     pub async fn patch(
         &self,
         log: &mut RowLog,
         user: &mut User,
         build: &(dyn Fn(&User) -> Patch + Sync),
     ) -> bool {
-        // Fields of a PATCH whose answer was lost: done if a re-read shows them.
+        // Fields of a PATCH whose outcome is unknown: done if a re-read shows them.
         let mut unknown: Vec<Change> = Vec::new();
-        for attempt in 0..=MAX_VERSION_RETRIES {
+        let tries = MAX_VERSION_RETRIES;
+        for attempt in 0..=tries {
             let patch = build(user);
             let changes: Vec<Change> = patch.fields.iter().copied().map(Change::Field).collect();
             if patch.body.is_empty() {
                 log.done.append(&mut unknown);
                 return true;
+            }
+            if user.version.is_none() {
+                // A user known only from a partial answer: read it whole first.
+                if let Ok(fresh) = self.reread(user).await {
+                    *user = fresh;
+                    continue;
+                }
             }
             let Some(version) = user.version else {
                 log.fail(Failure::message(
@@ -188,12 +241,16 @@ impl Applier {
             body.insert("version".into(), json!(version));
             match self.client.patch_user(&user.id, &Value::Object(body)).await {
                 Ok(reply) if reply.is_success() => {
-                    match reply.json::<User>() {
-                        Ok(fresh) => *user = fresh,
-                        Err(_) => user.version = Some(version + 1),
-                    }
+                    crate::users::snapshot::merge_answer(user, &reply.body, true);
+                    // What an earlier, unknown attempt did and this one did not resend.
+                    unknown.retain(|c| !changes.contains(c));
+                    log.done.append(&mut unknown);
                     log.done.extend(changes);
                     return true;
+                }
+                Ok(reply) if reply.status == 408 => {
+                    tracing::warn!(user = %user.id, "update timed out (408); reading the user again");
+                    merge_unknown(&mut unknown, changes);
                 }
                 Ok(reply) if is_version_conflict(&reply) => {}
                 Ok(reply) => {
@@ -205,7 +262,7 @@ impl Applier {
                 }
                 Err(CallError::OutcomeUnknown(why)) => {
                     tracing::warn!(user = %user.id, error = %why, "update outcome unknown; reading the user again");
-                    unknown = changes;
+                    merge_unknown(&mut unknown, changes);
                 }
                 Err(CallError::Stopped) => {
                     log.stopped_before.extend(changes);
@@ -221,52 +278,83 @@ impl Applier {
                     return false;
                 }
             }
-            if attempt == MAX_VERSION_RETRIES {
+            if attempt == tries {
                 break;
             }
-            match self.client.get_user(&user.id).await {
-                // The version did not move: not a version conflict after all
-                // (an email already in use answers 409 too).
-                Ok(fresh) if fresh.version == user.version && unknown.is_empty() => {
-                    log.fail(Failure {
-                        http_status: Some(409),
-                        code: Some("general.conflict".into()),
-                        message:
-                            "Genesys refused the change as a conflict (an email already in use?)"
-                                .into(),
-                    });
-                    return false;
-                }
-                Ok(fresh) => *user = fresh,
-                Err(CallError::Stopped) => {
-                    log.stopped_before
-                        .extend(build(user).fields.into_iter().map(Change::Field));
-                    return false;
-                }
-                Err(e) => {
-                    log.fail(error_failure(
-                        &e,
-                        "reading the user again after a version conflict",
-                    ));
-                    return false;
-                }
+            if !self
+                .reread_for_patch(log, user, build, unknown.is_empty())
+                .await
+            {
+                return false;
             }
         }
-        log.fail(Failure {
-            http_status: Some(409),
-            code: Some("general.conflict".into()),
-            message: format!(
-                "the user kept changing while it was updated (version conflict {} times); a re-run will try again",
-                MAX_VERSION_RETRIES + 1
-            ),
-        });
+        log.fail(gave_up(&unknown, tries));
         false
+    }
+
+    /// The user read again after a conflict or an unknown outcome, into
+    /// `user`. False when the step ends here (the failure is in `log`).
+    async fn reread_for_patch(
+        &self,
+        log: &mut RowLog,
+        user: &mut User,
+        build: &(dyn Fn(&User) -> Patch + Sync),
+        nothing_unknown: bool,
+    ) -> bool {
+        match self.reread(user).await {
+            // The version did not move: not a version conflict after all
+            // (an email already in use answers 409 too).
+            Ok(fresh) if fresh.version == user.version && nothing_unknown => {
+                log.fail(Failure {
+                    http_status: Some(409),
+                    code: Some("general.conflict".into()),
+                    message: "Genesys refused the change as a conflict (an email already in use?)"
+                        .into(),
+                });
+                false
+            }
+            Ok(fresh) => {
+                *user = fresh;
+                true
+            }
+            Err(CallError::Stopped) => {
+                log.stopped_before
+                    .extend(build(user).fields.into_iter().map(Change::Field));
+                false
+            }
+            Err(e) => {
+                log.fail(error_failure(
+                    &e,
+                    "reading the user again after a version conflict",
+                ));
+                false
+            }
+        }
+    }
+
+    /// The user read again, whole. A deleted user (a restore in progress)
+    /// is read with `state=deleted`, else Genesys answers 404; if it was
+    /// restored meanwhile, the plain read finds it.
+    async fn reread(&self, user: &User) -> Result<User, CallError> {
+        if user.is_deleted() {
+            match self.client.get_deleted_user(&user.id).await {
+                Err(CallError::Rejected { status: 404, .. }) => {}
+                other => return other,
+            }
+        }
+        self.client.get_user(&user.id).await
     }
 
     /// `POST /api/v2/users` until its outcome is known. `Ok`: the user
     /// (id and version) and a warning when a part of the create failed
     /// (the password). `Err`: the row's final answer.
-    async fn create_user(&self, job: &Job, row: &UserRow, division_id: Option<&str>) -> Ensured {
+    async fn create_user(
+        &self,
+        job: &Job,
+        row: &UserRow,
+        division_id: Option<&str>,
+        steps: &Steps,
+    ) -> Ensured {
         let done = |outcome: Outcome| Err(Box::new(Applied::Done(outcome)));
         let body = match serde_json::to_vec(&create_user_body(row, division_id)) {
             Ok(b) => b,
@@ -292,9 +380,13 @@ impl Applier {
                         return Ok(self.created_with_warning(job, row, &reply).await)
                     }
                     Verdict::Conflict => {
-                        return Err(Box::new(
-                            self.conflict(job, row, &reply, uncertain.as_deref()).await,
-                        ))
+                        let taken = Taken {
+                            reply: &reply,
+                            uncertain: uncertain.as_deref(),
+                            division_id,
+                            steps,
+                        };
+                        return self.conflict(job, row, taken).await;
                     }
                     Verdict::Forbidden => {
                         self.stop_for_permission(&reply);
@@ -325,16 +417,14 @@ impl Applier {
     ) -> Ensured {
         let id = match id {
             Some(id) => id,
-            None => match self.look_up_id(&job.email).await {
-                Some(found) => return Ok((found, None, None)),
-                None => return Err(Box::new(Applied::Done(
-                    Outcome::new(Status::Created)
-                        .with_changes(&[Change::Create])
-                        .with_message(
-                            "created, but its id was not in the answer nor yet visible to search",
-                        ),
-                ))),
-            },
+            // The user exists: its steps need its id, which search shows
+            // (after a lag). An empty id ends the row `incomplete`.
+            None => {
+                return Ok(match self.look_up_created(&job.email).await {
+                    Some(found) => (found, None, None),
+                    None => (fresh_user(row, String::new(), version), None, None),
+                })
+            }
         };
         let note = uncertain.map(|why| {
             format!("created on a later attempt; an earlier one's answer was lost ({why}) and search did not show it")
@@ -358,7 +448,7 @@ impl Applier {
         let user = match error.entity_id {
             Some(id) => fresh_user(row, id, None),
             None => self
-                .look_up_id(&job.email)
+                .look_up_created(&job.email)
                 .await
                 .unwrap_or_else(|| fresh_user(row, String::new(), None)),
         };
@@ -419,15 +509,17 @@ impl Applier {
     }
 
     /// `general.conflict`: the email is taken. By this run's own earlier
-    /// attempt (`created` only if search shows the live user), by a live
-    /// user, or by a deleted one.
-    async fn conflict(
-        &self,
-        job: &Job,
-        row: &UserRow,
-        reply: &Reply,
-        uncertain: Option<&str>,
-    ) -> Applied {
+    /// attempt (the user is then this row's, and gets its steps), by a live
+    /// user, or by a deleted one (restored with `--restore-deleted`, and
+    /// the whole row applied to it).
+    async fn conflict(&self, job: &Job, row: &UserRow, taken: Taken<'_>) -> Ensured {
+        let Taken {
+            reply,
+            uncertain,
+            division_id,
+            steps,
+        } = taken;
+        let done = |applied: Applied| Err(Box::new(applied));
         let error = reply.error();
         let found = match self.client.find_by_email(&job.email).await {
             Ok(found) => found,
@@ -438,15 +530,15 @@ impl Applier {
             }
         };
         if let Some(why) = uncertain {
-            return Applied::Done(match found {
-                Some(user) if !user.is_deleted() => Outcome::new(Status::Created)
-                    .with_user_id(user.id)
-                    .with_changes(&[Change::Create])
-                    .with_message(format!(
+            return match found {
+                Some(user) if !user.is_deleted() => {
+                    let note = format!(
                         "created; an earlier response was lost ({why}), the retry found the email taken and search shows the user"
-                    )),
-                Some(user) => exists_outcome(&user, None),
-                None => Outcome::new(Status::Failed).with_error(
+                    );
+                    Ok((user, None, Some(note)))
+                }
+                Some(user) => done(Applied::Done(exists_outcome(&user, None))),
+                None => done(Applied::Done(Outcome::new(Status::Failed).with_error(
                     Some(reply.status),
                     error.code,
                     format!(
@@ -457,27 +549,54 @@ impl Applier {
                             " (search here cannot show deleted users, which keep their email)"
                         }
                     ),
-                ),
-            });
+                ))),
+            };
         }
         match found {
             Some(user) if user.is_deleted() && self.restore_deleted => {
-                Box::pin(self.update(row, user, true, None, &Steps::default())).await
+                let division = division_id.map(|id| DivisionTarget {
+                    id: id.to_string(),
+                    name: match &row.division {
+                        Some(crate::input::DivisionRef::Name(name)) => name.clone(),
+                        _ => id.to_string(),
+                    },
+                });
+                let mut applied =
+                    Box::pin(self.update(row, user, true, division.as_ref(), steps)).await;
+                if let Applied::Logged(log, _) = &mut applied {
+                    log.notes.push(
+                        "the email belonged to a deleted user that search did not show; it was restored and the whole row applied to it".into(),
+                    );
+                }
+                done(applied)
             }
-            Some(user) => Applied::Done(exists_outcome(&user, None)),
-            None => Applied::Done(Outcome::new(Status::Exists).with_error(
+            Some(user) => done(Applied::Done(exists_outcome(&user, None))),
+            None => done(Applied::Done(Outcome::new(Status::Exists).with_error(
                 Some(reply.status),
                 None,
                 format!(
                     "email already in use ({}); the user is not visible to search yet",
                     error.code.as_deref().unwrap_or("conflict")
                 ),
-            )),
+            ))),
         }
     }
 
-    async fn look_up_id(&self, email: &str) -> Option<User> {
-        self.client.find_by_email(email).await.ok().flatten()
+    /// A user this run created, by email: search lags behind a create, so
+    /// it is asked again with the client's back-off, at most its retries.
+    async fn look_up_created(&self, email: &str) -> Option<User> {
+        let policy = self.client.policy();
+        for retry in 0..=policy.max_retries {
+            if retry > 0 && !self.stop.sleep(policy.backoff(retry)).await {
+                return None;
+            }
+            match self.client.find_by_email(email).await {
+                Ok(Some(found)) if !found.is_deleted() => return Some(found),
+                Err(CallError::Stopped) => return None,
+                _ => {}
+            }
+        }
+        None
     }
 
     fn stop_for_permission(&self, reply: &Reply) {
@@ -510,6 +629,15 @@ impl Applier {
     }
 }
 
+/// A create refused because the email is taken, and what the row needs
+/// to carry on with whoever holds it.
+struct Taken<'a> {
+    reply: &'a Reply,
+    uncertain: Option<&'a str>,
+    division_id: Option<&'a str>,
+    steps: &'a Steps,
+}
+
 /// What ensuring a new user gives: the user, a warning (the create
 /// succeeded only in part), a note; or the row's final answer.
 type Ensured = Result<(User, Option<Failure>, Option<String>), Box<Applied>>;
@@ -527,11 +655,40 @@ fn fresh_user(row: &UserRow, id: String, version: Option<i64>) -> User {
     }
 }
 
-/// Genesys' version-mismatch answers (the Terraform provider's rule:
-/// 409, 408, or 400 "does not match the current version").
+/// Why a PATCH gave up after `tries` re-reads: its outcome stayed unknown,
+/// or the user kept changing.
+fn gave_up(unknown: &[Change], tries: u32) -> Failure {
+    if !unknown.is_empty() {
+        return Failure::message(format!(
+            "updating the user: the outcome of changing {} stayed unknown; a re-run with --update will check",
+            crate::plan::changes_cell(unknown)
+        ));
+    }
+    Failure {
+        http_status: Some(409),
+        code: Some("general.conflict".into()),
+        message: format!(
+            "the user kept changing while it was updated (version conflict {} times); a re-run will try again",
+            tries + 1
+        ),
+    }
+}
+
+/// Adds a PATCH's fields to those whose outcome is unknown.
+fn merge_unknown(unknown: &mut Vec<Change>, changes: Vec<Change>) {
+    for change in changes {
+        if !unknown.contains(&change) {
+            unknown.push(change);
+        }
+    }
+}
+
+/// Genesys' version-mismatch answers (the Terraform provider's rule: 409,
+/// or 400 "does not match the current version"). A 408 is not one: the
+/// PATCH may have landed, so its outcome is unknown (see `Applier::patch`).
 fn is_version_conflict(reply: &Reply) -> bool {
     match reply.status {
-        409 | 408 => true,
+        409 => true,
         400 => reply
             .error_message()
             .contains("does not match the current version"),

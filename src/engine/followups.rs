@@ -5,8 +5,11 @@
 //! the create returned), skills and languages (one bulk PATCH each per
 //! user), role grants (one request per role, division and 100 users), queue
 //! members (per queue and 100 users), group members (per group and 50
-//! users, with the group's version), and invitations. A row stops at its
-//! first failed step (`incomplete`); a re-run with `--update` completes it.
+//! users, with the group's version), and invitations. Steps are
+//! independent: a failed one is recorded and the row's other steps are
+//! still done (`incomplete`, every failure named); a re-run with `--update`
+//! completes it. A batch that one member poisons is split in halves until
+//! the refusal is that member's alone.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -20,8 +23,8 @@ use crate::genesys::users::User;
 use crate::genesys::CallError;
 use crate::input::UserRow;
 use crate::plan::error_failure;
+use crate::plan::{placements, ManagerTarget, RatedItem};
 use crate::plan::{Change, Failure, Job, Plan};
-use crate::plan::{ManagerTarget, RatedItem};
 use crate::users::diff::{self, Patch};
 use crate::users::Field;
 
@@ -61,8 +64,23 @@ impl Batch {
     }
 }
 
+/// Whether the row's steps can be tried: its user is known. A failed
+/// step does not make the others pointless.
 fn usable(h: &Held) -> bool {
-    h.log.failure.is_none() && h.log.stopped_before.is_empty()
+    !h.follow.user.id.is_empty()
+}
+
+/// A refusal that may be one member's doing (a user that does not exist, or
+/// cannot be added), so splitting the batch can isolate it. A 403, a 429 or
+/// a 5xx concerns every member alike.
+fn member_specific(error: &CallError) -> bool {
+    matches!(
+        error,
+        CallError::Rejected {
+            status: 400 | 404 | 409 | 422,
+            ..
+        }
+    )
 }
 
 /// A failure, naming the permission when Genesys refused one.
@@ -144,14 +162,14 @@ impl Engine {
         let (Plan::Create { user: row, .. } | Plan::Update { user: row, .. }) = &job.plan else {
             return;
         };
-        if self.profile_step(row, h).await {
-            self.rated_steps(h).await;
-        }
+        // Independent steps: a failed profile PATCH does not hold back skills.
+        self.profile_step(row, h).await;
+        self.rated_steps(h).await;
     }
 
-    /// Employer info, manager, location: one versioned PATCH. `false`: the
-    /// row's other steps are not tried.
-    async fn profile_step(&self, row: &UserRow, h: &mut Held) -> bool {
+    /// Employer info, manager, location: one versioned PATCH, built from
+    /// (and merged into) the row's one snapshot of its user.
+    async fn profile_step(&self, row: &UserRow, h: &mut Held) {
         let manager = match &h.follow.steps.manager {
             None => None,
             Some(ManagerTarget::Clear) => Some(String::new()),
@@ -168,14 +186,14 @@ impl Engine {
                         h.log.fail(Failure::message(format!(
                             "manager: {email} was not created by this run, so it cannot be this user's manager yet; a re-run with --update sets it"
                         )));
-                        return false;
+                        None
                     }
                 }
             }
         };
-        let locations = h.follow.steps.locations.clone();
+        let location = h.follow.steps.location.clone();
         let employer = h.follow.employer;
-        if employer || manager.is_some() || locations.is_some() {
+        if employer || manager.is_some() || location.is_some() {
             let build = |u: &User| -> Patch {
                 let mut patch = if employer {
                     diff::follow_up_patch(row, u)
@@ -188,28 +206,18 @@ impl Engine {
                         patch.fields.push(Field::Manager);
                     }
                 }
-                if let Some(list) = &locations {
-                    let wanted: Vec<&str> = list.iter().filter_map(|l| l["id"].as_str()).collect();
-                    let mut have = u.location_ids();
-                    have.sort_unstable();
-                    let mut sorted = wanted.clone();
-                    sorted.sort_unstable();
-                    if have != sorted {
-                        patch
-                            .body
-                            .insert("locations".into(), Value::Array(list.clone()));
-                        patch.fields.push(Field::Location);
-                    }
+                // Rebuilt from the snapshot on every try: a user already
+                // placed there is left as is (its placement details kept).
+                if let Some(list) = location.as_ref().and_then(|l| placements(l, u)) {
+                    patch.body.insert("locations".into(), Value::Array(list));
+                    patch.fields.push(Field::Location);
                 }
                 patch
             };
             let mut user = h.follow.user.clone();
-            if !self.applier.patch(&mut h.log, &mut user, &build).await {
-                return false;
-            }
+            self.applier.patch(&mut h.log, &mut user, &build).await;
             h.follow.user = user;
         }
-        true
     }
 
     /// Skills and languages: one bulk PATCH each.
@@ -242,6 +250,7 @@ impl Engine {
                     h.log.stopped_before.extend(items.iter().map(change));
                     return;
                 }
+                // Recorded; the other kind is still tried.
                 Err(e) => {
                     let (what, permission) = match kind {
                         RatedKind::Skills => ("adding skills", "routing:skill:assign"),
@@ -251,12 +260,13 @@ impl Engine {
                         ),
                     };
                     h.log.fail(step_failure(&e, what, permission));
-                    return;
                 }
             }
         }
     }
 
+    /// Independent of the other steps: an invitation is sent even when
+    /// another step of the row failed.
     async fn invite(&self, h: &mut Held) {
         if !h.follow.steps.invite || !usable(h) {
             return;
@@ -339,22 +349,16 @@ impl Engine {
         }
         for (target, rows) in by_target {
             for chunk in rows.chunks(batch.size()) {
-                // A row that failed an earlier batch of this kind stops there.
-                let chunk: Vec<&(usize, Change, String)> =
-                    chunk.iter().filter(|(i, _, _)| usable(&held[*i])).collect();
-                if chunk.is_empty() {
-                    continue;
-                }
                 let ids: Vec<String> = chunk
                     .iter()
                     .map(|(i, _, _)| held[*i].follow.user.id.clone())
                     .collect();
-                let sent = if self.stop.is_raised() {
-                    Err(CallError::Stopped)
+                let answers = if self.stop.is_raised() {
+                    vec![Err(CallError::Stopped); ids.len()]
                 } else {
-                    self.send_batch(batch, &target, &ids).await
+                    self.send_isolating(batch, &target, &ids).await
                 };
-                for (i, change, name) in chunk {
+                for ((i, change, name), sent) in chunk.iter().zip(answers) {
                     let log = &mut held[*i].log;
                     match &sent {
                         Ok(()) => log.done.push(change.clone()),
@@ -367,6 +371,29 @@ impl Engine {
                     }
                 }
             }
+        }
+    }
+
+    /// Sends one batch; when it is refused in a way one member may cause,
+    /// sends each half again (recursively), so only the members at fault
+    /// fail. One answer per id, in order. The recursion ends at one member,
+    /// so a batch of n costs at most about 2·log2(n) extra requests per
+    /// member at fault.
+    async fn send_isolating(
+        &self,
+        batch: Batch,
+        target: &str,
+        ids: &[String],
+    ) -> Vec<Result<(), CallError>> {
+        match self.send_batch(batch, target, ids).await {
+            Err(e) if ids.len() > 1 && member_specific(&e) && !self.stop.is_raised() => {
+                tracing::info!(members = ids.len(), error = %e, "a batch was refused; splitting it to find the member at fault");
+                let (left, right) = ids.split_at(ids.len() / 2);
+                let mut answers = Box::pin(self.send_isolating(batch, target, left)).await;
+                answers.extend(Box::pin(self.send_isolating(batch, target, right)).await);
+                answers
+            }
+            sent => vec![sent; ids.len()],
         }
     }
 

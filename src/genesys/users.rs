@@ -49,6 +49,9 @@ pub struct User {
     pub groups: Vec<IdRef>,
     #[serde(default)]
     pub authorization: Option<Authorization>,
+    /// When the invitation was sent (`dateWelcomeSent` expand); empty: never.
+    #[serde(default)]
+    pub date_welcome_sent: Option<String>,
 }
 
 /// A skill or language of a user.
@@ -165,18 +168,19 @@ struct SearchRequest<'a> {
     page_size: u32,
     page_number: u32,
     query: &'a [Value],
-    expand: [&'static str; 6],
+    expand: [&'static str; 7],
 }
 
 /// What a read of a user asks for beyond the basics: everything `--update`
 /// compares, so the search that finds users is the only read.
-const EXPAND: [&str; 6] = [
+const EXPAND: [&str; 7] = [
     "employerInfo",
     "skills",
     "languages",
     "groups",
     "authorization",
     "locations",
+    "dateWelcomeSent",
 ];
 
 /// Values per search request. The server's limit is undocumented (API.md §4
@@ -306,5 +310,16 @@ impl Client {
             &[("expand", EXPAND.join(","))],
         )
         .await
+    }
+}
+
+impl Client {
+    /// A deleted user, fresh (a restore's version conflict): `GET` finds a
+    /// deleted user only when asked with `state=deleted` (API.md).
+    pub async fn get_deleted_user(&self, id: &str) -> Result<User, CallError> {
+        let mut query: Vec<(&str, String)> =
+            EXPAND.iter().map(|e| ("expand", e.to_string())).collect();
+        query.push(("state", "deleted".into()));
+        self.get_json(&format!("/api/v2/users/{id}"), &query).await
     }
 }

@@ -37,8 +37,9 @@ pub struct RowLog {
     /// The user exists (created, or found) as the row's own.
     pub ensured: bool,
     pub done: Vec<Change>,
-    /// The first failure; later steps are not tried.
-    pub failure: Option<Failure>,
+    /// Every failed step, in the order they failed. A failure does not stop
+    /// the row: every step that can still be done is done.
+    pub failures: Vec<Failure>,
     /// The run stopped before these steps.
     pub stopped_before: Vec<Change>,
     pub notes: Vec<String>,
@@ -51,27 +52,32 @@ impl RowLog {
             user_id: None,
             ensured: kind == Kind::Update,
             done: Vec::new(),
-            failure: None,
+            failures: Vec::new(),
             stopped_before: Vec::new(),
             notes: Vec::new(),
         }
     }
 
+    /// Records a failed step; the row goes on with its other steps.
     pub fn fail(&mut self, failure: Failure) {
-        self.failure.get_or_insert(failure);
+        self.failures.push(failure);
+    }
+
+    pub fn has_failed(&self) -> bool {
+        !self.failures.is_empty()
     }
 
     /// The results columns for this row: the only place they are derived.
     pub fn outcome(&self) -> Outcome {
-        let status = match (&self.failure, self.stopped_before.is_empty()) {
-            (None, true) => match self.kind {
+        let status = match (self.failures.is_empty(), self.stopped_before.is_empty()) {
+            (true, true) => match self.kind {
                 Kind::Create => Status::Created,
                 Kind::Update if self.done.is_empty() => Status::Unchanged,
                 Kind::Update => Status::Updated,
             },
             // Nothing was written for this row.
             _ if !self.ensured || (self.kind == Kind::Update && self.done.is_empty()) => {
-                if self.failure.is_some() {
+                if self.has_failed() {
                     Status::Failed
                 } else {
                     Status::NotAttempted
@@ -84,11 +90,12 @@ impl RowLog {
             outcome = outcome.with_user_id(id);
         }
         let mut message: Vec<String> = Vec::new();
-        if let Some(failure) = &self.failure {
-            outcome.http_status = failure.http_status;
-            outcome.error_code = failure.code.clone();
-            message.push(failure.message.clone());
+        // The columns name the first failure; the message names each one.
+        if let Some(first) = self.failures.first() {
+            outcome.http_status = first.http_status;
+            outcome.error_code = first.code.clone();
         }
+        message.extend(self.failures.iter().map(|f| f.message.clone()));
         if !self.stopped_before.is_empty() {
             let steps = changes_cell(&self.stopped_before);
             message.push(format!(
@@ -138,5 +145,22 @@ mod tests {
         let outcome = stopped.outcome();
         assert_eq!(outcome.status, Status::Incomplete);
         assert!(outcome.message.unwrap().contains("employee_id"));
+    }
+
+    #[test]
+    fn every_failed_step_is_named() {
+        let mut log = RowLog::new(Kind::Update);
+        log.done.push(Change::Field(Field::Title));
+        log.fail(Failure {
+            http_status: Some(400),
+            code: Some("bad.member".into()),
+            message: "adding the user to queue `Billing`: refused".into(),
+        });
+        log.fail(Failure::message("sending the invitation: refused"));
+        let outcome = log.outcome();
+        assert_eq!(outcome.status, Status::Incomplete);
+        assert_eq!(outcome.http_status, Some(400));
+        let message = outcome.message.unwrap();
+        assert!(message.contains("queue `Billing`") && message.contains("invitation"));
     }
 }

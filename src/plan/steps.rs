@@ -55,12 +55,36 @@ pub struct Wanted {
     pub groups: Vec<Member>,
 }
 
+/// Where a row wants its user placed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LocationTarget {
+    /// `-`: no placement at all.
+    Clear,
+    /// One place (a location id): the user is moved there.
+    At(String),
+}
+
+/// The `locations` list to write so the user stands where `target` says,
+/// or `None` when it already does. A user already placed at the location
+/// is left as is (the placement's notes, floor plan and coordinates kept);
+/// otherwise the new placement replaces the others (a move).
+pub fn placements(target: &LocationTarget, user: &User) -> Option<Vec<Value>> {
+    let placed = user.location_ids();
+    match target {
+        LocationTarget::Clear if placed.is_empty() => None,
+        LocationTarget::Clear => Some(Vec::new()),
+        LocationTarget::At(id) if placed.contains(&id.as_str()) => None,
+        // The shape Genesys takes in `UpdateUser.locations` (PROVISIONING.md §3.7).
+        LocationTarget::At(id) => Some(vec![json!({"id": id})]),
+    }
+}
+
 /// What a user still lacks of its row: the provisioning steps to run.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Steps {
     pub manager: Option<ManagerTarget>,
-    /// The whole `locations` list to write, when it changes.
-    pub locations: Option<Vec<Value>>,
+    /// Where the user is to be placed, when that changes.
+    pub location: Option<LocationTarget>,
     pub roles: Vec<RoleGrant>,
     pub skills: Vec<RatedItem>,
     pub languages: Vec<RatedItem>,
@@ -80,7 +104,7 @@ impl Steps {
         if self.manager.is_some() {
             changes.push(Change::Field(Field::Manager));
         }
-        if self.locations.is_some() {
+        if self.location.is_some() {
             changes.push(Change::Field(Field::Location));
         }
         changes.extend(self.roles.iter().map(|r| Change::AddRole(r.label.clone())));
@@ -110,11 +134,11 @@ pub fn steps_for_new(wanted: &Wanted, invite: bool) -> Steps {
             .manager
             .clone()
             .filter(|m| *m != ManagerTarget::Clear),
-        locations: wanted
+        location: wanted
             .location
             .clone()
             .flatten()
-            .map(|l| vec![json!({"id": l.id})]),
+            .map(|l| LocationTarget::At(l.id)),
         roles: wanted.roles.clone(),
         skills: wanted.skills.clone(),
         languages: wanted.languages.clone(),
@@ -126,12 +150,14 @@ pub fn steps_for_new(wanted: &Wanted, invite: bool) -> Steps {
 
 /// What an existing user lacks: additive, nothing it has is removed. `grants`
 /// (when read) tell the division of a role the user already holds;
-/// `queue_members` the members of the queues rows name.
+/// `queue_members` the members of the queues rows name. `invite`: the row
+/// asks for the invitation, sent only if none ever was (`dateWelcomeSent`).
 pub fn steps_for_existing(
     wanted: &Wanted,
     user: &User,
     grants: Option<&[Grant]>,
     queue_members: &HashMap<String, HashSet<String>>,
+    invite: bool,
 ) -> Steps {
     let current_manager = user.manager.as_ref().map(|m| m.id.as_str());
     let manager = match &wanted.manager {
@@ -142,16 +168,12 @@ pub fn steps_for_existing(
         Some(target @ ManagerTarget::Row(_)) => Some(target.clone()),
         _ => None,
     };
-    let placed = user.location_ids();
-    let locations = match &wanted.location {
-        Some(None) if !placed.is_empty() => Some(Vec::new()),
-        Some(Some(l)) if !placed.contains(&l.id.as_str()) => {
-            let mut all: Vec<Value> = placed.iter().map(|id| json!({"id": id})).collect();
-            all.push(json!({"id": l.id}));
-            Some(all)
-        }
-        _ => None,
-    };
+    let location = match &wanted.location {
+        None => None,
+        Some(None) => Some(LocationTarget::Clear),
+        Some(Some(l)) => Some(LocationTarget::At(l.id.clone())),
+    }
+    .filter(|target| placements(target, user).is_some());
     let holds: HashSet<&str> = user
         .authorization
         .as_ref()
@@ -187,7 +209,7 @@ pub fn steps_for_existing(
     let in_groups: HashSet<&str> = user.groups.iter().map(|g| g.id.as_str()).collect();
     Steps {
         manager,
-        locations,
+        location,
         roles,
         skills: rated(&wanted.skills, &user.skills),
         languages: rated(&wanted.languages, &user.languages),
@@ -207,7 +229,7 @@ pub fn steps_for_existing(
             .filter(|g| !in_groups.contains(g.id.as_str()))
             .cloned()
             .collect(),
-        invite: false,
+        invite: invite && user.date_welcome_sent.as_deref().unwrap_or("").is_empty(),
     }
 }
 
@@ -271,13 +293,37 @@ mod tests {
             {"role": {"id": "r1", "name": "Agent"}, "division": {"id": "d1", "name": "Home"}}
         ]))
         .unwrap();
-        let steps = steps_for_existing(&wanted, &user, Some(&grants), &members);
+        let steps = steps_for_existing(&wanted, &user, Some(&grants), &members, false);
         assert_eq!(steps.changes(), [Change::AddSkill("Billing:2.5".into())]);
         let other_division: Vec<Grant> = serde_json::from_value(json!([
             {"role": {"id": "r1", "name": "Agent"}, "division": {"id": "d2", "name": "Sales"}}
         ]))
         .unwrap();
-        let steps = steps_for_existing(&wanted, &user, Some(&other_division), &members);
+        let steps = steps_for_existing(&wanted, &user, Some(&other_division), &members, false);
         assert_eq!(steps.roles.len(), 1, "held in another division only");
+    }
+}
+
+#[cfg(test)]
+mod location_tests {
+    use super::*;
+
+    fn at(placements: Value) -> User {
+        serde_json::from_value(json!({"id": "u1", "locations": placements})).unwrap()
+    }
+
+    #[test]
+    fn a_location_is_kept_moved_or_cleared() {
+        let lisbon = LocationTarget::At("lisbon".into());
+        let placed = at(json!([{"notes": "desk 4", "locationDefinition": {"id": "lisbon"}}]));
+        assert_eq!(placements(&lisbon, &placed), None, "already there");
+        let elsewhere = at(json!([{"locationDefinition": {"id": "dublin"}}]));
+        assert_eq!(
+            placements(&lisbon, &elsewhere),
+            Some(vec![json!({"id": "lisbon"})]),
+            "a move replaces the other placements"
+        );
+        assert_eq!(placements(&LocationTarget::Clear, &elsewhere), Some(vec![]));
+        assert_eq!(placements(&LocationTarget::Clear, &at(json!([]))), None);
     }
 }

@@ -169,6 +169,7 @@ async fn provision_plans(
                 **provision = plan::steps_for_new(&wanted, invite);
             }
             Plan::Update {
+                user,
                 existing,
                 provision,
                 preview,
@@ -179,6 +180,7 @@ async fn provision_plans(
                     existing,
                     holdings.grants.get(&existing.id).map(Vec::as_slice),
                     &holdings.members,
+                    user.invite.unwrap_or(settings.invite),
                 );
                 preview.extend(steps.changes());
                 **provision = steps;

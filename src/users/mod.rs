@@ -5,6 +5,7 @@ pub mod columns;
 pub mod create;
 pub mod diff;
 pub mod export;
+pub mod snapshot;
 
 pub use columns::{rating_text, Field};
 pub use create::{create_user_body, follow_up_fields};
