@@ -271,9 +271,20 @@ impl Progress {
     fn redraw(&self) {
         if let Some(bar) = &self.bar {
             let view = self.view();
+            // The message first: the position update draws it with the bar.
+            bar.set_message(view.render());
             bar.set_length(view.total.max(1));
             bar.set_position(view.done.min(view.total));
-            bar.set_message(view.render());
+        }
+    }
+
+    /// Redraws the bar every second, so the rate and the ETA stay current
+    /// while no unit finishes (a long batch, a 429 wait). Runs until aborted.
+    pub async fn keep_drawn(self: Arc<Self>) {
+        let mut interval = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            interval.tick().await;
+            self.redraw();
         }
     }
 

@@ -59,6 +59,9 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
     progress.count_requests(Arc::clone(&stats));
     let ticker = (!progress.has_bar() && config.log.verbosity >= 1)
         .then(|| tokio::spawn(log_progress(Arc::clone(&progress))));
+    let redraw = progress
+        .has_bar()
+        .then(|| tokio::spawn(Arc::clone(&progress).keep_drawn()));
     let results = start_results(&config, writer, &progress, &stop)?;
     let engine = Arc::new(build_engine(&config, &client, &results, &stop, &progress));
 
@@ -67,6 +70,9 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
 
     interrupt.abort();
     let logged = ticker.map(|ticker| ticker.abort()).is_some();
+    if let Some(redraw) = redraw {
+        redraw.abort();
+    }
     drop(engine);
     let (tally, written) = results.finish();
     if logged {
