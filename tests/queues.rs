@@ -255,3 +255,215 @@ fn queues_are_checked_offline_and_users_is_the_explicit_default() {
         ["would_create"]
     );
 }
+
+/// Runs genimport, killing it (and failing the test) if it has not ended
+/// within `limit`: a retry loop without a cap must fail the test, not hang it.
+fn run_within(cmd: &mut std::process::Command, limit: std::time::Duration) -> std::process::Output {
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn genimport");
+    let deadline = std::time::Instant::now() + limit;
+    while child.try_wait().expect("wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("genimport still running after {limit:?}: a retry loop without a cap");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("output")
+}
+
+fn queue_id(fake: &Fake, name: &str) -> String {
+    let state = fake.state();
+    state
+        .queues
+        .iter()
+        .find(|(_, n)| n == name)
+        .expect("queue")
+        .0
+        .clone()
+}
+
+#[test]
+fn a_dash_clears_description_and_caller_id_and_is_never_written_as_text() {
+    let fake = Fake::spawn(FakeConfig::default());
+    let billing = queue_id(&fake, "Billing");
+    {
+        let mut state = fake.state();
+        let body = state.queue_bodies.get_mut(&billing).expect("Billing");
+        body["description"] = json!("Old text");
+        body["callingPartyName"] = json!("Acme Billing");
+        body["callingPartyNumber"] = json!("+13175550100");
+    }
+    let s = Scratch::new();
+    let input = s.write(
+        "q.csv",
+        format!("{HEADER}\nBilling,,-,,,,,,,-,-\nFresh,,-,,,,,,,-,-\n"),
+    );
+    let out = run(genimport_against(s.dir.path(), &fake)
+        .args(["queues"])
+        .arg(&input)
+        .arg("--update"));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let rows = results(&s.path("q.results.csv"));
+    assert_eq!(
+        (rows[0][2].as_str(), rows[0][7].as_str()),
+        (
+            "updated",
+            "description; calling_party_name; calling_party_number"
+        )
+    );
+    assert_eq!(
+        (rows[1][2].as_str(), rows[1][7].as_str()),
+        ("created", "create")
+    );
+    for name in ["Billing", "Fresh"] {
+        let queue = queue_named(&fake, name);
+        for field in ["description", "callingPartyName", "callingPartyNumber"] {
+            assert!(queue.get(field).is_none(), "{name}: {field} in {queue}");
+        }
+    }
+    // The other settings survived the PUT.
+    assert_eq!(queue_named(&fake, "Billing")["enableTranscription"], true);
+
+    let before = queue_writes(&fake);
+    let out = run(genimport_against(s.dir.path(), &fake)
+        .args(["queues"])
+        .arg(&input)
+        .arg("--update"));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let rows = results(&s.path("q.results.csv"));
+    assert_eq!(
+        (rows[0][2].as_str(), rows[1][2].as_str()),
+        ("unchanged", "unchanged")
+    );
+    assert_eq!(queue_writes(&fake), before, "a cleared field stays cleared");
+}
+
+#[test]
+fn a_persistent_5xx_or_408_on_create_fails_the_row_after_the_retry_cap() {
+    for (status, error_code) in [(503, "service.unavailable"), (408, "client.timeout")] {
+        let fake = Fake::spawn(FakeConfig::default());
+        fake.state().queue_create_status = Some(status);
+        let s = Scratch::new();
+        let input = s.write("q.csv", format!("{HEADER}\nNever,,,,,,,,,,\n"));
+        let out = run_within(
+            genimport_against(s.dir.path(), &fake)
+                .args(["queues"])
+                .arg(&input)
+                .args(["--max-retries", "3"]),
+            std::time::Duration::from_secs(60),
+        );
+        assert_eq!(code(&out), 1, "{}", stderr(&out));
+        let rows = results(&s.path("q.results.csv"));
+        assert_eq!(rows.len(), 1, "the row has its result");
+        assert_eq!(
+            (
+                rows[0][2].as_str(),
+                rows[0][4].as_str(),
+                rows[0][5].as_str()
+            ),
+            ("failed", status.to_string().as_str(), error_code)
+        );
+        assert!(
+            rows[0][6].contains("gave up after 4 attempts"),
+            "{}",
+            rows[0][6]
+        );
+        assert_eq!(
+            fake.state().counters.queue_creates,
+            4,
+            "HTTP {status}: the first attempt and 3 retries"
+        );
+    }
+}
+
+#[test]
+fn update_reads_the_queue_again_before_the_put_and_keeps_a_setting_changed_meanwhile() {
+    let fake = Fake::spawn(FakeConfig::default());
+    let billing = queue_id(&fake, "Billing");
+    // Someone turns transcription off after the preflight read the queue.
+    fake.state().queue_edit_after_read =
+        Some((billing.clone(), "enableTranscription".into(), json!(false)));
+    let s = Scratch::new();
+    let input = s.write(
+        "q.csv",
+        format!("{HEADER}\nBilling,,Billing questions,,,,,,,,\n"),
+    );
+    let out = run(genimport_against(s.dir.path(), &fake)
+        .args(["queues"])
+        .arg(&input)
+        .arg("--update"));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let rows = results(&s.path("q.results.csv"));
+    assert_eq!(
+        (rows[0][2].as_str(), rows[0][7].as_str()),
+        ("updated", "description")
+    );
+    let queue = queue_named(&fake, "Billing");
+    assert_eq!(queue["description"], "Billing questions");
+    assert_eq!(
+        queue["enableTranscription"], false,
+        "the change made during the run is kept"
+    );
+}
+
+#[test]
+fn a_queue_put_conflict_reads_again_and_retries_within_the_cap() {
+    let fake = Fake::spawn(FakeConfig::default());
+    fake.state().queue_put_conflicts = 2;
+    let s = Scratch::new();
+    let input = s.write(
+        "q.csv",
+        format!("{HEADER}\nBilling,,Billing questions,,,,,,,,\nTech,,Tech questions,,,,,,,,\n"),
+    );
+    let out = run(genimport_against(s.dir.path(), &fake)
+        .args(["queues"])
+        .arg(&input)
+        .args(["--update", "--concurrency", "1"]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let rows = results(&s.path("q.results.csv"));
+    assert_eq!(
+        (rows[0][2].as_str(), rows[1][2].as_str()),
+        ("updated", "updated")
+    );
+    assert_eq!(
+        queue_named(&fake, "Billing")["description"],
+        "Billing questions"
+    );
+    assert_eq!(
+        fake.state().counters.queue_puts,
+        4,
+        "two conflicts, two PUTs that landed"
+    );
+
+    // A conflict that never ends: the row fails naming it, after the cap.
+    fake.state().queue_put_conflicts = 1000;
+    let puts = fake.state().counters.queue_puts;
+    let input = s.write(
+        "q.csv",
+        format!("{HEADER}\nSales,,Sales questions,,,,,,,,\n"),
+    );
+    let out = run_within(
+        genimport_against(s.dir.path(), &fake)
+            .args(["queues"])
+            .arg(&input)
+            .args(["--update", "--max-retries", "2"]),
+        std::time::Duration::from_secs(60),
+    );
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let rows = results(&s.path("q.results.csv"));
+    assert_eq!(
+        (
+            rows[0][2].as_str(),
+            rows[0][4].as_str(),
+            rows[0][5].as_str()
+        ),
+        ("failed", "409", "request.conflict")
+    );
+    assert_eq!(fake.state().counters.queue_puts - puts, 3);
+}

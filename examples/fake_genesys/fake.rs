@@ -236,6 +236,17 @@ pub struct State {
     pub export: export::ExportState,
     /// Write-safety faults (see write_faults.rs).
     pub write_faults: WriteFaults,
+
+    // ---- Queue faults (issue 18, items 13 and 16) ----
+    /// Answer every queue create with this status, creating nothing (a
+    /// persistent 5xx or 408).
+    pub queue_create_status: Option<u16>,
+    /// Someone edits a queue during the run: after the first GET of queue
+    /// `.0`, its field `.1` becomes `.2` (once).
+    pub queue_edit_after_read: Option<(String, String, Value)>,
+    /// The next this-many queue PUTs answer 409 `request.conflict`.
+    pub queue_put_conflicts: u32,
+    // ---- end of queue faults ----
 }
 
 #[derive(Debug, Clone)]
@@ -327,6 +338,9 @@ impl State {
             licences: licences::Licences::default(),
             export: export::ExportState::default(),
             write_faults: WriteFaults::default(),
+            queue_create_status: None,
+            queue_edit_after_read: None,
+            queue_put_conflicts: 0,
             config,
             tokens: HashMap::new(),
             users: Vec::new(),
@@ -729,7 +743,19 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Reply {
             }
             empty(204)
         }
-        (&Method::POST, ["api", "v2", "routing", "queues"]) => create_queue(&mut st, &body),
+        (&Method::POST, ["api", "v2", "routing", "queues"]) => match st.queue_create_status {
+            // Queue faults: a persistent failure, nothing created.
+            Some(status) => {
+                st.counters.queue_creates += 1;
+                let code = if status == 408 {
+                    "client.timeout"
+                } else {
+                    "service.unavailable"
+                };
+                error(status, code, "Service Unavailable (injected)")
+            }
+            None => create_queue(&mut st, &body),
+        },
         (&Method::GET, ["api", "v2", "routing", "queues"]) => {
             let name = query.get("name").cloned().unwrap_or_default();
             let items: Vec<(String, String)> = st
@@ -742,13 +768,35 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Reply {
         }
         (&Method::GET, ["api", "v2", "routing", "queues", id]) => {
             st.counters.queue_reads += 1;
-            match st.queue_bodies.get(*id) {
+            let reply = match st.queue_bodies.get(*id) {
                 Some(q) => respond(200, q.clone()),
                 None => error(404, "not.found", "queue not found"),
+            };
+            // Queue faults: someone edits the queue after this read.
+            if st
+                .queue_edit_after_read
+                .as_ref()
+                .is_some_and(|(q, _, _)| q == id)
+            {
+                if let Some((q, field, value)) = st.queue_edit_after_read.take() {
+                    if let Some(Value::Object(body)) = st.queue_bodies.get_mut(&q) {
+                        body.insert(field, value);
+                    }
+                }
             }
+            reply
         }
         (&Method::PUT, ["api", "v2", "routing", "queues", id]) => {
             st.counters.queue_puts += 1;
+            // Queue faults: the queue changed meanwhile.
+            if st.queue_put_conflicts > 0 {
+                st.queue_put_conflicts -= 1;
+                return error(
+                    409,
+                    "request.conflict",
+                    "The request conflicts with the current state of the target resource.",
+                );
+            }
             let Ok(mut replacement) = serde_json::from_slice::<Value>(&body) else {
                 return error(400, "bad.request", "malformed body");
             };

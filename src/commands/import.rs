@@ -56,10 +56,14 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
     let client = Arc::new(build_client(&config, Arc::clone(&stats), stop.clone())?);
     let interrupt = tokio::spawn(watch_ctrl_c(stop.clone()));
     progress.set_total(expected_rows);
+    progress.count_requests(Arc::clone(&stats));
     let ticker = (!progress.has_bar() && config.log.verbosity >= 1)
         .then(|| tokio::spawn(log_progress(Arc::clone(&progress))));
+    let redraw = progress
+        .has_bar()
+        .then(|| tokio::spawn(Arc::clone(&progress).keep_drawn()));
     let results = start_results(&config, writer, &progress, &stop)?;
-    let engine = Arc::new(build_engine(&config, &client, &results, &stop));
+    let engine = Arc::new(build_engine(&config, &client, &results, &stop, &progress));
 
     let planned = plan_rows(&config, &client, &inputs).await;
     // What the planned role changes do to licences (read-only, before any write).
@@ -70,11 +74,16 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
     apply(&config, &engine, &inputs, planned, &stop).await;
 
     interrupt.abort();
-    if let Some(ticker) = ticker {
-        ticker.abort();
+    let logged = ticker.map(|ticker| ticker.abort()).is_some();
+    if let Some(redraw) = redraw {
+        redraw.abort();
     }
     drop(engine);
     let (tally, written) = results.finish();
+    if logged {
+        // The log ends with where the last phase got to, every row counted.
+        progress.log_line();
+    }
     if let Err(e) = written {
         stop.raise(StopReason::OutputFailed(e.to_string()));
     }
@@ -170,6 +179,7 @@ fn build_engine(
     client: &Arc<Client>,
     results: &ResultsThread,
     stop: &Stop,
+    progress: &Arc<Progress>,
 ) -> Engine {
     Engine {
         applier: engine::apply::Applier {
@@ -188,6 +198,7 @@ fn build_engine(
         panic_on_line: config.panic_on_line,
         concurrency: config.concurrency,
         ids: std::sync::Mutex::default(),
+        progress: Arc::clone(progress),
     }
 }
 
@@ -275,6 +286,12 @@ async fn apply(
                 concurrency = config.concurrency,
                 "applying the rows"
             );
+            let rows = if config.read.queues {
+                "queues"
+            } else {
+                "users"
+            };
+            engine.progress.phase(rows, jobs.len() as u64);
             Arc::clone(engine).run(jobs, config.concurrency).await;
         }
     }

@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
 
+use crate::engine::stages::{planned_steps, Stage};
 use crate::engine::{Engine, Held};
 use crate::genesys::authorization::MOVE_BATCH;
 use crate::genesys::provisioning::{RatedKind, GROUP_BATCH, QUEUE_BATCH, ROLE_BATCH};
@@ -98,10 +99,20 @@ impl Engine {
             return;
         }
         let mut held = held;
+        let steps = held.iter().map(|h| planned_steps(&h.follow)).sum();
+        self.progress.phase("steps", steps);
         self.batched(&mut held, Batch::Move).await;
+        self.progress
+            .stage_done(Stage::Move, held.iter().map(|h| &h.follow));
         let mut held = Arc::clone(&self).per_user(&jobs, held, false).await;
-        for batch in [Batch::Role, Batch::Queue, Batch::Group] {
+        for (batch, stage) in [
+            (Batch::Role, Stage::Roles),
+            (Batch::Queue, Stage::Queues),
+            (Batch::Group, Stage::Groups),
+        ] {
             self.batched(&mut held, batch).await;
+            self.progress
+                .stage_done(stage, held.iter().map(|h| &h.follow));
         }
         let mut held = Arc::clone(&self).per_user(&jobs, held, true).await;
         held.sort_by_key(|h| h.index);
@@ -138,8 +149,10 @@ impl Engine {
                     let Some(mut h) = next else { return };
                     if invite {
                         this.invite(&mut h).await;
+                        this.progress.stage_done(Stage::Invite, [&h.follow]);
                     } else {
                         this.user_steps(&jobs, &mut h).await;
+                        this.progress.stage_done(Stage::Profile, [&h.follow]);
                     }
                     done.lock().unwrap_or_else(|e| e.into_inner()).push(h);
                 }

@@ -7,6 +7,7 @@
 pub mod apply;
 mod followups;
 mod queues;
+mod stages;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -37,6 +38,8 @@ pub struct Engine {
     /// Lowercased email -> user id of every row whose user is known: a
     /// manager created in this run is found here (search lags).
     pub ids: Mutex<HashMap<String, String>>,
+    /// The progress bar: each row's own steps, then the follow-up steps.
+    pub progress: Arc<crate::progress::Progress>,
 }
 
 impl Engine {
@@ -174,6 +177,7 @@ impl Engine {
             if let Some(done) = recorded.get(index) {
                 done.store(true, Ordering::SeqCst);
             }
+            self.progress.step_done(1);
             if !written {
                 return;
             }

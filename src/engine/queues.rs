@@ -9,20 +9,24 @@ use crate::genesys::{CallError, Reply};
 use crate::plan::{
     error_failure, failed_outcome, Change, DivisionTarget, Kind, Outcome, RowLog, Status,
 };
-use crate::queues::column_rank;
+use crate::queues::{column_rank, reapply};
 
 impl Applier {
     /// Creates a queue; a lost answer is checked by name before any retry,
-    /// and `duplicate.name` means it exists.
+    /// and `duplicate.name` means it exists. Retries follow the client's
+    /// policy (`max_retries`, `backoff`): a persistent 5xx, 408 or lost
+    /// answer ends the row `failed`, naming the last answer.
     pub async fn create_queue(
         &self,
         name: &str,
         body: &Value,
         wrapups: &[(String, String)],
     ) -> Applied {
+        let policy = self.client.policy().clone();
         let mut uncertain = None;
+        let mut retry = 0;
         let id = loop {
-            match self.client.create_queue(body).await {
+            let last = match self.client.create_queue(body).await {
                 Ok(reply) if reply.is_success() => match created_id(&reply) {
                     Some(id) => break id,
                     None => match self.queue_by_name(name).await {
@@ -52,9 +56,11 @@ impl Applier {
                         ),
                     });
                 }
-                Ok(reply) if reply.status >= 500 || reply.status == 408 => {
-                    uncertain = Some(format!("HTTP {}", reply.status));
-                }
+                Ok(reply) if reply.status >= 500 || reply.status == 408 => LastAnswer {
+                    status: Some(reply.status),
+                    code: reply.error().code,
+                    message: reply.error_message(),
+                },
                 Ok(reply) => {
                     return Applied::Done(Outcome::new(Status::Failed).with_error(
                         Some(reply.status),
@@ -62,17 +68,26 @@ impl Applier {
                         reply.error_message(),
                     ))
                 }
-                Err(CallError::OutcomeUnknown(why)) => uncertain = Some(why),
+                Err(CallError::OutcomeUnknown(why)) => LastAnswer {
+                    status: None,
+                    code: None,
+                    message: why,
+                },
                 Err(CallError::Stopped) => {
                     return Applied::Done(Outcome::new(Status::NotAttempted))
                 }
                 Err(e) => return Applied::Done(failed_outcome(&e, "")),
-            }
+            };
+            uncertain = Some(last.short());
             // Unknown outcome: look by name before sending it again.
             if let Some(id) = self.queue_by_name(name).await {
                 break id;
             }
-            if !self.stop.sleep(self.client.policy().backoff(1)).await {
+            if retry >= policy.max_retries {
+                return Applied::Done(last.gave_up(retry + 1));
+            }
+            retry += 1;
+            if !self.stop.sleep(policy.backoff(retry)).await {
                 return Applied::Done(Outcome::new(Status::NotAttempted));
             }
         };
@@ -96,21 +111,8 @@ impl Applier {
     ) -> Applied {
         let mut log = RowLog::new(Kind::Update);
         log.user_id = Some(id.to_string());
-        if !changed.is_empty() {
-            match self.client.put_queue(id, body).await {
-                Ok(()) => log
-                    .done
-                    .extend(changed.iter().map(|c| Change::Column(column_rank(c), c))),
-                Err(CallError::Stopped) => {
-                    log.stopped_before
-                        .extend(changed.iter().map(|c| Change::Column(column_rank(c), c)));
-                    return Applied::Logged(log, None);
-                }
-                Err(e) => {
-                    log.fail(error_failure(&e, "updating the queue"));
-                    return Applied::Logged(log, None);
-                }
-            }
+        if !changed.is_empty() && !self.replace_queue(&mut log, id, body, changed).await {
+            return Applied::Logged(log, None);
         }
         if !self.add_wrapups(&mut log, id, wrapups).await {
             return Applied::Logged(log, None);
@@ -126,6 +128,78 @@ impl Applier {
             }
         }
         Applied::Logged(log, None)
+    }
+
+    /// Re-reads the queue right before the PUT (a queue carries no version
+    /// Genesys checks, and the preflight's copy may be minutes old), writes
+    /// the row's changed columns into it, and sends it whole. A 409 answer
+    /// reads it again, within the client's retry policy. False when the
+    /// row must stop here (failed or stopped; logged).
+    async fn replace_queue(
+        &self,
+        log: &mut RowLog,
+        id: &str,
+        planned: &Value,
+        changed: &[&'static str],
+    ) -> bool {
+        let columns = |cs: &[&'static str]| -> Vec<Change> {
+            cs.iter()
+                .map(|c| Change::Column(column_rank(c), c))
+                .collect()
+        };
+        let policy = self.client.policy().clone();
+        let mut retry = 0;
+        loop {
+            let mut fresh = match self.client.get_queue(id).await {
+                Ok(queue) => queue,
+                Err(CallError::Stopped) => {
+                    log.stopped_before.extend(columns(changed));
+                    return false;
+                }
+                Err(e) => {
+                    log.fail(error_failure(&e, "reading the queue before writing it"));
+                    return false;
+                }
+            };
+            let now = reapply(planned, changed, &mut fresh);
+            if now.is_empty() {
+                // Someone already set what the row says.
+                return true;
+            }
+            match self.client.put_queue(id, &fresh).await {
+                Ok(()) => {
+                    log.done.extend(columns(&now));
+                    return true;
+                }
+                Err(CallError::Rejected { status: 409, .. }) if retry < policy.max_retries => {
+                    retry += 1;
+                    tracing::debug!(
+                        queue = id,
+                        retry,
+                        "queue changed meanwhile (409): reading it again"
+                    );
+                    if !self.stop.sleep(policy.backoff(retry)).await {
+                        log.stopped_before.extend(columns(&now));
+                        return false;
+                    }
+                }
+                Err(CallError::Stopped) => {
+                    log.stopped_before.extend(columns(&now));
+                    return false;
+                }
+                Err(e) => {
+                    let context = match &e {
+                        CallError::Rejected { status: 409, .. } => format!(
+                            "updating the queue (still conflicting after {} attempts)",
+                            retry + 1
+                        ),
+                        _ => "updating the queue".to_string(),
+                    };
+                    log.fail(error_failure(&e, &context));
+                    return false;
+                }
+            }
+        }
     }
 
     async fn add_wrapups(&self, log: &mut RowLog, id: &str, wrapups: &[(String, String)]) -> bool {
@@ -168,4 +242,32 @@ fn created_id(reply: &Reply) -> Option<String> {
     reply.json::<Value>().ok()?["id"]
         .as_str()
         .map(str::to_string)
+}
+
+/// The last answer of a create that may be retried (5xx, 408, lost).
+struct LastAnswer {
+    status: Option<u16>,
+    code: Option<String>,
+    message: String,
+}
+
+impl LastAnswer {
+    fn short(&self) -> String {
+        match self.status {
+            Some(status) => format!("HTTP {status}"),
+            None => self.message.clone(),
+        }
+    }
+
+    /// The row's result once the retries are spent (no queue was found by name).
+    fn gave_up(self, attempts: u32) -> Outcome {
+        Outcome::new(Status::Failed).with_error(
+            self.status,
+            self.code,
+            format!(
+                "{} (gave up after {attempts} attempts; no queue by this name was found)",
+                self.message
+            ),
+        )
+    }
 }

@@ -208,7 +208,11 @@ impl RowReader {
         let plain = |v: &str| check_text(v).map(|()| v.to_string());
         let evaluation = |v: &str| one_of(v, &["NONE", "BEST", "ALL"]);
         let acw_mode = |v: &str| one_of(v, &ACW);
+        // A `-` clears the caller id (src/queues writes it as no field).
         let number = |v: &str| {
+            if v.trim() == "-" {
+                return Ok("-".to_string());
+            }
             normalise_e164(v)
                 .ok_or_else(|| format!("`{}` is not an E.164 number such as +13175550123", cut(v)))
         };

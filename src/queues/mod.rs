@@ -9,7 +9,56 @@ use serde_json::{json, Map, Value};
 
 use crate::input::queues::QueueRow;
 
-/// The `CreateQueueRequest` of a row.
+/// A cell that clears its field (CONTRACT.md, Queues): never written as text.
+const CLEAR: &str = "-";
+
+/// Where each column lives in a queue body.
+const POINTERS: [(&str, &str); 7] = [
+    ("description", "/description"),
+    ("skill_evaluation", "/skillEvaluationMethod"),
+    ("acw", "/acwSettings/wrapupPrompt"),
+    ("acw_timeout_s", "/acwSettings/timeoutMs"),
+    (
+        "alerting_timeout_s",
+        "/mediaSettings/call/alertingTimeoutSeconds",
+    ),
+    ("calling_party_name", "/callingPartyName"),
+    ("calling_party_number", "/callingPartyNumber"),
+];
+
+fn pointer_of(column: &str) -> Option<&'static str> {
+    POINTERS.iter().find(|(c, _)| *c == column).map(|(_, p)| *p)
+}
+
+/// The row's non-blank cells: (column, value), `None` for a cell that clears.
+fn cells(row: &QueueRow) -> Vec<(&'static str, Option<Value>)> {
+    let text = |v: &Option<String>| v.as_ref().map(|v| (v.trim() != CLEAR).then(|| json!(v)));
+    let mut cells = Vec::new();
+    let mut push = |column, value: Option<Option<Value>>| {
+        if let Some(value) = value {
+            cells.push((column, value));
+        }
+    };
+    push("description", text(&row.description));
+    push(
+        "skill_evaluation",
+        row.skill_evaluation.as_ref().map(|v| Some(json!(v))),
+    );
+    push("acw", row.acw.as_ref().map(|v| Some(json!(v))));
+    push(
+        "acw_timeout_s",
+        row.acw_timeout_s.map(|s| Some(json!(u64::from(s) * 1000))),
+    );
+    push(
+        "alerting_timeout_s",
+        row.alerting_timeout_s.map(|s| Some(json!(s))),
+    );
+    push("calling_party_name", text(&row.calling_party_name));
+    push("calling_party_number", text(&row.calling_party_number));
+    cells
+}
+
+/// The `CreateQueueRequest` of a row; a clearing cell is left out.
 pub fn create_body(row: &QueueRow, division_id: Option<&str>, copy_from: Option<&str>) -> Value {
     let mut body = Value::Object(Map::new());
     body["name"] = json!(row.name);
@@ -19,55 +68,90 @@ pub fn create_body(row: &QueueRow, division_id: Option<&str>, copy_from: Option<
     if let Some(source) = copy_from {
         body["sourceQueueId"] = json!(source);
     }
-    apply_row(row, &mut body);
+    for (column, value) in cells(row) {
+        if let (Some(value), Some(pointer)) = (value, pointer_of(column)) {
+            set(&mut body, pointer, value);
+        }
+    }
     body
 }
 
-/// Writes the row's non-blank cells into a queue body; the columns whose
-/// value changed. Everything else in the body is kept as it is.
+/// Writes the row's non-blank cells into a queue body (a `-` removes the
+/// field: the whole body is sent, so what it lacks is cleared); the columns
+/// whose value changed. Everything else in the body is kept as it is.
 pub fn apply_row(row: &QueueRow, queue: &mut Value) -> Vec<&'static str> {
     let mut changed = Vec::new();
-    let mut set = |pointer: &str, value: Value, column: &'static str| {
-        if queue.pointer(pointer) != Some(&value) {
-            ensure_path(queue, pointer);
-            if let Some(slot) = queue.pointer_mut(pointer) {
-                *slot = value;
-            }
-            if !changed.contains(&column) {
-                changed.push(column);
-            }
+    for (column, value) in cells(row) {
+        let Some(pointer) = pointer_of(column) else {
+            continue;
+        };
+        if write(queue, pointer, value) {
+            changed.push(column);
         }
-    };
-    if let Some(v) = &row.description {
-        set("/description", json!(v), "description");
-    }
-    if let Some(v) = &row.skill_evaluation {
-        set("/skillEvaluationMethod", json!(v), "skill_evaluation");
-    }
-    if let Some(v) = &row.acw {
-        set("/acwSettings/wrapupPrompt", json!(v), "acw");
-    }
-    if let Some(s) = row.acw_timeout_s {
-        set(
-            "/acwSettings/timeoutMs",
-            json!(u64::from(s) * 1000),
-            "acw_timeout_s",
-        );
-    }
-    if let Some(s) = row.alerting_timeout_s {
-        set(
-            "/mediaSettings/call/alertingTimeoutSeconds",
-            json!(s),
-            "alerting_timeout_s",
-        );
-    }
-    if let Some(v) = &row.calling_party_name {
-        set("/callingPartyName", json!(v), "calling_party_name");
-    }
-    if let Some(v) = &row.calling_party_number {
-        set("/callingPartyNumber", json!(v), "calling_party_number");
     }
     changed
+}
+
+/// Writes the planned value of each `changed` column (as it stands in
+/// `planned`, the body the preflight built; absent: cleared) into `fresh`,
+/// the queue as read just before the PUT; the columns that still differ.
+/// Everything else keeps the fresh value, so a setting someone changed
+/// during the run is not overwritten.
+pub fn reapply(planned: &Value, changed: &[&'static str], fresh: &mut Value) -> Vec<&'static str> {
+    let mut still = Vec::new();
+    for column in changed {
+        let Some(pointer) = pointer_of(column) else {
+            continue;
+        };
+        let value = planned.pointer(pointer).filter(|v| !is_clear(v)).cloned();
+        if write(fresh, pointer, value) {
+            still.push(*column);
+        }
+    }
+    still
+}
+
+/// Sets (`Some`) or removes (`None`) the field at `pointer`; whether the
+/// body changed. A field that is absent, null or empty counts as cleared.
+fn write(queue: &mut Value, pointer: &str, value: Option<Value>) -> bool {
+    match value {
+        Some(value) if queue.pointer(pointer) != Some(&value) => {
+            set(queue, pointer, value);
+            true
+        }
+        Some(_) => false,
+        None if queue.pointer(pointer).is_some_and(|v| !is_clear(v)) => {
+            remove(queue, pointer);
+            true
+        }
+        None => false,
+    }
+}
+
+fn is_clear(value: &Value) -> bool {
+    value.is_null() || value.as_str() == Some("")
+}
+
+fn set(queue: &mut Value, pointer: &str, value: Value) {
+    ensure_path(queue, pointer);
+    if let Some(slot) = queue.pointer_mut(pointer) {
+        *slot = value;
+    }
+}
+
+/// Removes the field at a JSON pointer, if it is there.
+fn remove(queue: &mut Value, pointer: &str) {
+    let Some((parent, leaf)) = pointer.rsplit_once('/') else {
+        return;
+    };
+    let parent = if parent.is_empty() {
+        Some(queue)
+    } else {
+        queue.pointer_mut(parent)
+    };
+    if let Some(Value::Object(map)) = parent {
+        map.remove(leaf);
+    }
 }
 
 /// Creates the objects along a JSON pointer (the leaf as null) so it can be set.
@@ -134,6 +218,35 @@ mod tests {
         assert!(
             apply_row(&row, &mut queue).is_empty(),
             "applied: nothing more to change"
+        );
+    }
+
+    #[test]
+    fn a_dash_removes_the_field_and_is_left_out_of_a_create() {
+        let row = QueueRow {
+            name: "Support".into(),
+            description: Some("-".into()),
+            calling_party_number: Some("-".into()),
+            ..QueueRow::default()
+        };
+        assert_eq!(create_body(&row, None, None), json!({"name": "Support"}));
+        let mut queue = json!({"description": "Old", "callingPartyNumber": "", "x": 1});
+        assert_eq!(apply_row(&row, &mut queue), ["description"]);
+        assert_eq!(queue, json!({"callingPartyNumber": "", "x": 1}));
+    }
+
+    #[test]
+    fn reapply_writes_only_the_changed_columns_into_the_fresh_queue() {
+        let planned = json!({"description": "New", "enableTranscription": true,
+            "acwSettings": {"wrapupPrompt": "OPTIONAL"}});
+        let mut fresh = json!({"description": "Old", "enableTranscription": false,
+            "acwSettings": {"wrapupPrompt": "MANDATORY"}, "callingPartyName": "Acme"});
+        let changed = reapply(&planned, &["description", "calling_party_name"], &mut fresh);
+        assert_eq!(changed, ["description", "calling_party_name"]);
+        assert_eq!(
+            fresh,
+            json!({"description": "New", "enableTranscription": false,
+                "acwSettings": {"wrapupPrompt": "MANDATORY"}})
         );
     }
 }
