@@ -4,6 +4,7 @@
 //! id). Its answer is one plan per row, in input order.
 
 pub mod divisions;
+mod holdings;
 pub mod names;
 pub mod queues;
 
@@ -15,7 +16,6 @@ use crate::genesys::{CallError, Client};
 use crate::users::diff;
 use std::collections::HashSet;
 
-use crate::genesys::provisioning::Grant;
 use crate::input::{Cell, ManagerRef, MatchKey, Row, UserRow};
 use crate::plan;
 use crate::plan::{exists_outcome, Change, DivisionTarget, Job, Plan};
@@ -23,6 +23,7 @@ use crate::plan::{ManagerTarget, Wanted};
 use crate::plan::{Outcome, Status};
 use crate::resolve::divisions::DivisionResolver;
 use crate::users::Field;
+use holdings::{Holdings, Subject};
 use names::Catalogs;
 
 /// What the preflight needs to know of the run.
@@ -90,12 +91,13 @@ pub async fn preflight(
         .into_iter()
         .map(|(v, e)| (v.to_lowercase(), e))
         .collect();
-    let mut existing: HashMap<String, User> = HashMap::new();
+    // Every user each key finds (keys compared case-insensitively).
+    let mut existing: HashMap<String, Vec<User>> = HashMap::new();
     for user in search.found {
         let Some(value) = key.of(&user) else { continue };
-        // A live user wins over a deleted one with the same key.
-        if existing.get(&value).is_none_or(User::is_deleted) {
-            existing.insert(value, user);
+        let holders = existing.entry(value).or_default();
+        if !holders.iter().any(|u| u.id == user.id) {
+            holders.push(user);
         }
     }
     tracing::info!(
@@ -104,13 +106,15 @@ pub async fn preflight(
         "preflight: existing users looked up"
     );
 
-    for job in &mut jobs {
+    let mut held: Vec<Held> = Vec::new();
+    for (index, job) in jobs.iter_mut().enumerate() {
         let Plan::Create { user, .. } = &job.plan else {
             continue;
         };
         let Some(value) = match_value(user, settings.key) else {
             continue;
         };
+        let value = value.to_lowercase();
         if let Some(error) = refused.remove(&value) {
             job.plan = Plan::Report(crate::plan::failed_outcome(
                 &error,
@@ -118,24 +122,86 @@ pub async fn preflight(
             ));
             continue;
         }
-        let Some(found) = existing.remove(&value) else {
+        let Some(holders) = existing.remove(&value) else {
             continue;
         };
+        let found = match the_one(holders) {
+            Ok(found) => found,
+            Err(ambiguous) => {
+                job.plan = Plan::Report(ambiguous_outcome(settings.key, &ambiguous));
+                continue;
+            }
+        };
         let user = user.clone();
-        job.plan = plan_for_existing(user, found, settings, &divisions);
+        job.plan = match plan_for_existing(user, found, settings, &divisions) {
+            Existing::Plan(plan) => *plan,
+            Existing::Left(left) => {
+                let plan = Plan::Report(exists_outcome(&left.found, Some(&left.preview)));
+                held.push(Held { index, ..*left });
+                plan
+            }
+        };
     }
-    provision_plans(client, settings, rows, &mut jobs, &divisions).await?;
+    provision_plans(client, settings, rows, &mut jobs, &divisions, held).await?;
     Ok(jobs)
 }
+
+/// The user a key finds: a live one before a deleted one. More than one
+/// (live, or deleted when none is live) is ambiguous: the users, for the
+/// row's message.
+fn the_one(holders: Vec<User>) -> Result<User, Vec<User>> {
+    let any_live = holders.iter().any(|u| !u.is_deleted());
+    let mut candidates: Vec<User> = holders
+        .into_iter()
+        .filter(|u| u.is_deleted() != any_live)
+        .collect();
+    match candidates.len() {
+        1 => Ok(candidates.remove(0)),
+        _ => Err(candidates),
+    }
+}
+
+/// A key held by several users: the row fails naming them, and nothing is
+/// written to any of them.
+fn ambiguous_outcome(key: MatchKey, users: &[User]) -> Outcome {
+    let what = match key {
+        MatchKey::Email => "email",
+        MatchKey::EmployeeId => "employee id",
+    };
+    let named: Vec<String> = users
+        .iter()
+        .map(|u| match u.email.as_deref() {
+            Some(email) => format!("{} ({email})", u.id),
+            None => u.id.clone(),
+        })
+        .collect();
+    Outcome::new(Status::Failed).with_message(format!(
+        "{} org users hold this {what}: {}; nothing was written to any of them",
+        users.len(),
+        named.join(", ")
+    ))
+}
+
+/// An existing user left as it is (no `--update`): its `exists` message
+/// says what `--update` would change, steps included once they are known.
+struct Held {
+    index: usize,
+    row: UserRow,
+    found: User,
+    preview: Vec<Change>,
+}
+
 /// Resolves every provisioning name, then works out each row's steps:
 /// everything for a new user, what it lacks for an existing one (reading
-/// the grants and queue members that tell).
+/// the grants and queue members that tell), and for a user left as it is,
+/// what `--update` would add.
 async fn provision_plans(
     client: &Arc<Client>,
     settings: &Settings,
     rows: &[Row],
     jobs: &mut [Job],
     divisions: &DivisionResolver,
+    held: Vec<Held>,
 ) -> Result<(), CallError> {
     let provisions = |u: &UserRow| {
         !u.roles.is_empty()
@@ -155,9 +221,39 @@ async fn provision_plans(
         return Ok(());
     }
     let catalogs = Catalogs::load(client, rows).await?;
-    let managers = Managers::resolve(client, jobs, settings.concurrency).await?;
+    let managers = Managers::resolve(client, jobs, &held, settings.concurrency).await?;
     let wanted = resolve_wanted(jobs, &catalogs, divisions, &managers);
-    let holdings = Holdings::read(client, jobs, &wanted).await?;
+    // A user left as it is keeps its plain `exists` when a name does not
+    // resolve: nothing is sent for it either way.
+    let held_wanted: Vec<Option<Wanted>> = held
+        .iter()
+        .map(|h| names::resolve(&h.row, &catalogs, divisions, &|e| managers.find(e)).ok())
+        .collect();
+    let mut subjects: Vec<Subject> = Vec::new();
+    for (job, wanted) in jobs.iter().zip(&wanted) {
+        if let (
+            Plan::Update {
+                existing, restore, ..
+            },
+            Some(w),
+        ) = (&job.plan, wanted)
+        {
+            // A restored user gets no roles back (PROVISIONING.md §2.6), so
+            // its grants are not read (a deleted subject answers 404).
+            let needs_grants = !restore && plan::needs_grants(w, existing);
+            subjects.push(Subject::new(&existing.id, needs_grants, w));
+        }
+    }
+    for (h, wanted) in held.iter().zip(&held_wanted) {
+        if let Some(w) = wanted {
+            subjects.push(Subject::new(
+                &h.found.id,
+                plan::needs_grants(w, &h.found),
+                w,
+            ));
+        }
+    }
+    let holdings = Holdings::read(client, &subjects).await?;
     for (job, wanted) in jobs.iter_mut().zip(wanted) {
         let Some(wanted) = wanted else { continue };
         match &mut job.plan {
@@ -171,19 +267,39 @@ async fn provision_plans(
                 existing,
                 provision,
                 preview,
+                restore,
                 ..
             } => {
-                let steps = plan::steps_for_existing(
-                    &wanted,
-                    existing,
-                    holdings.grants.get(&existing.id).map(Vec::as_slice),
-                    &holdings.members,
-                );
+                if let Some(failure) = holdings.failure(&existing.id, &wanted.queues) {
+                    job.plan = Plan::Report(failure.with_user_id(&existing.id));
+                    continue;
+                }
+                let grants = if *restore {
+                    Some(&[][..])
+                } else {
+                    holdings.grants(&existing.id)
+                };
+                let steps = plan::steps_for_existing(&wanted, existing, grants, &holdings.members);
                 preview.extend(steps.changes());
                 **provision = steps;
             }
             _ => {}
         }
+    }
+    for (h, wanted) in held.into_iter().zip(held_wanted) {
+        let Some(wanted) = wanted else { continue };
+        if holdings.failure(&h.found.id, &wanted.queues).is_some() {
+            continue;
+        }
+        let steps = plan::steps_for_existing(
+            &wanted,
+            &h.found,
+            holdings.grants(&h.found.id),
+            &holdings.members,
+        );
+        let mut changes = h.preview;
+        changes.extend(steps.changes());
+        jobs[h.index].plan = Plan::Report(exists_outcome(&h.found, Some(&changes)));
     }
     Ok(())
 }
@@ -199,6 +315,7 @@ impl Managers {
     async fn resolve(
         client: &Arc<Client>,
         jobs: &[Job],
+        held: &[Held],
         concurrency: usize,
     ) -> Result<Managers, CallError> {
         let mut in_file: HashMap<String, ManagerTarget> = HashMap::new();
@@ -217,12 +334,14 @@ impl Managers {
         let outside: Vec<String> = jobs
             .iter()
             .filter_map(|j| match &j.plan {
-                Plan::Create { user, .. } | Plan::Update { user, .. } => match &user.manager {
-                    Cell::Set(ManagerRef::Email(e)) if !in_file.contains_key(&e.to_lowercase()) => {
-                        Some(e.to_lowercase())
-                    }
-                    _ => None,
-                },
+                Plan::Create { user, .. } | Plan::Update { user, .. } => Some(user),
+                _ => None,
+            })
+            .chain(held.iter().map(|h| &h.row))
+            .filter_map(|user| match &user.manager {
+                Cell::Set(ManagerRef::Email(e)) if !in_file.contains_key(&e.to_lowercase()) => {
+                    Some(e.to_lowercase())
+                }
                 _ => None,
             })
             .collect::<HashSet<_>>()
@@ -283,46 +402,21 @@ fn resolve_wanted(
     wanted
 }
 
-/// What existing users hold that their search result cannot show: the
-/// division of a role they hold, and queue memberships.
-struct Holdings {
-    grants: HashMap<String, Vec<Grant>>,
-    members: HashMap<String, HashSet<String>>,
-}
-
-impl Holdings {
-    async fn read(
-        client: &Client,
-        jobs: &[Job],
-        wanted: &[Option<Wanted>],
-    ) -> Result<Holdings, CallError> {
-        let mut grants: HashMap<String, Vec<Grant>> = HashMap::new();
-        let mut queue_ids: HashSet<String> = HashSet::new();
-        for (job, wanted) in jobs.iter().zip(wanted) {
-            if let (Plan::Update { existing, .. }, Some(w)) = (&job.plan, wanted) {
-                if plan::needs_grants(w, existing) {
-                    grants.insert(existing.id.clone(), Vec::new());
-                }
-                queue_ids.extend(w.queues.iter().map(|q| q.id.clone()));
-            }
-        }
-        for (user_id, slot) in grants.iter_mut() {
-            *slot = client.grants(user_id).await?;
-        }
-        let mut members: HashMap<String, HashSet<String>> = HashMap::new();
-        for queue_id in queue_ids {
-            let ids = client.queue_members(&queue_id).await?;
-            members.insert(queue_id, ids.into_iter().collect());
-        }
-        Ok(Holdings { grants, members })
-    }
-}
-
+/// The value a row's user is searched for: the email (lowercased; emails
+/// ignore case), or the employee id as written (whether Genesys' EXACT
+/// match on `hr.employeeId` ignores case is not documented).
 fn match_value(user: &UserRow, key: MatchKey) -> Option<String> {
     match key {
         MatchKey::Email => Some(user.email.to_lowercase()),
-        MatchKey::EmployeeId => user.employee_id.value().map(|id| id.to_lowercase()),
+        MatchKey::EmployeeId => user.employee_id.value().cloned(),
     }
+}
+
+/// What becomes of an existing user: a plan, or left as it is (no
+/// `--update`), its `exists` message still to say what `--update` would add.
+enum Existing {
+    Plan(Box<Plan>),
+    Left(Box<Held>),
 }
 
 /// An existing user: leave it (`exists`), or plan its update.
@@ -331,10 +425,10 @@ fn plan_for_existing(
     found: User,
     settings: &Settings,
     divisions: &DivisionResolver,
-) -> Plan {
+) -> Existing {
     let restore = found.is_deleted() && settings.restore_deleted;
     if found.is_deleted() && !restore {
-        return Plan::Report(exists_outcome(&found, None));
+        return Existing::Plan(Box::new(Plan::Report(exists_outcome(&found, None))));
     }
     let division = row
         .division
@@ -346,16 +440,21 @@ fn plan_for_existing(
         });
     let preview = preview(&row, &found, restore, division.as_ref(), settings.key);
     if !settings.update && !restore {
-        return Plan::Report(exists_outcome(&found, Some(&preview)));
+        return Existing::Left(Box::new(Held {
+            index: 0,
+            row,
+            found,
+            preview,
+        }));
     }
-    Plan::Update {
+    Existing::Plan(Box::new(Plan::Update {
         user: row,
         existing: Box::new(found),
         restore,
         division,
         provision: Box::default(),
         preview,
-    }
+    }))
 }
 
 /// What applying the row to `user` would change, as `changes` items.
