@@ -86,6 +86,26 @@ pub async fn preflight(
         .map(<[String]>::to_vec)
         .collect();
     let search = search_all(client, key, batches, settings.concurrency).await?;
+    tracing::info!(
+        checked = wanted.len(),
+        "preflight: existing users looked up"
+    );
+    let held = match_existing(&mut jobs, search, key, settings, &divisions);
+    provision_plans(client, settings, rows, &mut jobs, &divisions, held).await?;
+    Ok(jobs)
+}
+
+/// Each row's user among what the search found: a row whose key the search
+/// refused fails, a key several users hold fails its row, an existing
+/// user's row gets its plan. The users left as they are, for their
+/// `exists` message.
+fn match_existing(
+    jobs: &mut [Job],
+    search: Search,
+    key: SearchKey,
+    settings: &Settings,
+    divisions: &DivisionResolver,
+) -> Vec<Held> {
     let mut refused: HashMap<String, CallError> = search
         .refused
         .into_iter()
@@ -100,11 +120,6 @@ pub async fn preflight(
             holders.push(user);
         }
     }
-    tracing::info!(
-        checked = wanted.len(),
-        existing = existing.len(),
-        "preflight: existing users looked up"
-    );
 
     let mut held: Vec<Held> = Vec::new();
     for (index, job) in jobs.iter_mut().enumerate() {
@@ -133,7 +148,7 @@ pub async fn preflight(
             }
         };
         let user = user.clone();
-        job.plan = match plan_for_existing(user, found, settings, &divisions) {
+        job.plan = match plan_for_existing(user, found, settings, divisions) {
             Existing::Plan(plan) => *plan,
             Existing::Left(left) => {
                 let plan = Plan::Report(exists_outcome(&left.found, Some(&left.preview)));
@@ -142,8 +157,7 @@ pub async fn preflight(
             }
         };
     }
-    provision_plans(client, settings, rows, &mut jobs, &divisions, held).await?;
-    Ok(jobs)
+    held
 }
 
 /// The user a key finds: a live one before a deleted one. More than one
@@ -287,21 +301,29 @@ async fn provision_plans(
         }
     }
     for (h, wanted) in held.into_iter().zip(held_wanted) {
-        let Some(wanted) = wanted else { continue };
-        if holdings.failure(&h.found.id, &wanted.queues).is_some() {
-            continue;
+        if let Some(wanted) = wanted {
+            let index = h.index;
+            jobs[index].plan = Plan::Report(left_as_is(h, &wanted, &holdings));
         }
-        let steps = plan::steps_for_existing(
-            &wanted,
-            &h.found,
-            holdings.grants(&h.found.id),
-            &holdings.members,
-        );
-        let mut changes = h.preview;
-        changes.extend(steps.changes());
-        jobs[h.index].plan = Plan::Report(exists_outcome(&h.found, Some(&changes)));
     }
     Ok(())
+}
+
+/// An existing user left as it is: `exists`, saying what `--update` would
+/// change and add. A read its steps need that failed leaves the message
+/// at the profile fields (nothing is sent for the row either way).
+fn left_as_is(held: Held, wanted: &Wanted, holdings: &Holdings) -> Outcome {
+    let mut changes = held.preview;
+    if holdings.failure(&held.found.id, &wanted.queues).is_none() {
+        let steps = plan::steps_for_existing(
+            wanted,
+            &held.found,
+            holdings.grants(&held.found.id),
+            &holdings.members,
+        );
+        changes.extend(steps.changes());
+    }
+    exists_outcome(&held.found, Some(&changes))
 }
 
 /// Managers: a row of this file (its id known now, or after its create),
