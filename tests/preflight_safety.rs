@@ -243,3 +243,30 @@ fn an_offline_dry_run_lists_a_new_users_plan() {
     let rows = read_results(&s.path("u.results.csv"));
     assert_eq!(rows[1].changes, "create; invite");
 }
+
+#[test]
+fn a_failed_queue_members_read_fails_only_the_rows_that_name_the_queue() {
+    let fake = Fake::spawn(FakeConfig::default());
+    fake.state().add_user("ana@example.com", "Ana", "active");
+    fake.state().add_user("bea@example.com", "Bea", "active");
+    let billing = fake.state().queues[1].0.clone();
+    fake.state().refuse_member_reads.insert(billing);
+    let (code, err, rows) = run_csv(
+        &fake,
+        "email,name,queues\nana@example.com,Ana,Billing\nbea@example.com,Bea,Sales\n",
+        &["--update", "--max-retries", "2"],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(statuses(&rows), ["failed", "updated"], "{rows:?}");
+    assert!(
+        rows[0].message.contains("members of queue Billing"),
+        "{}",
+        rows[0].message
+    );
+    assert_eq!(rows[1].changes, "add queue Sales");
+    let state = fake.state();
+    assert_eq!(
+        state.counters.queue_member_requests, 1,
+        "only Sales was written"
+    );
+}

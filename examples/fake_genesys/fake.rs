@@ -226,6 +226,8 @@ pub struct State {
     /// Preflight safety (issue 18): user ids whose grants read answers 404
     /// (deleted users always do).
     pub refuse_subject_reads: HashSet<String>,
+    /// Queue ids whose members read answers 500 (every attempt).
+    pub refuse_member_reads: HashSet<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -315,6 +317,7 @@ impl State {
             wrapups: named("w", &["Sale", "No Sale", "Callback", "Escalated"]),
             queue_wrapups: HashMap::new(),
             refuse_subject_reads: HashSet::new(),
+            refuse_member_reads: HashSet::new(),
             config,
             tokens: HashMap::new(),
             users: Vec::new(),
@@ -686,6 +689,16 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Reply {
         ) => rate(&mut st, id, kind, &body),
         (&Method::POST, ["api", "v2", "routing", "queues", queue, "members"]) => {
             add_queue_members(&mut st, queue, &body)
+        }
+        (&Method::GET, ["api", "v2", "routing", "queues", queue, "members"])
+            if st.refuse_member_reads.contains(*queue) =>
+        {
+            st.counters.queue_member_reads += 1;
+            error(
+                500,
+                "internal.server.error",
+                "injected: queue members unreadable",
+            )
         }
         (&Method::GET, ["api", "v2", "routing", "queues", queue, "members"]) => {
             st.counters.queue_member_reads += 1;
