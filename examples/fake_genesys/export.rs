@@ -109,6 +109,12 @@ pub(super) fn route(
     {
         return None;
     }
+    // A queue whose members read is made to fail: the fake's own route answers.
+    if let ["api", "v2", "routing", "queues", queue, "members"] = segments {
+        if st.refuse_member_reads.contains(*queue) {
+            return None;
+        }
+    }
     if let Some(suffix) = &st.export.refuse_path_suffix {
         if segments.last().is_some_and(|last| last == suffix) {
             return Some(error(

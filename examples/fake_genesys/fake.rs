@@ -77,7 +77,8 @@ pub struct FakeConfig {
     pub forbid_create: bool,
     /// Users are visible to search only this long after creation.
     pub search_lag: Duration,
-    /// Largest `values` list a search criterion may have (0: no limit).
+    /// Largest `values` list a search criterion may have (0: no limit;
+    /// default 50, Genesys' documented limit).
     pub max_search_values: usize,
     /// Refuse search criteria on `state` with 400.
     pub reject_state_search: bool,
@@ -113,7 +114,7 @@ impl Default for FakeConfig {
             conflict_status: 409,
             forbid_create: false,
             search_lag: Duration::ZERO,
-            max_search_values: 0,
+            max_search_values: 50,
             reject_state_search: false,
             no_home_division: false,
             seed: 1,
@@ -247,6 +248,11 @@ pub struct State {
     /// The next this-many queue PUTs answer 409 `request.conflict`.
     pub queue_put_conflicts: u32,
     // ---- end of queue faults ----
+    /// Preflight safety (issue 18): user ids whose grants read answers 404
+    /// (deleted users always do).
+    pub refuse_subject_reads: HashSet<String>,
+    /// Queue ids whose members read answers 500 (every attempt).
+    pub refuse_member_reads: HashSet<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -341,6 +347,8 @@ impl State {
             queue_create_status: None,
             queue_edit_after_read: None,
             queue_put_conflicts: 0,
+            refuse_subject_reads: HashSet::new(),
+            refuse_member_reads: HashSet::new(),
             config,
             tokens: HashMap::new(),
             users: Vec::new(),
@@ -652,7 +660,12 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Reply {
         (&Method::POST, ["api", "v2", "users"]) => create_user(&mut st, &body),
         (&Method::POST, ["api", "v2", "users", "search"]) => search(&mut st, &body),
         (&Method::PATCH, ["api", "v2", "users", id]) => patch_user(&mut st, id, &body),
-        (&Method::GET, ["api", "v2", "users", id]) => get_user(&mut st, id, &query),
+        (&Method::GET, ["api", "v2", "users", id]) => {
+            match expand_refusal(&req_query_all(&raw_query)) {
+                Some(refusal) => refusal,
+                None => get_user(&mut st, id, &query),
+            }
+        }
         (&Method::GET, ["api", "v2", "users"]) => get_users(&mut st, req_query_all(&raw_query)),
         (
             &Method::POST,
@@ -701,13 +714,28 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Reply {
         (&Method::POST, ["api", "v2", "authorization", "roles", role]) => {
             grant_role(&mut st, role, &body)
         }
-        (&Method::GET, ["api", "v2", "authorization", "subjects", id]) => subject(&mut st, id),
+        (&Method::GET, ["api", "v2", "authorization", "subjects", id]) => {
+            match subject_refusal(&mut st, id) {
+                Some(refusal) => refusal,
+                None => subject(&mut st, id),
+            }
+        }
         (
             &Method::PATCH,
             ["api", "v2", "users", id, kind @ ("routingskills" | "routinglanguages"), "bulk"],
         ) => rate(&mut st, id, kind, &body),
         (&Method::POST, ["api", "v2", "routing", "queues", queue, "members"]) => {
             add_queue_members(&mut st, queue, &body)
+        }
+        (&Method::GET, ["api", "v2", "routing", "queues", queue, "members"])
+            if st.refuse_member_reads.contains(*queue) =>
+        {
+            st.counters.queue_member_reads += 1;
+            error(
+                500,
+                "internal.server.error",
+                "injected: queue members unreadable",
+            )
         }
         (&Method::GET, ["api", "v2", "routing", "queues", queue, "members"]) => {
             st.counters.queue_member_reads += 1;
@@ -1091,9 +1119,7 @@ fn search(st: &mut State, body: &[u8]) -> Reply {
                 match field {
                     "email" => values.contains(&u.email.to_lowercase()),
                     "state" => values.contains(&u.state),
-                    "hr.employeeId" => u.profile["employerInfo"]["employeeId"]
-                        .as_str()
-                        .is_some_and(|e| values.contains(&e.to_lowercase())),
+                    "hr.employeeId" => employee_id_matches(c, u),
                     _ => false,
                 }
             })
@@ -1722,4 +1748,76 @@ fn base64(input: &[u8]) -> String {
         }
     }
     out
+}
+
+// ---- Preflight safety (issue 18): wire fidelity of reads -------------------
+// Kept apart from the rest so other changes to the fake merge cleanly.
+
+/// The `expand` values Genesys knows for a user read.
+const USER_EXPANDS: [&str; 10] = [
+    "routingStatus",
+    "presence",
+    "skills",
+    "languages",
+    "groups",
+    "team",
+    "locations",
+    "authorization",
+    "employerInfo",
+    "dateWelcomeSent",
+];
+
+/// `expand` is `collectionFormat: multi`: one parameter per value. A
+/// comma-joined value names no field Genesys knows, so it is refused (400).
+fn expand_refusal(query: &[(String, String)]) -> Option<Reply> {
+    let unknown = query
+        .iter()
+        .filter(|(k, _)| k == "expand")
+        .find(|(_, v)| !USER_EXPANDS.contains(&v.as_str()))?;
+    Some(error(
+        400,
+        "bad.request",
+        &format!("Invalid expand value [{}]", unknown.1),
+    ))
+}
+
+/// `hr.employeeId` EXACT: the value as stored, case and all (Genesys does
+/// not document that it ignores case, so the fake does not).
+fn employee_id_matches(criterion: &Value, user: &FakeUser) -> bool {
+    let Some(held) = user.profile["employerInfo"]["employeeId"].as_str() else {
+        return false;
+    };
+    let listed = criterion["values"]
+        .as_array()
+        .is_some_and(|vs| vs.iter().any(|v| v.as_str() == Some(held)));
+    listed || criterion["value"].as_str() == Some(held)
+}
+
+/// A deleted user is no authorization subject (404), nor is one a test
+/// names in `refuse_subject_reads`.
+fn subject_refusal(st: &mut State, id: &str) -> Option<Reply> {
+    let deleted = st.user_by_id(id).is_some_and(|u| u.state == "deleted");
+    if !deleted && !st.refuse_subject_reads.contains(id) {
+        return None;
+    }
+    st.counters.subject_requests += 1;
+    Some(error(
+        404,
+        "general.resource.not.found",
+        "Unable to find the authorization subject.",
+    ))
+}
+
+impl State {
+    /// Grants a role (by name) in a division to a user, as if done before
+    /// the run (the user's `authorization` expand shows it).
+    pub fn seed_grant(&mut self, user_id: &str, role: &str, division_id: &str) {
+        let role_id = self
+            .roles
+            .iter()
+            .find(|(_, n)| n == role)
+            .map(|(id, _)| id.clone())
+            .expect("a seeded role");
+        grant(self, user_id, &role_id, division_id);
+    }
 }

@@ -15,14 +15,17 @@ use crate::plan::{self, Outcome, Status};
 /// An offline row: its line, email, name and the outcome a dry run reports.
 type OfflineRow = (u64, Arc<str>, Arc<str>, Outcome);
 
-fn next_offline_user(reader: &mut RowReader) -> Result<Option<OfflineRow>, input::InputError> {
+fn next_offline_user(
+    reader: &mut RowReader,
+    invite: bool,
+) -> Result<Option<OfflineRow>, input::InputError> {
     let Some(row) = reader.next_row()? else {
         return Ok(None);
     };
     let outcome = match &row.validated {
         Ok(user) => {
             let mut outcome = Outcome::new(Status::WouldCreate);
-            outcome.changes = plan::create_changes_cell(user);
+            outcome.changes = plan::offline_changes_cell(user, invite);
             outcome
         }
         Err(problems) => Outcome::new(Status::Invalid).with_message(problems.clone()),
@@ -69,7 +72,7 @@ pub(crate) async fn offline_dry_run(
         let next = if config.read.queues {
             next_offline_queue(&mut reader)
         } else {
-            next_offline_user(&mut reader)
+            next_offline_user(&mut reader, config.invite)
         };
         let (line, email, name, outcome) = match next {
             Ok(Some(row)) => row,

@@ -183,10 +183,19 @@ const EXPAND: [&str; 7] = [
     "dateWelcomeSent",
 ];
 
-/// Values per search request. The server's limit is undocumented (API.md §4
-/// advises 50-100); a refusal splits the batch (see `search_users`).
-pub const SEARCH_BATCH: usize = 100;
+/// Values per search criterion: Genesys' users search takes at most 50
+/// (API.md "Limits"). A refusal still splits the batch (see `search_users`).
+pub const SEARCH_BATCH: usize = 50;
 const SEARCH_PAGE_SIZE: u32 = 100;
+
+/// `expand` as Genesys reads it on a GET (`collectionFormat: multi`): the
+/// parameter repeated once per value, never one comma-joined value.
+fn expand_query() -> Vec<(&'static str, String)> {
+    EXPAND
+        .iter()
+        .map(|e| ("expand", (*e).to_string()))
+        .collect()
+}
 
 impl Client {
     /// Users whose `key` is one of `values` (EXACT match). Plain search
@@ -305,21 +314,29 @@ impl Client {
 
     /// One user, fresh (after a version conflict), deleted ones included.
     pub async fn get_user(&self, id: &str) -> Result<User, CallError> {
-        self.get_json(
-            &format!("/api/v2/users/{id}"),
-            &[("expand", EXPAND.join(","))],
-        )
-        .await
+        self.get_json(&format!("/api/v2/users/{id}"), &expand_query())
+            .await
     }
-}
 
-impl Client {
     /// A deleted user, fresh (a restore's version conflict): `GET` finds a
     /// deleted user only when asked with `state=deleted` (API.md).
     pub async fn get_deleted_user(&self, id: &str) -> Result<User, CallError> {
-        let mut query: Vec<(&str, String)> =
-            EXPAND.iter().map(|e| ("expand", e.to_string())).collect();
+        let mut query = expand_query();
         query.push(("state", "deleted".into()));
         self.get_json(&format!("/api/v2/users/{id}"), &query).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expand_is_one_parameter_per_value() {
+        let query = expand_query();
+        assert_eq!(query.len(), EXPAND.len());
+        assert!(query
+            .iter()
+            .all(|(k, v)| *k == "expand" && !v.contains(',')));
     }
 }

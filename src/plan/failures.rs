@@ -90,7 +90,8 @@ pub fn failed_outcome(error: &CallError, context: &str) -> Outcome {
 }
 
 /// `exists`: the user is left as it is. `preview` (live users) says what
-/// `--update` would change.
+/// `--update` would do: the fields it would change, then what it would add
+/// (`--update would add: role Agent@Home; queue Billing`).
 pub fn exists_outcome(found: &User, preview: Option<&[Change]>) -> Outcome {
     let message = if found.is_deleted() {
         "a deleted user has this email (Genesys keeps it reserved); use --restore-deleted to restore it".to_string()
@@ -101,11 +102,62 @@ pub fn exists_outcome(found: &User, preview: Option<&[Change]>) -> Outcome {
         };
         match preview {
             Some([]) => format!("{base} and matches the row"),
-            Some(changes) => format!("{base}; --update would change: {}", changes_cell(changes)),
+            Some(changes) => format!("{base}; {}", would_do(changes)),
             None => base.to_string(),
         }
     };
     Outcome::new(Status::Exists)
         .with_user_id(&found.id)
         .with_message(message)
+}
+
+/// `--update would change: …; --update would add: …` for `changes`.
+fn would_do(changes: &[Change]) -> String {
+    let (fields, adds): (Vec<Change>, Vec<Change>) = changes
+        .iter()
+        .cloned()
+        .partition(|c| matches!(c, Change::Restore | Change::Field(_)));
+    let mut parts: Vec<String> = Vec::new();
+    if !fields.is_empty() {
+        parts.push(format!("--update would change: {}", changes_cell(&fields)));
+    }
+    if !adds.is_empty() {
+        let adds = changes_cell(&adds);
+        let items: Vec<&str> = adds
+            .split("; ")
+            .map(|item| item.strip_prefix("add ").unwrap_or(item))
+            .collect();
+        parts.push(format!("--update would add: {}", items.join("; ")));
+    }
+    parts.join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::users::Field;
+
+    #[test]
+    fn exists_names_what_update_would_change_and_add() {
+        let user = User {
+            id: "u1".into(),
+            state: Some("active".into()),
+            ..User::default()
+        };
+        let changes = [
+            Change::AddQueue("Billing".into()),
+            Change::Field(Field::Title),
+            Change::AddRole("Agent@Home".into()),
+        ];
+        let outcome = exists_outcome(&user, Some(&changes));
+        assert_eq!(
+            outcome.message.as_deref(),
+            Some("already exists; --update would change: title; --update would add: role Agent@Home; queue Billing")
+        );
+        let outcome = exists_outcome(&user, Some(&changes[..1]));
+        assert_eq!(
+            outcome.message.as_deref(),
+            Some("already exists; --update would add: queue Billing")
+        );
+    }
 }

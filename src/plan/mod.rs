@@ -20,8 +20,8 @@ pub use steps::*;
 
 use crate::error::StopReason;
 use crate::genesys::users::User;
-use crate::input::UserRow;
-use crate::users::follow_up_fields;
+use crate::input::{RoleScope, UserRow};
+use crate::users::{follow_up_fields, rating_text};
 
 /// A division a row names: its id, and its name for messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,6 +143,48 @@ pub fn create_changes_cell(user: &UserRow) -> std::borrow::Cow<'static, str> {
         return "create".into();
     }
     changes_cell(&create_changes(user))
+}
+
+/// The `changes` cell of an offline dry run (no credentials): the plan a
+/// new user would get, with the names as written in the row (nothing is
+/// resolved offline). No allocation when it is only `create`: this runs
+/// once a row.
+pub fn offline_changes_cell(user: &UserRow, invite: bool) -> std::borrow::Cow<'static, str> {
+    let invite = user.invite.unwrap_or(invite);
+    let plain = user.manager.value().is_none()
+        && user.location.value().is_none()
+        && user.roles.is_empty()
+        && user.skills.is_empty()
+        && user.languages.is_empty()
+        && user.queues.is_empty()
+        && user.groups.is_empty()
+        && !invite;
+    if plain {
+        return create_changes_cell(user);
+    }
+    let mut changes = create_changes(user);
+    if user.manager.value().is_some() {
+        changes.push(Change::Field(crate::users::Field::Manager));
+    }
+    if user.location.value().is_some() {
+        changes.push(Change::Field(crate::users::Field::Location));
+    }
+    changes.extend(user.roles.iter().map(|r| {
+        Change::AddRole(match &r.scope {
+            RoleScope::Home => r.name.clone(),
+            RoleScope::All => format!("{}@*", r.name),
+            RoleScope::Division(d) => format!("{}@{d}", r.name),
+        })
+    }));
+    let rated = |r: &crate::input::Rated| format!("{}:{}", r.name, rating_text(r.rating));
+    changes.extend(user.skills.iter().map(|s| Change::AddSkill(rated(s))));
+    changes.extend(user.languages.iter().map(|l| Change::AddLanguage(rated(l))));
+    changes.extend(user.queues.iter().map(|q| Change::AddQueue(q.clone())));
+    changes.extend(user.groups.iter().map(|g| Change::AddGroup(g.clone())));
+    if invite {
+        changes.push(Change::Invite);
+    }
+    changes_cell(&changes)
 }
 
 /// The `changes` of creating this row's user.

@@ -4,6 +4,7 @@
 //! id). Its answer is one plan per row, in input order.
 
 pub mod divisions;
+mod holdings;
 pub mod licences;
 pub mod names;
 pub mod queues;
@@ -16,7 +17,6 @@ use crate::genesys::{CallError, Client};
 use crate::users::diff;
 use std::collections::HashSet;
 
-use crate::genesys::provisioning::Grant;
 use crate::input::{Cell, ManagerRef, MatchKey, Row, UserRow};
 use crate::plan;
 use crate::plan::{exists_outcome, Change, DivisionTarget, Job, Plan};
@@ -24,6 +24,7 @@ use crate::plan::{ManagerTarget, Wanted};
 use crate::plan::{Outcome, Status};
 use crate::resolve::divisions::DivisionResolver;
 use crate::users::Field;
+use holdings::{Holdings, Subject};
 use names::Catalogs;
 
 /// What the preflight needs to know of the run.
@@ -86,32 +87,50 @@ pub async fn preflight(
         .map(<[String]>::to_vec)
         .collect();
     let search = search_all(client, key, batches, settings.concurrency).await?;
+    tracing::info!(
+        checked = wanted.len(),
+        "preflight: existing users looked up"
+    );
+    let held = match_existing(&mut jobs, search, key, settings, &divisions);
+    provision_plans(client, settings, rows, &mut jobs, &divisions, held).await?;
+    Ok(jobs)
+}
+
+/// Each row's user among what the search found: a row whose key the search
+/// refused fails, a key several users hold fails its row, an existing
+/// user's row gets its plan. The users left as they are, for their
+/// `exists` message.
+fn match_existing(
+    jobs: &mut [Job],
+    search: Search,
+    key: SearchKey,
+    settings: &Settings,
+    divisions: &DivisionResolver,
+) -> Vec<Held> {
     let mut refused: HashMap<String, CallError> = search
         .refused
         .into_iter()
         .map(|(v, e)| (v.to_lowercase(), e))
         .collect();
-    let mut existing: HashMap<String, User> = HashMap::new();
+    // Every user each key finds (keys compared case-insensitively).
+    let mut existing: HashMap<String, Vec<User>> = HashMap::new();
     for user in search.found {
         let Some(value) = key.of(&user) else { continue };
-        // A live user wins over a deleted one with the same key.
-        if existing.get(&value).is_none_or(User::is_deleted) {
-            existing.insert(value, user);
+        let holders = existing.entry(value).or_default();
+        if !holders.iter().any(|u| u.id == user.id) {
+            holders.push(user);
         }
     }
-    tracing::info!(
-        checked = wanted.len(),
-        existing = existing.len(),
-        "preflight: existing users looked up"
-    );
 
-    for job in &mut jobs {
+    let mut held: Vec<Held> = Vec::new();
+    for (index, job) in jobs.iter_mut().enumerate() {
         let Plan::Create { user, .. } = &job.plan else {
             continue;
         };
         let Some(value) = match_value(user, settings.key) else {
             continue;
         };
+        let value = value.to_lowercase();
         if let Some(error) = refused.remove(&value) {
             job.plan = Plan::Report(crate::plan::failed_outcome(
                 &error,
@@ -119,24 +138,85 @@ pub async fn preflight(
             ));
             continue;
         }
-        let Some(found) = existing.remove(&value) else {
+        let Some(holders) = existing.remove(&value) else {
             continue;
         };
+        let found = match the_one(holders) {
+            Ok(found) => found,
+            Err(ambiguous) => {
+                job.plan = Plan::Report(ambiguous_outcome(settings.key, &ambiguous));
+                continue;
+            }
+        };
         let user = user.clone();
-        job.plan = plan_for_existing(user, found, settings, &divisions);
+        job.plan = match plan_for_existing(user, found, settings, divisions) {
+            Existing::Plan(plan) => *plan,
+            Existing::Left(left) => {
+                let plan = Plan::Report(exists_outcome(&left.found, Some(&left.preview)));
+                held.push(Held { index, ..*left });
+                plan
+            }
+        };
     }
-    provision_plans(client, settings, rows, &mut jobs, &divisions).await?;
-    Ok(jobs)
+    held
 }
+
+/// The user a key finds: a live one before a deleted one. More than one
+/// (live, or deleted when none is live) is ambiguous: the users, for the
+/// row's message.
+fn the_one(holders: Vec<User>) -> Result<User, Vec<User>> {
+    let any_live = holders.iter().any(|u| !u.is_deleted());
+    let mut candidates: Vec<User> = holders
+        .into_iter()
+        .filter(|u| u.is_deleted() != any_live)
+        .collect();
+    match candidates.len() {
+        1 => Ok(candidates.remove(0)),
+        _ => Err(candidates),
+    }
+}
+
+/// A key held by several users: the row fails naming them, and nothing is
+/// written to any of them.
+fn ambiguous_outcome(key: MatchKey, users: &[User]) -> Outcome {
+    let what = match key {
+        MatchKey::Email => "email",
+        MatchKey::EmployeeId => "employee id",
+    };
+    let named: Vec<String> = users
+        .iter()
+        .map(|u| match u.email.as_deref() {
+            Some(email) => format!("{} ({email})", u.id),
+            None => u.id.clone(),
+        })
+        .collect();
+    Outcome::new(Status::Failed).with_message(format!(
+        "{} org users hold this {what}: {}; nothing was written to any of them",
+        users.len(),
+        named.join(", ")
+    ))
+}
+
+/// An existing user left as it is (no `--update`): its `exists` message
+/// says what `--update` would change, steps included once they are known.
+struct Held {
+    index: usize,
+    row: UserRow,
+    found: User,
+    preview: Vec<Change>,
+}
+
 /// Resolves every provisioning name, then works out each row's steps:
 /// everything for a new user, what it lacks for an existing one (reading
-/// the grants and queue members that tell).
+/// the grants and queue members that tell), and for a user left as it is,
+/// what `--update` would add.
 async fn provision_plans(
     client: &Arc<Client>,
     settings: &Settings,
     rows: &[Row],
     jobs: &mut [Job],
     divisions: &DivisionResolver,
+    held: Vec<Held>,
 ) -> Result<(), CallError> {
     let provisions = |u: &UserRow| {
         !u.roles.is_empty()
@@ -156,16 +236,71 @@ async fn provision_plans(
         return Ok(());
     }
     let catalogs = Catalogs::load(client, rows).await?;
-    let managers = Managers::resolve(client, jobs, settings.concurrency).await?;
+    let managers = Managers::resolve(client, jobs, &held, settings.concurrency).await?;
     let wanted = resolve_wanted(jobs, &catalogs, divisions, &managers);
-    let holdings = Holdings::read(client, jobs, &wanted).await?;
+    // A user left as it is keeps its plain `exists` when a name does not
+    // resolve: nothing is sent for it either way.
+    let held_wanted: Vec<Option<Wanted>> = held
+        .iter()
+        .map(|h| names::resolve(&h.row, &catalogs, divisions, &|e| managers.find(e)).ok())
+        .collect();
+    let subjects = subjects(jobs, &wanted, &held, &held_wanted);
+    let holdings = Holdings::read(client, &subjects).await?;
+    assign_steps(jobs, wanted, &holdings, settings.invite);
+    for (h, wanted) in held.into_iter().zip(held_wanted) {
+        if let Some(wanted) = wanted {
+            let index = h.index;
+            let invite = h.row.invite.unwrap_or(settings.invite);
+            jobs[index].plan = Plan::Report(left_as_is(h, &wanted, &holdings, invite));
+        }
+    }
+    Ok(())
+}
+
+/// The users whose holdings (grants, queue members) their steps need.
+fn subjects(
+    jobs: &[Job],
+    wanted: &[Option<Wanted>],
+    held: &[Held],
+    held_wanted: &[Option<Wanted>],
+) -> Vec<Subject> {
+    let mut subjects: Vec<Subject> = Vec::new();
+    for (job, wanted) in jobs.iter().zip(wanted) {
+        if let (
+            Plan::Update {
+                existing, restore, ..
+            },
+            Some(w),
+        ) = (&job.plan, wanted)
+        {
+            // A restored user gets no roles back (PROVISIONING.md §2.6), so
+            // its grants are not read (a deleted subject answers 404).
+            let needs_grants = !restore && plan::needs_grants(w, existing);
+            subjects.push(Subject::new(&existing.id, needs_grants, w));
+        }
+    }
+    for (h, wanted) in held.iter().zip(held_wanted) {
+        if let Some(w) = wanted {
+            subjects.push(Subject::new(
+                &h.found.id,
+                plan::needs_grants(w, &h.found),
+                w,
+            ));
+        }
+    }
+    subjects
+}
+
+/// Each planned row's steps: everything for a new user, what an existing
+/// one lacks (a row whose holdings could not be read fails, alone).
+fn assign_steps(jobs: &mut [Job], wanted: Vec<Option<Wanted>>, holdings: &Holdings, invite: bool) {
     for (job, wanted) in jobs.iter_mut().zip(wanted) {
         let Some(wanted) = wanted else { continue };
         match &mut job.plan {
             Plan::Create {
                 user, provision, ..
             } => {
-                let invite = user.invite.unwrap_or(settings.invite);
+                let invite = user.invite.unwrap_or(invite);
                 **provision = plan::steps_for_new(&wanted, invite);
             }
             Plan::Update {
@@ -173,14 +308,24 @@ async fn provision_plans(
                 existing,
                 provision,
                 preview,
+                restore,
                 ..
             } => {
+                if let Some(failure) = holdings.failure(&existing.id, &wanted.queues) {
+                    job.plan = Plan::Report(failure.with_user_id(&existing.id));
+                    continue;
+                }
+                let grants = if *restore {
+                    Some(&[][..])
+                } else {
+                    holdings.grants(&existing.id)
+                };
                 let steps = plan::steps_for_existing(
                     &wanted,
                     existing,
-                    holdings.grants.get(&existing.id).map(Vec::as_slice),
+                    grants,
                     &holdings.members,
-                    user.invite.unwrap_or(settings.invite),
+                    user.invite.unwrap_or(invite),
                 );
                 preview.extend(steps.changes());
                 **provision = steps;
@@ -188,7 +333,24 @@ async fn provision_plans(
             _ => {}
         }
     }
-    Ok(())
+}
+
+/// An existing user left as it is: `exists`, saying what `--update` would
+/// change and add. A read its steps need that failed leaves the message
+/// at the profile fields (nothing is sent for the row either way).
+fn left_as_is(held: Held, wanted: &Wanted, holdings: &Holdings, invite: bool) -> Outcome {
+    let mut changes = held.preview;
+    if holdings.failure(&held.found.id, &wanted.queues).is_none() {
+        let steps = plan::steps_for_existing(
+            wanted,
+            &held.found,
+            holdings.grants(&held.found.id),
+            &holdings.members,
+            invite,
+        );
+        changes.extend(steps.changes());
+    }
+    exists_outcome(&held.found, Some(&changes))
 }
 
 /// Managers: a row of this file (its id known now, or after its create),
@@ -202,6 +364,7 @@ impl Managers {
     async fn resolve(
         client: &Arc<Client>,
         jobs: &[Job],
+        held: &[Held],
         concurrency: usize,
     ) -> Result<Managers, CallError> {
         let mut in_file: HashMap<String, ManagerTarget> = HashMap::new();
@@ -220,12 +383,14 @@ impl Managers {
         let outside: Vec<String> = jobs
             .iter()
             .filter_map(|j| match &j.plan {
-                Plan::Create { user, .. } | Plan::Update { user, .. } => match &user.manager {
-                    Cell::Set(ManagerRef::Email(e)) if !in_file.contains_key(&e.to_lowercase()) => {
-                        Some(e.to_lowercase())
-                    }
-                    _ => None,
-                },
+                Plan::Create { user, .. } | Plan::Update { user, .. } => Some(user),
+                _ => None,
+            })
+            .chain(held.iter().map(|h| &h.row))
+            .filter_map(|user| match &user.manager {
+                Cell::Set(ManagerRef::Email(e)) if !in_file.contains_key(&e.to_lowercase()) => {
+                    Some(e.to_lowercase())
+                }
                 _ => None,
             })
             .collect::<HashSet<_>>()
@@ -286,46 +451,21 @@ fn resolve_wanted(
     wanted
 }
 
-/// What existing users hold that their search result cannot show: the
-/// division of a role they hold, and queue memberships.
-struct Holdings {
-    grants: HashMap<String, Vec<Grant>>,
-    members: HashMap<String, HashSet<String>>,
-}
-
-impl Holdings {
-    async fn read(
-        client: &Client,
-        jobs: &[Job],
-        wanted: &[Option<Wanted>],
-    ) -> Result<Holdings, CallError> {
-        let mut grants: HashMap<String, Vec<Grant>> = HashMap::new();
-        let mut queue_ids: HashSet<String> = HashSet::new();
-        for (job, wanted) in jobs.iter().zip(wanted) {
-            if let (Plan::Update { existing, .. }, Some(w)) = (&job.plan, wanted) {
-                if plan::needs_grants(w, existing) {
-                    grants.insert(existing.id.clone(), Vec::new());
-                }
-                queue_ids.extend(w.queues.iter().map(|q| q.id.clone()));
-            }
-        }
-        for (user_id, slot) in grants.iter_mut() {
-            *slot = client.grants(user_id).await?;
-        }
-        let mut members: HashMap<String, HashSet<String>> = HashMap::new();
-        for queue_id in queue_ids {
-            let ids = client.queue_members(&queue_id).await?;
-            members.insert(queue_id, ids.into_iter().collect());
-        }
-        Ok(Holdings { grants, members })
-    }
-}
-
+/// The value a row's user is searched for: the email (lowercased; emails
+/// ignore case), or the employee id as written (whether Genesys' EXACT
+/// match on `hr.employeeId` ignores case is not documented).
 fn match_value(user: &UserRow, key: MatchKey) -> Option<String> {
     match key {
         MatchKey::Email => Some(user.email.to_lowercase()),
-        MatchKey::EmployeeId => user.employee_id.value().map(|id| id.to_lowercase()),
+        MatchKey::EmployeeId => user.employee_id.value().cloned(),
     }
+}
+
+/// What becomes of an existing user: a plan, or left as it is (no
+/// `--update`), its `exists` message still to say what `--update` would add.
+enum Existing {
+    Plan(Box<Plan>),
+    Left(Box<Held>),
 }
 
 /// An existing user: leave it (`exists`), or plan its update.
@@ -334,10 +474,10 @@ fn plan_for_existing(
     found: User,
     settings: &Settings,
     divisions: &DivisionResolver,
-) -> Plan {
+) -> Existing {
     let restore = found.is_deleted() && settings.restore_deleted;
     if found.is_deleted() && !restore {
-        return Plan::Report(exists_outcome(&found, None));
+        return Existing::Plan(Box::new(Plan::Report(exists_outcome(&found, None))));
     }
     let division = row
         .division
@@ -349,16 +489,21 @@ fn plan_for_existing(
         });
     let preview = preview(&row, &found, restore, division.as_ref(), settings.key);
     if !settings.update && !restore {
-        return Plan::Report(exists_outcome(&found, Some(&preview)));
+        return Existing::Left(Box::new(Held {
+            index: 0,
+            row,
+            found,
+            preview,
+        }));
     }
-    Plan::Update {
+    Existing::Plan(Box::new(Plan::Update {
         user: row,
         existing: Box::new(found),
         restore,
         division,
         provision: Box::default(),
         preview,
-    }
+    }))
 }
 
 /// What applying the row to `user` would change, as `changes` items.
