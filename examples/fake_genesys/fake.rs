@@ -41,6 +41,9 @@ pub enum Fault {
 #[path = "limiter.rs"]
 mod limiter;
 use limiter::LimitState;
+
+#[path = "movers.rs"]
+pub mod movers;
 pub use limiter::Limiter;
 
 #[derive(Debug, Clone)]
@@ -222,6 +225,8 @@ pub struct State {
     pub wrapups: Vec<(String, String)>,
     /// queue id -> wrap-up code ids.
     pub queue_wrapups: HashMap<String, Vec<String>>,
+    /// Movers and leavers: group grants and memberships, removal counts (movers.rs).
+    pub movers: movers::Movers,
 }
 
 #[derive(Debug, Clone)]
@@ -310,6 +315,7 @@ impl State {
             queue_bodies: HashMap::new(),
             wrapups: named("w", &["Sale", "No Sale", "Callback", "Escalated"]),
             queue_wrapups: HashMap::new(),
+            movers: movers::Movers::default(),
             config,
             tokens: HashMap::new(),
             users: Vec::new(),
@@ -610,6 +616,9 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Reply {
         }
     }
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    if let Some(reply) = movers::route(&mut st, &method, &segments, &query, &body) {
+        return reply;
+    }
     match (&method, segments.as_slice()) {
         (&Method::POST, ["api", "v2", "users"]) => create_user(&mut st, &body),
         (&Method::POST, ["api", "v2", "users", "search"]) => search(&mut st, &body),

@@ -85,6 +85,8 @@ impl Engine {
         for batch in [Batch::Role, Batch::Queue, Batch::Group] {
             self.batched(&mut held, batch).await;
         }
+        // Movers and leavers: what `--exact` takes away, and deletions (engine/removals.rs).
+        held = Arc::clone(&self).removals(held).await;
         let mut held = Arc::clone(&self).per_user(&jobs, held, true).await;
         held.sort_by_key(|h| h.index);
         for h in held {

@@ -7,6 +7,7 @@
 pub mod apply;
 mod followups;
 mod queues;
+mod removals;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

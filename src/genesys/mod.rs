@@ -13,6 +13,7 @@ pub mod checks;
 pub mod pool;
 pub mod provisioning;
 pub mod queues;
+pub mod removals;
 mod reply;
 pub mod token;
 pub mod users;

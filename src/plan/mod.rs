@@ -6,6 +6,7 @@
 mod change;
 mod failures;
 mod outcome;
+pub mod removals;
 mod rowlog;
 mod steps;
 

@@ -67,6 +67,8 @@ pub struct Steps {
     pub queues: Vec<Member>,
     pub groups: Vec<Member>,
     pub invite: bool,
+    /// `--exact` removals and a deletion (see `removals`).
+    pub removals: crate::plan::removals::Removals,
 }
 
 impl Steps {
@@ -96,6 +98,7 @@ impl Steps {
         );
         changes.extend(self.queues.iter().map(|q| Change::AddQueue(q.name.clone())));
         changes.extend(self.groups.iter().map(|g| Change::AddGroup(g.name.clone())));
+        changes.extend(self.removals.changes());
         if self.invite {
             changes.push(Change::Invite);
         }
@@ -121,6 +124,7 @@ pub fn steps_for_new(wanted: &Wanted, invite: bool) -> Steps {
         queues: wanted.queues.clone(),
         groups: wanted.groups.clone(),
         invite,
+        removals: Default::default(),
     }
 }
 
@@ -208,6 +212,7 @@ pub fn steps_for_existing(
             .cloned()
             .collect(),
         invite: false,
+        removals: Default::default(),
     }
 }
 

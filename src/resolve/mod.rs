@@ -4,6 +4,7 @@
 //! id). Its answer is one plan per row, in input order.
 
 pub mod divisions;
+mod movers;
 pub mod names;
 pub mod queues;
 
@@ -32,6 +33,8 @@ pub struct Settings {
     pub default_division: Option<String>,
     pub restore_deleted: bool,
     pub update: bool,
+    /// `--exact`: list cells are complete (see `movers`).
+    pub exact: bool,
     pub key: MatchKey,
     pub invite: bool,
 }
@@ -122,8 +125,13 @@ pub async fn preflight(
             continue;
         };
         let user = user.clone();
+        if let Some(plan) = movers::already_deleted(&user, &found) {
+            job.plan = plan;
+            continue;
+        }
         job.plan = plan_for_existing(user, found, settings, &divisions);
     }
+    movers::screen(&mut jobs);
     provision_plans(client, settings, rows, &mut jobs, &divisions).await?;
     Ok(jobs)
 }
@@ -148,6 +156,7 @@ async fn provision_plans(
             || u.invite == Some(true)
     };
     if !settings.invite
+        && !movers::needed(settings, rows)
         && !rows
             .iter()
             .any(|r| r.validated.as_ref().is_ok_and(provisions))
@@ -158,6 +167,7 @@ async fn provision_plans(
     let managers = Managers::resolve(client, jobs, settings.concurrency).await?;
     let wanted = resolve_wanted(jobs, &catalogs, divisions, &managers);
     let holdings = Holdings::read(client, jobs, &wanted).await?;
+    let exact = movers::Exact::read(client, settings, jobs, &wanted, &holdings).await?;
     for (job, wanted) in jobs.iter_mut().zip(wanted) {
         let Some(wanted) = wanted else { continue };
         match &mut job.plan {
@@ -168,17 +178,19 @@ async fn provision_plans(
                 **provision = plan::steps_for_new(&wanted, invite);
             }
             Plan::Update {
+                user,
                 existing,
                 provision,
                 preview,
                 ..
             } => {
-                let steps = plan::steps_for_existing(
+                let mut steps = plan::steps_for_existing(
                     &wanted,
                     existing,
                     holdings.grants.get(&existing.id).map(Vec::as_slice),
                     &holdings.members,
                 );
+                exact.fit(settings, user, existing, &wanted, &mut steps);
                 preview.extend(steps.changes());
                 **provision = steps;
             }

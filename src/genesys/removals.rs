@@ -1,0 +1,285 @@
+//! Why this exists: `--update --exact` takes away what a row no longer lists,
+//! and a leaver is deleted; these are the reads that tell what a user holds
+//! directly and the writes that remove it.
+//!
+//! MOVERS.md §2.1 (VERIFIED in the spec unless noted): role grants with
+//! `POST /api/v2/authorization/subjects/{id}/bulkremove` (falling back to
+//! one `DELETE …/subjects/{id}/divisions/{d}/roles/{r}` a grant, 404s
+//! ignored, when a role or division no longer exists, as Terraform does);
+//! skills with the replacing `PUT /api/v2/users/{id}/routingskills/bulk` or
+//! one `DELETE …/routingskills/{skillId}` each; languages with one
+//! `DELETE …/routinglanguages/{languageId}` each (there is no bulk);
+//! queue members with `POST /api/v2/routing/queues/{id}/members?delete=true`
+//! (100 a request); group members with `DELETE /api/v2/groups/{id}/members?ids=`
+//! (50 a request); the user with `DELETE /api/v2/users/{id}`.
+
+use std::collections::HashSet;
+
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::catalog::Named;
+use super::provisioning::{id_objects, RatedKind};
+use super::{api_failure, CallError, Client, Safety};
+
+/// Users per queue-members delete (documented: 100).
+pub const QUEUE_REMOVE_BATCH: usize = 100;
+/// Users per group-members delete (documented: 50).
+pub const GROUP_REMOVE_BATCH: usize = 50;
+
+/// A role grant the user holds, as its grants read shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeldGrant {
+    pub role_id: String,
+    pub role_name: String,
+    pub division_id: String,
+    /// `*` for all divisions.
+    pub division_name: String,
+    /// Granted to a group the user is in, not to the user.
+    pub inherited: bool,
+}
+
+/// A queue the user is a member of.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeldQueue {
+    pub id: String,
+    pub name: String,
+    /// The membership comes from a group (Genesys refuses to remove it alone).
+    pub by_group: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SubjectGrant {
+    #[serde(default)]
+    subject_id: Option<String>,
+    role: Named,
+    division: Named,
+}
+
+#[derive(Debug, Deserialize)]
+struct Subject {
+    #[serde(default)]
+    grants: Vec<SubjectGrant>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Role {
+    id: String,
+    #[serde(default)]
+    default: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct QueueMember {
+    id: String,
+    /// `user` or `group`.
+    #[serde(default)]
+    member_by: Option<String>,
+}
+
+impl Client {
+    /// A user's role grants, each marked inherited when it is the grant of
+    /// a group the user is in (`subjectId` is then not the user).
+    pub async fn held_grants(&self, user_id: &str) -> Result<Vec<HeldGrant>, CallError> {
+        let subject: Subject = self
+            .get_json(&format!("/api/v2/authorization/subjects/{user_id}"), &[])
+            .await?;
+        Ok(subject
+            .grants
+            .into_iter()
+            .map(|g| HeldGrant {
+                inherited: g.subject_id.as_deref().is_some_and(|s| s != user_id),
+                role_id: g.role.id,
+                role_name: g.role.name,
+                division_name: if g.division.id == "*" {
+                    "*".into()
+                } else {
+                    g.division.name
+                },
+                division_id: g.division.id,
+            })
+            .collect())
+    }
+
+    /// The ids of the roles Genesys marks `default` (normally `Employee`).
+    pub async fn default_roles(&self) -> Result<HashSet<String>, CallError> {
+        let roles: Vec<Role> = self.paged("/api/v2/authorization/roles", 100).await?;
+        Ok(roles
+            .into_iter()
+            .filter(|r| r.default)
+            .map(|r| r.id)
+            .collect())
+    }
+
+    /// A queue's user members, each with whether a group brings it.
+    pub async fn queue_memberships(
+        &self,
+        queue_id: &str,
+    ) -> Result<Vec<(String, bool)>, CallError> {
+        let members: Vec<QueueMember> = self
+            .paged(&format!("/api/v2/routing/queues/{queue_id}/members"), 100)
+            .await?;
+        Ok(members
+            .into_iter()
+            .map(|m| (m.id, m.member_by.as_deref() == Some("group")))
+            .collect())
+    }
+
+    /// Takes role grants from one user. `bulkremove` fails whole when a
+    /// role or division no longer exists; then each grant is removed on
+    /// its own and a 404 (already gone) counts as done.
+    pub async fn remove_grants(
+        &self,
+        user_id: &str,
+        grants: &[(String, String)],
+    ) -> Result<(), CallError> {
+        let body = json!({"grants": grants
+            .iter()
+            .map(|(role, division)| json!({"roleId": role, "divisionId": division}))
+            .collect::<Vec<_>>()});
+        let bulk = self
+            .send(
+                Method::POST,
+                &format!("/api/v2/authorization/subjects/{user_id}/bulkremove"),
+                &[],
+                &body,
+                Safety::Retryable,
+            )
+            .await;
+        match bulk {
+            Err(CallError::Rejected {
+                status: 400 | 404, ..
+            }) => {}
+            other => return other,
+        }
+        for (role, division) in grants {
+            let one = self
+                .delete(
+                    &format!("/api/v2/authorization/subjects/{user_id}/divisions/{division}/roles/{role}"),
+                    &[],
+                )
+                .await;
+            match one {
+                Ok(()) | Err(CallError::Rejected { status: 404, .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Sets a user's skills to exactly `items` (id, rating): one replacing PUT.
+    pub async fn replace_skills(
+        &self,
+        user_id: &str,
+        items: &[(String, f64)],
+    ) -> Result<(), CallError> {
+        let body: Vec<Value> = items
+            .iter()
+            .map(|(id, rating)| json!({"id": id, "proficiency": rating}))
+            .collect();
+        self.send(
+            Method::PUT,
+            &format!("/api/v2/users/{user_id}/routingskills/bulk"),
+            &[],
+            &Value::Array(body),
+            Safety::Retryable,
+        )
+        .await
+    }
+
+    /// Takes one skill or language from a user; already gone (404) is done.
+    pub async fn remove_rated(
+        &self,
+        user_id: &str,
+        kind: RatedKind,
+        id: &str,
+    ) -> Result<(), CallError> {
+        let path = match kind {
+            RatedKind::Skills => format!("/api/v2/users/{user_id}/routingskills/{id}"),
+            RatedKind::Languages => format!("/api/v2/users/{user_id}/routinglanguages/{id}"),
+        };
+        match self.delete(&path, &[]).await {
+            Err(CallError::Rejected { status: 404, .. }) => Ok(()),
+            other => other,
+        }
+    }
+
+    /// Takes users out of a queue (at most `QUEUE_REMOVE_BATCH`).
+    pub async fn remove_queue_members(
+        &self,
+        queue_id: &str,
+        user_ids: &[String],
+    ) -> Result<(), CallError> {
+        self.send(
+            Method::POST,
+            &format!("/api/v2/routing/queues/{queue_id}/members"),
+            &[("delete", "true".into())],
+            &id_objects(user_ids),
+            Safety::Retryable,
+        )
+        .await
+    }
+
+    /// Takes users out of a group (at most `GROUP_REMOVE_BATCH`; no version needed).
+    pub async fn remove_group_members(
+        &self,
+        group_id: &str,
+        user_ids: &[String],
+    ) -> Result<(), CallError> {
+        self.delete(
+            &format!("/api/v2/groups/{group_id}/members"),
+            &[("ids", user_ids.join(","))],
+        )
+        .await
+    }
+
+    /// Deletes a user; one already deleted (404) is done.
+    pub async fn delete_user(&self, user_id: &str) -> Result<(), CallError> {
+        match self.delete(&format!("/api/v2/users/{user_id}"), &[]).await {
+            Err(CallError::Rejected { status: 404, .. }) => Ok(()),
+            other => other,
+        }
+    }
+
+    /// A DELETE: removing what is gone changes nothing, so it may be retried.
+    async fn delete(&self, path: &str, query: &[(&str, String)]) -> Result<(), CallError> {
+        let reply = self
+            .call(Method::DELETE, path, query, None, Safety::Retryable)
+            .await?;
+        if reply.is_success() {
+            Ok(())
+        } else {
+            Err(api_failure(&reply))
+        }
+    }
+}
+
+/// A queue and its user members, each with whether a group brings it.
+pub struct QueueMembers {
+    pub id: String,
+    pub name: String,
+    pub members: Vec<(String, bool)>,
+}
+
+/// A user's queues from the members of every queue.
+pub fn memberships_of(user_id: &str, queues: &[QueueMembers]) -> Vec<HeldQueue> {
+    queues
+        .iter()
+        .filter_map(|QueueMembers { id, name, members }| {
+            let mine: Vec<bool> = members
+                .iter()
+                .filter(|(m, _)| m == user_id)
+                .map(|(_, by_group)| *by_group)
+                .collect();
+            // Held directly if any of its memberships is the user's own.
+            (!mine.is_empty()).then(|| HeldQueue {
+                id: id.clone(),
+                name: name.clone(),
+                by_group: mine.iter().all(|g| *g),
+            })
+        })
+        .collect()
+}
