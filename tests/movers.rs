@@ -194,6 +194,14 @@ fn grants_and_queue_memberships_from_a_group_stay_and_the_message_says_why() {
     }
     let csv = "email,roles,queues,groups\n\
                ana@example.com,Agent,Support Tier 1,Night Shift;Day Shift\n";
+    let (code, rows, err) = run_file(&fake, csv, &["--update", "--exact", "--dry-run"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(rows[0].status, "would_update");
+    assert!(
+        rows[0].message.contains("queue VIP stayed"),
+        "the dry run says why: {:?}",
+        rows[0]
+    );
     let (code, rows, err) = run_file(&fake, csv, EXACT);
     assert_eq!(code, 0, "{err}");
     assert_eq!(rows[0].status, "updated", "{:?}", rows[0]);

@@ -14,6 +14,7 @@ use crate::engine::{Engine, Held};
 use crate::genesys::provisioning::RatedKind;
 use crate::genesys::removals::{GROUP_REMOVE_BATCH, QUEUE_REMOVE_BATCH};
 use crate::genesys::CallError;
+use crate::plan::removals::Removals;
 use crate::plan::{error_failure, Change, Failure, RowLog};
 use crate::users::Field;
 
@@ -145,6 +146,20 @@ impl Engine {
                 "authorization:grant:delete",
             );
         }
+        self.rated_removals(h, &removals).await;
+    }
+
+    /// Skills (the replacing PUT, or a DELETE each) and languages (a DELETE each).
+    async fn rated_removals(&self, h: &mut Held, removals: &Removals) {
+        let client = &self.applier.client;
+        let user_id = h.follow.user.id.clone();
+        let stopped = || {
+            if self.stop.is_raised() {
+                Err(CallError::Stopped)
+            } else {
+                Ok(())
+            }
+        };
         let skill_permission = "routing:skill:assign";
         if let Some(all) = &removals.skills_replace {
             let pairs: Vec<(String, f64)> = all.iter().map(|s| (s.id.clone(), s.rating)).collect();
