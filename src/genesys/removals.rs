@@ -27,6 +27,8 @@ use super::{api_failure, CallError, Client, Safety};
 pub const QUEUE_REMOVE_BATCH: usize = 100;
 /// Users per group-members delete (documented: 50).
 pub const GROUP_REMOVE_BATCH: usize = 50;
+/// Tries of a skill or language DELETE that meets a version conflict.
+const RATED_CONFLICT_TRIES: u32 = 3;
 
 /// A role grant the user holds, as its grants read shows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,10 +67,14 @@ struct Subject {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct Role {
     id: String,
     #[serde(default)]
     default: bool,
+    /// `employee` for the Employee role, whatever the org renamed it to.
+    #[serde(default)]
+    default_role_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -92,8 +98,12 @@ impl Client {
             .into_iter()
             .map(|g| HeldGrant {
                 inherited: g.subject_id.as_deref().is_some_and(|s| s != user_id),
+                role_name: if g.role.name.is_empty() {
+                    g.role.id.clone()
+                } else {
+                    g.role.name
+                },
                 role_id: g.role.id,
-                role_name: g.role.name,
                 division_name: if g.division.id == "*" {
                     "*".into()
                 } else {
@@ -109,7 +119,7 @@ impl Client {
         let roles: Vec<Role> = self.paged("/api/v2/authorization/roles", 100).await?;
         Ok(roles
             .into_iter()
-            .filter(|r| r.default)
+            .filter(|r| r.default || r.default_role_id.as_deref() == Some("employee"))
             .map(|r| r.id)
             .collect())
     }
@@ -201,9 +211,18 @@ impl Client {
             RatedKind::Skills => format!("/api/v2/users/{user_id}/routingskills/{id}"),
             RatedKind::Languages => format!("/api/v2/users/{user_id}/routinglanguages/{id}"),
         };
-        match self.delete(&path, &[]).await {
-            Err(CallError::Rejected { status: 404, .. }) => Ok(()),
-            other => other,
+        // Genesys answers 409 when the user changed meanwhile (Terraform retries it).
+        let mut tries = 0;
+        loop {
+            match self.delete(&path, &[]).await {
+                Err(CallError::Rejected { status: 404, .. }) => return Ok(()),
+                Err(CallError::Rejected { status: 409, .. })
+                    if tries + 1 < RATED_CONFLICT_TRIES =>
+                {
+                    tries += 1
+                }
+                other => return other,
+            }
         }
     }
 
