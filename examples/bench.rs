@@ -192,7 +192,14 @@ fn movers(dir: &tempfile::TempDir, users: usize) {
         let c = fake.state().counters.clone();
         let m = fake.state().movers.clone();
         for (step, count) in [
-            ("  grants read (one per user)", c.subject_requests),
+            (
+                "  grants read per user (authorization/subjects)",
+                c.subject_requests,
+            ),
+            (
+                "  grants read per role (subjectgrants pages)",
+                m.subject_grant_reads,
+            ),
             (
                 "  role grants removed (bulkremove per user)",
                 m.grant_removals,

@@ -21,6 +21,10 @@ fn id_of(list: &[(String, String)], name: &str) -> String {
 /// Sales:4 and Billing:2; English:5 and French:3; queues Support Tier 1 and
 /// Billing; groups Night Shift and Day Shift.
 fn mover(fake: &Fake) -> String {
+    mover_named(fake, "ana@example.com")
+}
+
+fn mover_named(fake: &Fake, email: &str) -> String {
     let mut st = fake.state();
     let skill = |n: &str, p: f64| json!({"id": id_of(&st.skills, n), "name": n, "proficiency": p});
     let language =
@@ -29,7 +33,7 @@ fn mover(fake: &Fake) -> String {
         "skills": [skill("Sales", 4.0), skill("Billing", 2.0)],
         "languages": [language("English", 5.0), language("French", 3.0)],
     });
-    let ana = st.add_user_with("ana@example.com", "Ana", profile);
+    let ana = st.add_user_with(email, "Ana", profile);
     let home = fake::HOME_DIVISION.to_string();
     for role in ["Employee", "Agent", "Supervisor"] {
         let role = id_of(&st.roles, role);
@@ -365,4 +369,43 @@ fn exact_and_allow_delete_need_update() {
         let out = run(genimport_against(s.dir.path(), &fake).arg(&input).arg(flag));
         assert_eq!(code(&out), 2, "{flag}: {}", stderr(&out));
     }
+}
+
+#[test]
+fn many_movers_read_grants_role_by_role_with_the_same_plan() {
+    let fake = Fake::spawn(FakeConfig::default());
+    let ids: Vec<String> = (0..4)
+        .map(|i| mover_named(&fake, &format!("m{i}@example.com")))
+        .collect();
+    {
+        let mut st = fake.state();
+        let night = st.groups[0].id.clone();
+        let quality = id_of(&st.roles, "Quality Evaluator");
+        st.grant_group(&night, &quality, fake::HOME_DIVISION);
+    }
+    let mut csv = String::from("email,roles,groups\n");
+    for i in 0..4 {
+        // Admin: a role none holds, so the adds read no grants either.
+        csv.push_str(&format!("m{i}@example.com,Admin,Night Shift\n"));
+    }
+    let (code, rows, err) = run_file(&fake, &csv, EXACT);
+    assert_eq!(code, 0, "{err}");
+    for row in &rows {
+        assert_eq!(row.status, "updated", "{row:?}");
+        assert_eq!(
+            row.changes,
+            "add role Admin@Home; remove role Agent@Home; remove role Supervisor@Home; remove group Day Shift"
+        );
+        assert!(
+            row.message
+                .contains("role Quality Evaluator stayed: it is granted through a group"),
+            "{row:?}"
+        );
+    }
+    for id in &ids {
+        assert_eq!(role_names(&fake, id), ["Admin", "Employee"]);
+    }
+    let st = fake.state();
+    assert_eq!(st.counters.subject_requests, 0, "no read a user");
+    assert_eq!(st.movers.subject_grant_reads, 3, "one page a role held");
 }

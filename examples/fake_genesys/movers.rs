@@ -22,6 +22,8 @@ pub struct Movers {
     pub group_queue_members: HashMap<String, Vec<String>>,
     pub grant_removals: u64,
     pub deletes: u64,
+    /// Pages of `GET /api/v2/authorization/roles/{id}/subjectgrants` answered.
+    pub subject_grant_reads: u64,
     /// Refuse `bulkremove` with 403 (the client lacks authorization:grant:delete).
     pub refuse_grant_removals: bool,
 }
@@ -183,6 +185,10 @@ pub(super) fn route(
             roles(st, query)
         }
         (&Method::GET, ["api", "v2", "authorization", "subjects", id]) => subject(st, id),
+        (&Method::GET, ["api", "v2", "authorization", "roles", role, "subjectgrants"]) => {
+            st.movers.subject_grant_reads += 1;
+            subject_grants(st, role, query)
+        }
         (&Method::POST, ["api", "v2", "authorization", "subjects", id, "bulkremove"]) => {
             bulk_remove(st, id, body)
         }
@@ -254,14 +260,60 @@ pub(super) fn route(
     })
 }
 
-/// The roles listing, with Genesys' `default` flag on the Employee role.
+/// The roles listing, with Genesys' `default` flag on the Employee role
+/// and each role's `userCount` (its direct holders).
 fn roles(st: &State, query: &HashMap<String, String>) -> Reply {
     let items: Vec<Value> = st
         .roles
         .iter()
-        .map(|(id, name)| json!({"id": id, "name": name, "default": id == EMPLOYEE_ROLE}))
+        .map(|(id, name)| {
+            let users = st
+                .grants
+                .values()
+                .filter(|g| g.iter().any(|(r, _)| r == id))
+                .count();
+            json!({"id": id, "name": name, "default": id == EMPLOYEE_ROLE, "userCount": users})
+        })
         .collect();
     page_values(&items, query)
+}
+
+/// A role's subjects: each user granted it (`PC_USER`) and each group
+/// (`PC_GROUP`), with the divisions.
+fn subject_grants(st: &State, role: &str, query: &HashMap<String, String>) -> Reply {
+    let division = |d: &str| {
+        let name = st
+            .divisions
+            .iter()
+            .find(|(i, _)| i == d)
+            .map(|(_, n)| n.clone())
+            .unwrap_or_default();
+        json!({"id": d, "name": name})
+    };
+    let mut subjects: Vec<Value> = Vec::new();
+    let mut users: Vec<(&String, &Vec<(String, String)>)> = st.grants.iter().collect();
+    users.sort();
+    for (user, grants) in users {
+        let divisions: Vec<Value> = grants
+            .iter()
+            .filter(|(r, _)| r == role)
+            .map(|(_, d)| division(d))
+            .collect();
+        if !divisions.is_empty() {
+            subjects.push(json!({"id": user, "type": "PC_USER", "divisions": divisions}));
+        }
+    }
+    for (group, grants) in &st.movers.group_grants {
+        let divisions: Vec<Value> = grants
+            .iter()
+            .filter(|(r, _)| r == role)
+            .map(|(_, d)| division(d))
+            .collect();
+        if !divisions.is_empty() {
+            subjects.push(json!({"id": group, "type": "PC_GROUP", "divisions": divisions}));
+        }
+    }
+    page_values(&subjects, query)
 }
 
 fn page_values(items: &[Value], query: &HashMap<String, String>) -> Reply {

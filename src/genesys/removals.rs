@@ -13,7 +13,7 @@
 //! (100 a request); group members with `DELETE /api/v2/groups/{id}/members?ids=`
 //! (50 a request); the user with `DELETE /api/v2/users/{id}`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use reqwest::Method;
 use serde::Deserialize;
@@ -71,10 +71,38 @@ struct Subject {
 struct Role {
     id: String,
     #[serde(default)]
+    name: String,
+    #[serde(default)]
     default: bool,
     /// `employee` for the Employee role, whatever the org renamed it to.
     #[serde(default)]
     default_role_id: Option<String>,
+    #[serde(default)]
+    user_count: Option<u64>,
+}
+
+/// The org's roles as the preflight needs them for removals.
+#[derive(Debug, Clone, Default)]
+pub struct Roles {
+    /// The roles Genesys marks `default` (never removed).
+    pub defaults: HashSet<String>,
+    /// Role id -> (name, how many users hold it, when Genesys says).
+    pub counts: HashMap<String, (String, Option<u64>)>,
+}
+
+/// Subjects per page of a role's subject grants (the cap is not
+/// documented: MOVERS.md §5 says 100).
+pub const SUBJECT_GRANTS_PAGE: u64 = 100;
+
+/// One subject of a role, as `GET /api/v2/authorization/roles/{id}/subjectgrants` lists it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RoleSubject {
+    pub id: String,
+    /// `PC_USER`, `PC_GROUP`...
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub divisions: Vec<Named>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -114,14 +142,27 @@ impl Client {
             .collect())
     }
 
-    /// The ids of the roles Genesys marks `default` (normally `Employee`).
-    pub async fn default_roles(&self) -> Result<HashSet<String>, CallError> {
-        let roles: Vec<Role> = self.paged("/api/v2/authorization/roles", 100).await?;
-        Ok(roles
-            .into_iter()
-            .filter(|r| r.default || r.default_role_id.as_deref() == Some("employee"))
-            .map(|r| r.id)
-            .collect())
+    /// The org's roles: which Genesys marks `default` (normally
+    /// `Employee`), and how many users hold each.
+    pub async fn roles_for_removal(&self) -> Result<Roles, CallError> {
+        let listed: Vec<Role> = self.paged("/api/v2/authorization/roles", 100).await?;
+        let mut roles = Roles::default();
+        for r in listed {
+            if r.default || r.default_role_id.as_deref() == Some("employee") {
+                roles.defaults.insert(r.id.clone());
+            }
+            roles.counts.insert(r.id, (r.name, r.user_count));
+        }
+        Ok(roles)
+    }
+
+    /// Every subject (user or group) a role is granted to, with the divisions.
+    pub async fn role_subjects(&self, role_id: &str) -> Result<Vec<RoleSubject>, CallError> {
+        self.paged(
+            &format!("/api/v2/authorization/roles/{role_id}/subjectgrants"),
+            SUBJECT_GRANTS_PAGE as u32,
+        )
+        .await
     }
 
     /// A queue's user members, each with whether a group brings it.
@@ -301,4 +342,86 @@ pub fn memberships_of(user_id: &str, queues: &[QueueMembers]) -> Vec<HeldQueue> 
             })
         })
         .collect()
+}
+
+/// One user's grants from role-centric reads (`subjects`: role id -> its
+/// name and subjects): a `PC_USER` subject that is the user is a direct
+/// grant in each of its divisions; a role the user holds (`held`, from the
+/// user's `authorization`) without being its subject comes from a group
+/// (its division is then not known).
+pub fn grants_from_roles(
+    user_id: &str,
+    held: &[String],
+    subjects: &HashMap<String, (String, Vec<RoleSubject>)>,
+) -> Vec<HeldGrant> {
+    let mut grants = Vec::new();
+    for role in held {
+        let Some((name, listed)) = subjects.get(role) else {
+            continue;
+        };
+        let name = if name.is_empty() { role } else { name };
+        let direct: Vec<&RoleSubject> = listed
+            .iter()
+            .filter(|s| s.id == user_id && s.kind.as_deref().is_none_or(|k| k == "PC_USER"))
+            .collect();
+        for d in direct.iter().flat_map(|s| &s.divisions) {
+            grants.push(HeldGrant {
+                role_id: role.clone(),
+                role_name: name.clone(),
+                division_id: d.id.clone(),
+                division_name: if d.id == "*" {
+                    "*".into()
+                } else {
+                    d.name.clone()
+                },
+                inherited: false,
+            });
+        }
+        if direct.is_empty() {
+            grants.push(HeldGrant {
+                role_id: role.clone(),
+                role_name: name.clone(),
+                division_id: String::new(),
+                division_name: String::new(),
+                inherited: true,
+            });
+        }
+    }
+    grants
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn role_centric_reads_tell_direct_grants_from_a_groups() {
+        let agent: Vec<RoleSubject> = serde_json::from_value(json!([
+            {"id": "u1", "type": "PC_USER", "divisions": [{"id": "d1", "name": "Home"}, {"id": "*", "name": ""}]},
+            {"id": "u2", "type": "PC_USER", "divisions": [{"id": "d1", "name": "Home"}]}
+        ]))
+        .unwrap();
+        let quality: Vec<RoleSubject> = serde_json::from_value(json!([
+            {"id": "g1", "type": "PC_GROUP", "divisions": [{"id": "d1", "name": "Home"}]}
+        ]))
+        .unwrap();
+        let subjects = HashMap::from([
+            ("r1".to_string(), ("Agent".to_string(), agent)),
+            ("r2".to_string(), ("Quality".to_string(), quality)),
+        ]);
+        let grants = grants_from_roles("u1", &["r1".into(), "r2".into()], &subjects);
+        let seen: Vec<(String, String, bool)> = grants
+            .iter()
+            .map(|g| (g.role_name.clone(), g.division_name.clone(), g.inherited))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("Agent".into(), "Home".into(), false),
+                ("Agent".into(), "*".into(), false),
+                ("Quality".into(), String::new(), true)
+            ]
+        );
+    }
 }

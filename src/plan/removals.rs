@@ -203,11 +203,11 @@ fn remove_roles(
     grants: &[HeldGrant],
     default_roles: Option<&HashSet<String>>,
 ) {
+    // An inherited grant read role by role has no division: any division the row names keeps it quiet.
     let keep = |g: &HeldGrant| {
-        wanted
-            .roles
-            .iter()
-            .any(|r| r.role_id == g.role_id && r.division_id == g.division_id)
+        wanted.roles.iter().any(|r| {
+            r.role_id == g.role_id && (r.division_id == g.division_id || g.division_id.is_empty())
+        })
     };
     let mut seen: HashSet<(&str, &str)> = HashSet::new();
     for g in grants.iter().filter(|g| !g.inherited) {
@@ -229,9 +229,13 @@ fn remove_roles(
         if keep(g) || !seen.insert((&g.role_id, &g.division_id)) {
             continue;
         }
+        let label = if g.division_name.is_empty() {
+            g.role_name.clone()
+        } else {
+            format!("{}@{}", g.role_name, g.division_name)
+        };
         removals.kept.push(format!(
-            "role {}@{} stayed: it is granted through a group (remove the user from that group)",
-            g.role_name, g.division_name
+            "role {label} stayed: it is granted through a group (remove the user from that group)"
         ));
     }
 }

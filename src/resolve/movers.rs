@@ -2,16 +2,18 @@
 //! `inactive`/`deleted`). Every removal is planned here, in the read-only
 //! preflight, from one read of each user: its grants (`GET
 //! /api/v2/authorization/subjects/{id}`, which tells a group's grants from
-//! the user's own), the members of every queue (which tell a group's
+//! the user's own; or, cheaper for many users, each held role's subject
+//! grants, whose `PC_USER` subjects are direct grants), the members of every queue (which tell a group's
 //! memberships from the user's own), and the user as the search returned
 //! it (skills, languages, groups). The plan is `plan::removals`; nothing
 //! is read for a row whose cells leave every kind alone.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::genesys::catalog::Catalog;
-use crate::genesys::removals::{memberships_of, HeldGrant, HeldQueue, QueueMembers};
+use crate::genesys::removals::{grants_from_roles, memberships_of, HeldGrant, HeldQueue};
+use crate::genesys::removals::{QueueMembers, Roles, SUBJECT_GRANTS_PAGE};
 use crate::genesys::users::User;
 use crate::genesys::{CallError, Client};
 use crate::input::{Row, UserRow, UserState};
@@ -98,7 +100,8 @@ impl Exact {
         if !(settings.update && settings.exact) {
             return Ok(exact);
         }
-        let mut grant_reads: Vec<String> = Vec::new();
+        // Users whose grants must be read, with the roles the search shows they hold.
+        let mut grant_reads: Vec<(String, Option<Vec<String>>)> = Vec::new();
         let (mut roles, mut queues, mut groups) = (false, false, false);
         for (job, wanted) in jobs.iter().zip(wanted) {
             let (Plan::Update { user, existing, .. }, Some(_)) = (&job.plan, wanted) else {
@@ -114,7 +117,11 @@ impl Exact {
                 if holds_none {
                     exact.grants.insert(existing.id.clone(), Vec::new());
                 } else if !holdings.grants.contains_key(&existing.id) {
-                    grant_reads.push(existing.id.clone());
+                    let held = existing
+                        .authorization
+                        .as_ref()
+                        .map(|a| a.roles.iter().map(|r| r.id.clone()).collect());
+                    grant_reads.push((existing.id.clone(), held));
                 }
             }
             queues |= listed.queues;
@@ -139,11 +146,11 @@ impl Exact {
                     .collect(),
             );
         }
-        exact
-            .grants
-            .extend(read_grants(client, grant_reads, settings.concurrency).await?);
         if roles {
-            exact.defaults = client.default_roles().await?;
+            let org_roles = client.roles_for_removal().await?;
+            let read = cheapest_grants(client, grant_reads, &org_roles, settings.concurrency);
+            exact.grants.extend(read.await?);
+            exact.defaults = org_roles.defaults;
         }
         if queues {
             let mut all = Vec::new();
@@ -209,6 +216,52 @@ impl Exact {
         removals::fit_steps(steps, &mut planned, wanted, inactive);
         steps.removals = planned;
     }
+}
+
+/// The grants of these users, read the cheaper way: one read a user, or
+/// (when the roles they hold have few holders in all) each role's subjects
+/// a page of 100 at a time. Default roles are not read: never removed.
+async fn cheapest_grants(
+    client: &Arc<Client>,
+    users: Vec<(String, Option<Vec<String>>)>,
+    roles: &Roles,
+    concurrency: usize,
+) -> Result<HashMap<String, Vec<HeldGrant>>, CallError> {
+    let (known, unknown): (Vec<_>, Vec<_>) = users.into_iter().partition(|(_, h)| h.is_some());
+    let mut per_user: Vec<String> = unknown.into_iter().map(|(id, _)| id).collect();
+    let held = |h: &Option<Vec<String>>| -> Vec<String> {
+        h.iter()
+            .flatten()
+            .filter(|r| !roles.defaults.contains(*r))
+            .cloned()
+            .collect()
+    };
+    let needed: BTreeSet<String> = known.iter().flat_map(|(_, h)| held(h)).collect();
+    let pages: Option<u64> = needed
+        .iter()
+        .map(|r| {
+            let holders = roles.counts.get(r).and_then(|(_, count)| *count)?;
+            Some(holders.div_ceil(SUBJECT_GRANTS_PAGE).max(1))
+        })
+        .sum();
+    let mut grants = HashMap::new();
+    match pages {
+        Some(pages) if pages < known.len() as u64 => {
+            let mut subjects = HashMap::new();
+            for role in needed {
+                let name = roles.counts.get(&role).map(|(n, _)| n.clone());
+                let listed = client.role_subjects(&role).await?;
+                subjects.insert(role, (name.unwrap_or_default(), listed));
+            }
+            for (id, h) in known {
+                let found = grants_from_roles(&id, &held(&h), &subjects);
+                grants.insert(id, found);
+            }
+        }
+        _ => per_user.extend(known.into_iter().map(|(id, _)| id)),
+    }
+    grants.extend(read_grants(client, per_user, concurrency).await?);
+    Ok(grants)
 }
 
 /// Reads the grants of these users, `concurrency` at a time.
