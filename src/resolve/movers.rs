@@ -107,6 +107,10 @@ impl Exact {
             let (Plan::Update { user, existing, .. }, Some(_)) = (&job.plan, wanted) else {
                 continue;
             };
+            // A user restored by this run is not read before: nothing is removed from it.
+            if existing.is_deleted() {
+                continue;
+            }
             let listed = user.listed;
             if listed.roles && !inactive_after(user, existing) {
                 roles = true;
@@ -201,7 +205,7 @@ impl Exact {
             group_names: Some(&self.group_names),
             default_roles: Some(&self.defaults),
         };
-        let mut planned = if settings.exact {
+        let mut planned = if settings.exact && !user.is_deleted() {
             removals::plan(wanted, row.listed, user, &holding, inactive)
         } else {
             Removals::default()
