@@ -429,3 +429,26 @@ fn a_restored_user_is_not_read_before_so_nothing_is_removed_from_it() {
     assert_eq!(st.groups_of(&ana), ["Night Shift", "Day Shift"]);
     assert_eq!(st.movers.grant_removals + st.counters.language_requests, 0);
 }
+
+#[test]
+fn an_offline_dry_run_does_not_offer_to_create_a_leaver() {
+    let s = Scratch::new();
+    let input = s.write(
+        "m.csv",
+        "email,state,queues\nana@example.com,deleted,\nben@example.com,inactive,-\n",
+    );
+    let out = run(genimport(s.dir.path()).arg(&input).args([
+        "--update",
+        "--exact",
+        "--allow-delete",
+        "--dry-run",
+    ]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let rows = read_results(&s.path("m.results.csv"));
+    assert_eq!(statuses(&rows), ["would_update", "would_update"]);
+    assert_eq!(rows[0].changes, "state");
+    assert!(
+        rows[1].message.contains("a new user needs a name"),
+        "{rows:?}"
+    );
+}
