@@ -18,6 +18,10 @@
 //! the official SDK loop (back-to-back requests, sleep exactly Retry-After on
 //! each 429), on the same fake limits: fixed window, sliding window, token
 //! bucket, and faults (genimport only).
+//! Part 6, movers: request counts of `--update --exact` for 200 movers
+//! whose every list changes (a role, a skill, a language, a queue and a
+//! group each swapped for another), 200 leavers (`inactive`, out of every
+//! queue and group), and each file applied again (zero writes).
 //! Part 3, update: request counts of `--update` against 1,000 existing users
 //! (file unchanged, one field changed on each, only new users), on a fake
 //! without limit or latency: the figures are counts, not times.
@@ -67,7 +71,7 @@ struct Args {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "offline,online,update,provision"
+        default_value = "offline,online,update,provision,movers"
     )]
     parts: Vec<String>,
     /// Users for the update and provision parts
@@ -104,6 +108,9 @@ fn main() {
     }
     if part("export") {
         export(&dir);
+    }
+    if part("movers") {
+        movers(&dir, 200);
     }
 }
 
@@ -227,6 +234,158 @@ fn export(dir: &tempfile::TempDir) {
             requests as f64 / users as f64
         );
     }
+}
+
+fn named_id(list: &[(String, String)], name: &str) -> String {
+    list.iter()
+        .find(|(_, n)| n == name)
+        .map(|(i, _)| i.clone())
+        .expect("seeded name")
+}
+
+/// `users` existing users as a team leaves them: Employee and Agent in
+/// Home, Sales:4 and Billing:2, English:5 and French:3, queue Support Tier
+/// 1, group Night Shift. Their emails: `{prefix}{i}@example.com`.
+fn seed_team(fake: &Fake, users: usize, prefix: &str) {
+    let mut st = fake.state();
+    let home = fake::HOME_DIVISION.to_string();
+    let (employee, agent) = (
+        named_id(&st.roles, "Employee"),
+        named_id(&st.roles, "Agent"),
+    );
+    let rated = |list: &[(String, String)], name: &str, p: f64| serde_json::json!({"id": named_id(list, name), "name": name, "proficiency": p});
+    let profile = serde_json::json!({
+        "skills": [rated(&st.skills, "Sales", 4.0), rated(&st.skills, "Billing", 2.0)],
+        "languages": [rated(&st.languages, "English", 5.0), rated(&st.languages, "French", 3.0)],
+    });
+    let queue = named_id(&st.queues, "Support Tier 1");
+    let group = st.groups[0].id.clone();
+    for i in 0..users {
+        let id = st.add_user_with(
+            &format!("{prefix}{i}@example.com"),
+            "Team Member",
+            profile.clone(),
+        );
+        st.grant_user(&id, &employee, &home);
+        st.grant_user(&id, &agent, &home);
+        st.queue_members
+            .entry(queue.clone())
+            .or_default()
+            .push(id.clone());
+        st.join_group(&group, &id);
+    }
+}
+
+fn movers(dir: &tempfile::TempDir, users: usize) {
+    println!("\nmovers: --update --exact, {users} users each (no limit or latency: counts, not times; token excluded), concurrency 4");
+    println!(
+        "{:<58} {:>8} {:>9} {:>12}",
+        "case", "writes", "requests", "req per user"
+    );
+    let report = |case: &str, fake: &Fake, before: (u64, u64)| {
+        let st = fake.state();
+        let (writes, requests) = (st.writes() - before.0, st.counters.api_requests - before.1);
+        println!(
+            "{case:<58} {writes:>8} {requests:>9} {:>12.3}",
+            requests as f64 / users as f64
+        );
+        (writes, requests)
+    };
+    let counts = |fake: &Fake| {
+        let st = fake.state();
+        (st.writes(), st.counters.api_requests)
+    };
+    let exact = ["--update", "--exact", "--concurrency", "4"];
+
+    let fake = Fake::spawn(FakeConfig::default());
+    seed_team(&fake, users, "mover");
+    let input = dir.path().join("movers.csv");
+    let mut csv = String::from("email,roles,skills,languages,queues,groups\n");
+    for i in 0..users {
+        csv.push_str(&format!(
+            "mover{i}@example.com,Supervisor,Sales:4;Tech:3,English:5;Spanish:2,Sales,Day Shift\n"
+        ));
+    }
+    std::fs::write(&input, csv).expect("write input");
+    let input = input.to_string_lossy().into_owned();
+    let before = counts(&fake);
+    let summary = run_against(&fake, dir, &input, &exact);
+    assert_eq!(summary.tally.count(Status::Updated) as usize, users);
+    report(
+        "movers, every list changes (one item out, one in)",
+        &fake,
+        before,
+    );
+    {
+        let c = fake.state().counters.clone();
+        let m = fake.state().movers.clone();
+        for (step, count) in [
+            (
+                "  grants read per user (authorization/subjects)",
+                c.subject_requests,
+            ),
+            (
+                "  grants read per role (subjectgrants pages)",
+                m.subject_grant_reads,
+            ),
+            (
+                "  role grants removed (bulkremove per user)",
+                m.grant_removals,
+            ),
+            (
+                "  role grants added (per role, 100 users)",
+                c.grant_requests,
+            ),
+            ("  skills (one replacing PUT per user)", c.skill_requests),
+            (
+                "  languages (one DELETE + one PATCH per user)",
+                c.language_requests,
+            ),
+            (
+                "  queue members (per queue, 100 users; in and out)",
+                c.queue_member_requests,
+            ),
+            (
+                "  group members (per group, 50 users; in and out)",
+                c.group_member_requests + c.group_reads,
+            ),
+        ] {
+            println!(
+                "{step:<58} {:>8} {:>9} {:>12.3}",
+                "",
+                count,
+                count as f64 / users as f64
+            );
+        }
+    }
+    let before = counts(&fake);
+    let summary = run_against(&fake, dir, &input, &exact);
+    assert_eq!(summary.tally.count(Status::Unchanged) as usize, users);
+    let (writes, _) = report("movers, the same file again", &fake, before);
+    assert_eq!(writes, 0, "an applied file sends no writes");
+
+    let fake = Fake::spawn(FakeConfig::default());
+    seed_team(&fake, users, "leaver");
+    let input = dir.path().join("leavers.csv");
+    let mut csv = String::from("email,state,queues,groups\n");
+    for i in 0..users {
+        csv.push_str(&format!("leaver{i}@example.com,inactive,-,-\n"));
+    }
+    std::fs::write(&input, csv).expect("write input");
+    let input = input.to_string_lossy().into_owned();
+    let before = counts(&fake);
+    let summary = run_against(&fake, dir, &input, &exact);
+    assert_eq!(summary.tally.count(Status::Updated) as usize, users);
+    report(
+        "leavers: deactivate, out of queues and groups",
+        &fake,
+        before,
+    );
+    let before = counts(&fake);
+    let summary = run_against(&fake, dir, &input, &exact);
+    assert_eq!(summary.tally.count(Status::Unchanged) as usize, users);
+    let (writes, _) = report("leavers, the same file again", &fake, before);
+    assert_eq!(writes, 0, "an applied file sends no writes");
 }
 
 /// What the SDK loop does: each worker takes the next user, POSTs it, and

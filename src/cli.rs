@@ -133,6 +133,14 @@ pub struct Cli {
     #[arg(long)]
     pub update: bool,
 
+    /// With --update: a written roles, skills, languages, queues or groups cell is the complete list; what it does not list is removed
+    #[arg(long, requires = "update")]
+    pub exact: bool,
+
+    /// With --update: let a `state` cell of `deleted` delete the user (without it such a row is invalid)
+    #[arg(long, requires = "update")]
+    pub allow_delete: bool,
+
     /// Send the invitation email to each user this run creates (a row's `invite` cell wins)
     #[arg(long)]
     pub invite: bool,

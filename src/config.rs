@@ -33,6 +33,8 @@ pub struct Config {
     pub read: ReadOptions,
     /// `--update`: bring existing users in line.
     pub update: bool,
+    /// `--exact`: list cells are complete; what they do not list is removed.
+    pub exact: bool,
     /// `--invite`: invite created users (a row's `invite` cell wins).
     pub invite: bool,
     pub sink: Sink,
@@ -224,8 +226,11 @@ impl Config {
                     .map(|m| parse_map(m))
                     .collect::<Result<_, _>>()?,
                 queues: cli.queues,
+                update: cli.update,
+                allow_delete: cli.allow_delete,
             },
             update: cli.update,
+            exact: cli.exact,
             invite: cli.invite,
             sink,
             dry_run: cli.dry_run,
@@ -342,6 +347,7 @@ impl Config {
             source: Source::Stdin,
             read: ReadOptions::default(),
             update: false,
+            exact: false,
             invite: false,
             sink: Sink::Stdout,
             dry_run: false,

@@ -4,8 +4,6 @@
 //! the role), queue members by user or through a group (`memberBy`), group
 //! members, whole queues, and a switch answering 403 to one list.
 
-use std::collections::HashMap;
-
 use hyper::Method;
 use serde_json::{json, Value};
 
@@ -14,10 +12,6 @@ use super::{error, respond, user_json, Reply, State};
 /// Export-only state of the fake.
 #[derive(Debug, Default, Clone)]
 pub struct ExportState {
-    /// (group id, role id, division id): roles granted to groups.
-    pub group_grants: Vec<(String, String, String)>,
-    /// queue id -> group ids that are members of the queue.
-    pub queue_groups: HashMap<String, Vec<String>>,
     /// Answer 403 to any GET whose path ends with this (e.g. `subjectgrants`).
     pub refuse_path_suffix: Option<String>,
     /// Requests of each export list.
@@ -29,26 +23,18 @@ pub struct ExportState {
 }
 
 impl State {
-    /// Grants a role to a group: its members hold it, but not directly.
-    pub fn grant_group(&mut self, group_id: &str, role_id: &str, division_id: &str) {
-        self.export
-            .group_grants
-            .push((group_id.into(), role_id.into(), division_id.into()));
-    }
-
     /// Makes a group a member of a queue: its members are in the queue
-    /// through the group (`memberBy: group`).
+    /// through the group (`memberBy: group`), as the movers routes keep it.
     pub fn add_queue_group(&mut self, queue_id: &str, group_id: &str) {
-        self.export
-            .queue_groups
-            .entry(queue_id.into())
-            .or_default()
-            .push(group_id.into());
-    }
-
-    /// Grants a role to a user directly (as `POST roles/{id}` does).
-    pub fn grant_user(&mut self, user_id: &str, role_id: &str, division_id: &str) {
-        super::grant(self, user_id, role_id, division_id);
+        let members: Vec<String> = self
+            .groups
+            .iter()
+            .filter(|g| g.id == group_id)
+            .flat_map(|g| g.members.clone())
+            .collect();
+        for user in members {
+            self.join_queue_by_group(queue_id, &user);
+        }
     }
 }
 
@@ -128,6 +114,7 @@ pub(super) fn route(
         ["api", "v2", "users"] => users(st, query),
         ["api", "v2", "authorization", "roles", role, "subjectgrants"] => {
             st.export.subject_grant_pages += 1;
+            st.movers.subject_grant_reads += 1;
             subject_grants(st, role, query)
         }
         ["api", "v2", "routing", "queues", queue, "members"] => {
@@ -222,11 +209,18 @@ fn subject_grants(st: &State, role: &str, query: &[(String, String)]) -> Reply {
             );
         }
     }
-    for (group, r, d) in &st.export.group_grants {
-        if r == role {
-            subjects.push(
-                json!({"id": group, "name": "", "type": "PC_GROUP", "divisions": [division(d)]}),
-            );
+    let mut groups: Vec<(&String, &Vec<(String, String)>)> =
+        st.movers.group_grants.iter().collect();
+    groups.sort();
+    for (group, grants) in groups {
+        let divisions: Vec<Value> = grants
+            .iter()
+            .filter(|(r, _)| r == role)
+            .map(|(_, d)| division(d))
+            .collect();
+        if !divisions.is_empty() {
+            subjects
+                .push(json!({"id": group, "name": "", "type": "PC_GROUP", "divisions": divisions}));
         }
     }
     page(subjects, query, 100)
@@ -244,13 +238,14 @@ fn queue_members(st: &State, queue: &str, query: &[(String, String)]) -> Reply {
         }
     }
     if by != Some("user") {
-        for group in st.export.queue_groups.get(queue).into_iter().flatten() {
-            for g in st.groups.iter().filter(|g| g.id == *group) {
-                for id in &g.members {
-                    members
-                        .push(json!({"id": id, "name": "", "memberBy": "group", "joined": true}));
-                }
-            }
+        for id in st
+            .movers
+            .group_queue_members
+            .get(queue)
+            .into_iter()
+            .flatten()
+        {
+            members.push(json!({"id": id, "name": "", "memberBy": "group", "joined": true}));
         }
     }
     page(members, query, 100)

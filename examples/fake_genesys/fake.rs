@@ -43,6 +43,9 @@ pub mod export;
 #[path = "limiter.rs"]
 mod limiter;
 use limiter::LimitState;
+
+#[path = "movers.rs"]
+pub mod movers;
 pub use limiter::Limiter;
 #[path = "licences.rs"]
 pub mod licences;
@@ -253,6 +256,8 @@ pub struct State {
     pub refuse_subject_reads: HashSet<String>,
     /// Queue ids whose members read answers 500 (every attempt).
     pub refuse_member_reads: HashSet<String>,
+    /// Movers and leavers: group grants and memberships, removal counts (movers.rs).
+    pub movers: movers::Movers,
 }
 
 #[derive(Debug, Clone)]
@@ -349,6 +354,7 @@ impl State {
             queue_put_conflicts: 0,
             refuse_subject_reads: HashSet::new(),
             refuse_member_reads: HashSet::new(),
+            movers: movers::Movers::default(),
             config,
             tokens: HashMap::new(),
             users: Vec::new(),
@@ -650,6 +656,9 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Reply {
     }
     write_faults::count_write(&mut st.write_faults, method.as_str(), &path);
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    if let Some(reply) = movers::route(&mut st, &method, &segments, &query, &body) {
+        return reply;
+    }
     if let Some(reply) = licences::route(&mut st, &method, &segments, &body) {
         return reply;
     }

@@ -215,6 +215,7 @@ async fn plan_rows(
                 default_division: config.default_division.clone(),
                 restore_deleted: config.restore_deleted,
                 update: config.update,
+                exact: config.exact,
                 key: config.read.key,
                 invite: config.invite,
             };

@@ -23,6 +23,17 @@ fn next_offline_user(
         return Ok(None);
     };
     let outcome = match &row.validated {
+        // Movers and leavers: without credentials nobody is known to exist.
+        Ok(user) if user.state == Some(input::UserState::Deleted) => {
+            Outcome::new(Status::WouldUpdate)
+                .with_changes(&[plan::Change::Field(crate::users::Field::State)])
+                .with_message("checked offline: deletes the user if one has this email")
+        }
+        Ok(user) if user.name.is_empty() => {
+            Outcome::new(Status::WouldUpdate).with_message(
+                "checked offline: no name, so this row can only update an existing user (a new user needs a name)",
+            )
+        }
         Ok(user) => {
             let mut outcome = Outcome::new(Status::WouldCreate);
             outcome.changes = plan::offline_changes_cell(user, invite);

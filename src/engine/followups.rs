@@ -114,6 +114,8 @@ impl Engine {
             self.progress
                 .stage_done(stage, held.iter().map(|h| &h.follow));
         }
+        // Movers and leavers: what `--exact` takes away, and deletions (engine/removals.rs).
+        held = Arc::clone(&self).removals(held).await;
         let mut held = Arc::clone(&self).per_user(&jobs, held, true).await;
         held.sort_by_key(|h| h.index);
         for h in held {

@@ -7,6 +7,7 @@
 pub mod apply;
 mod followups;
 mod queues;
+mod removals;
 mod stages;
 
 use std::collections::HashMap;

@@ -15,6 +15,7 @@ pub mod lists;
 pub mod pool;
 pub mod provisioning;
 pub mod queues;
+pub mod removals;
 mod reply;
 pub mod token;
 pub mod users;

@@ -24,6 +24,9 @@ pub const GROUP_BATCH: usize = 50;
 /// A role grant as `GET /api/v2/authorization/subjects/{id}` shows it.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Grant {
+    /// The user, or the group the grant comes from.
+    #[serde(default, rename = "subjectId")]
+    pub subject_id: Option<String>,
     pub role: super::catalog::Named,
     pub division: super::catalog::Named,
 }

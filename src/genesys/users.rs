@@ -58,6 +58,9 @@ pub struct User {
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 pub struct RatedRef {
     pub id: String,
+    /// As the expand shows it (for `changes` of a removal).
+    #[serde(default)]
+    pub name: Option<String>,
     #[serde(default)]
     pub proficiency: Option<f64>,
 }

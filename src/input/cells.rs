@@ -28,6 +28,8 @@ impl DivisionRef {
 pub enum UserState {
     Active,
     Inactive,
+    /// `--update --allow-delete`: delete the user.
+    Deleted,
 }
 
 impl UserState {
@@ -35,6 +37,7 @@ impl UserState {
         match self {
             UserState::Active => "active",
             UserState::Inactive => "inactive",
+            UserState::Deleted => "deleted",
         }
     }
 }

@@ -205,6 +205,9 @@ impl Header {
         }
         let required: &[Column] = match (options.queues, options.key) {
             (true, _) => &[],
+            // Movers and leavers: only a row that creates a user needs a name.
+            (false, MatchKey::Email) if options.update => &[Column::Email],
+            (false, MatchKey::EmployeeId) if options.update => &[Column::Email, Column::EmployeeId],
             (false, MatchKey::Email) => &[Column::Email, Column::Name],
             (false, MatchKey::EmployeeId) => &[Column::Email, Column::Name, Column::EmployeeId],
         };

@@ -10,6 +10,7 @@ mod columns;
 mod error;
 mod fingerprint;
 mod lines;
+mod listed;
 mod lists;
 mod phone;
 mod prelude;
@@ -21,6 +22,7 @@ mod workbook;
 pub use cells::{Cell, DivisionRef, ManagerRef, Rated, RoleScope, UserState};
 pub use columns::is_known_column;
 pub use error::{list_some, InputError};
+pub use listed::Listed;
 pub use phone::normalise_e164;
 pub use prelude::SeparatorSource;
 pub use reader::RowReader;
@@ -71,4 +73,8 @@ pub struct ReadOptions {
     pub map: Vec<(String, String)>,
     /// Users (the default) or queues: which columns the file has.
     pub queues: bool,
+    /// `--update`: `name` is needed only by rows that create a user.
+    pub update: bool,
+    /// `--allow-delete`: a `state` of `deleted` deletes the user.
+    pub allow_delete: bool,
 }

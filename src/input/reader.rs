@@ -43,6 +43,10 @@ pub struct RowReader {
     /// The same for employee ids.
     pub(super) seen_employee_ids: Seen,
     pub(super) key: MatchKey,
+    /// `--update`: a blank `name` waits for the preflight (only a create needs one).
+    pub(super) update: bool,
+    /// `--allow-delete`.
+    pub(super) allow_delete: bool,
     pub(super) record: csv::ByteRecord,
 }
 
@@ -112,6 +116,8 @@ impl RowReader {
             seen_emails: HashMap::default(),
             seen_employee_ids: HashMap::default(),
             key: options.key,
+            update: options.update,
+            allow_delete: options.allow_delete,
             record: csv::ByteRecord::new(),
         })
     }

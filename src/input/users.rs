@@ -40,6 +40,8 @@ pub struct UserRow {
     pub groups: Vec<String>,
     /// `invite` cell: `None` = blank (then `--invite` decides).
     pub invite: Option<bool>,
+    /// Which list cells were written (`--exact` compares only those).
+    pub listed: super::Listed,
 }
 
 /// One data row of the input, valid or not.
@@ -63,6 +65,7 @@ struct Lists {
     queues: Vec<String>,
     groups: Vec<String>,
     invite: Option<bool>,
+    listed: super::Listed,
 }
 
 /// The optional text-like cells of one row, in the order they are checked.
@@ -97,7 +100,10 @@ impl RowReader {
         problems.extend(self.field_count_problem());
         self.check_email_cell(&email, line, &mut problems);
         if name.is_empty() {
-            problems.push("name: missing".to_string());
+            // With --update only a row that creates a user needs one (the preflight tells).
+            if !self.update {
+                problems.push("name: missing".to_string());
+            }
         } else if let Err(why) = check_text(&name) {
             problems.push(format!("name: {why}"));
         }
@@ -109,7 +115,14 @@ impl RowReader {
         self.check_employee_id(&optionals.employee_id, line, &mut problems);
         let state = self.state(line, &mut problems)?;
         let password = self.password(line)?;
-        let validated = if problems.is_empty() {
+        let validated = if problems.is_empty() && state == Some(UserState::Deleted) {
+            // A deletion ignores the row's other cells.
+            Ok(UserRow {
+                email: email.clone(),
+                state,
+                ..UserRow::default()
+            })
+        } else if problems.is_empty() {
             Ok(UserRow {
                 email: email.clone(),
                 name: name.clone(),
@@ -130,6 +143,7 @@ impl RowReader {
                 queues: lists.queues,
                 groups: lists.groups,
                 invite: lists.invite,
+                listed: lists.listed,
             })
         } else {
             Err(problems.join("; "))
@@ -249,6 +263,14 @@ impl RowReader {
             if value.is_empty() {
                 continue;
             }
+            match column {
+                Column::Roles => lists.listed.roles = true,
+                Column::Skills => lists.listed.skills = true,
+                Column::Languages => lists.listed.languages = true,
+                Column::Queues => lists.listed.queues = true,
+                Column::Groups => lists.listed.groups = true,
+                _ => {}
+            }
             let parsed = match column {
                 Column::Roles => parse_roles(value).map(|v| lists.roles = v),
                 Column::Skills => parse_rated(value).map(|v| lists.skills = v),
@@ -299,6 +321,14 @@ impl RowReader {
                 "" => None,
                 "active" => Some(UserState::Active),
                 "inactive" => Some(UserState::Inactive),
+                "deleted" if self.update && self.allow_delete => Some(UserState::Deleted),
+                "deleted" => {
+                    problems.push(
+                        "state: `deleted` deletes the user only with --update --allow-delete; nothing was sent"
+                            .to_string(),
+                    );
+                    None
+                }
                 other => {
                     problems.push(format!(
                         "state: `{}` is not `active` or `inactive`",

@@ -21,6 +21,12 @@ pub enum Change {
     AddQueue(String),
     AddGroup(String),
     AddWrapup(String),
+    /// `--exact` removals (`NAME@DIVISION`, or a name).
+    RemoveRole(String),
+    RemoveSkill(String),
+    RemoveLanguage(String),
+    RemoveQueue(String),
+    RemoveGroup(String),
     Invite,
 }
 
@@ -37,6 +43,11 @@ impl Change {
             Change::AddLanguage(l) => format!("add language {l}").into(),
             Change::AddQueue(q) => format!("add queue {q}").into(),
             Change::AddGroup(g) => format!("add group {g}").into(),
+            Change::RemoveRole(r) => format!("remove role {r}").into(),
+            Change::RemoveSkill(s) => format!("remove skill {s}").into(),
+            Change::RemoveLanguage(l) => format!("remove language {l}").into(),
+            Change::RemoveQueue(q) => format!("remove queue {q}").into(),
+            Change::RemoveGroup(g) => format!("remove group {g}").into(),
             Change::Invite => "invite".into(),
         }
     }

@@ -7,6 +7,7 @@ mod change;
 mod failures;
 pub mod licences;
 mod outcome;
+pub mod removals;
 mod rowlog;
 mod steps;
 
@@ -122,14 +123,21 @@ impl Plan {
                 existing,
                 preview,
                 user,
+                provision,
                 ..
             } => {
                 let outcome = Outcome::new(Status::WouldUpdate)
                     .with_user_id(&existing.id)
                     .with_changes(preview);
-                match password_note(user) {
-                    Some(note) => outcome.with_message(note),
-                    None => outcome,
+                // What `--exact` would leave, and why (see `removals`).
+                let notes: Vec<&str> = password_note(user)
+                    .into_iter()
+                    .chain(provision.removals.kept.iter().map(String::as_str))
+                    .collect();
+                if notes.is_empty() {
+                    outcome
+                } else {
+                    outcome.with_message(notes.join("; "))
                 }
             }
         }

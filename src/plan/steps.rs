@@ -91,6 +91,8 @@ pub struct Steps {
     pub queues: Vec<Member>,
     pub groups: Vec<Member>,
     pub invite: bool,
+    /// `--exact` removals and a deletion (see `removals`).
+    pub removals: crate::plan::removals::Removals,
 }
 
 impl Steps {
@@ -120,6 +122,7 @@ impl Steps {
         );
         changes.extend(self.queues.iter().map(|q| Change::AddQueue(q.name.clone())));
         changes.extend(self.groups.iter().map(|g| Change::AddGroup(g.name.clone())));
+        changes.extend(self.removals.changes());
         if self.invite {
             changes.push(Change::Invite);
         }
@@ -145,6 +148,7 @@ pub fn steps_for_new(wanted: &Wanted, invite: bool) -> Steps {
         queues: wanted.queues.clone(),
         groups: wanted.groups.clone(),
         invite,
+        removals: Default::default(),
     }
 }
 
@@ -230,6 +234,7 @@ pub fn steps_for_existing(
             .cloned()
             .collect(),
         invite: invite && user.date_welcome_sent.as_deref().unwrap_or("").is_empty(),
+        removals: Default::default(),
     }
 }
 

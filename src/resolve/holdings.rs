@@ -30,7 +30,7 @@ impl Subject {
 /// The reads, each with its own answer.
 #[derive(Default)]
 pub(crate) struct Holdings {
-    grants: HashMap<String, Vec<Grant>>,
+    pub(crate) grants: HashMap<String, Vec<Grant>>,
     grant_errors: HashMap<String, CallError>,
     pub members: HashMap<String, HashSet<String>>,
     member_errors: HashMap<String, CallError>,

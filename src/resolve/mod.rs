@@ -6,6 +6,7 @@
 pub mod divisions;
 mod holdings;
 pub mod licences;
+mod movers;
 pub mod names;
 pub mod queues;
 
@@ -34,6 +35,8 @@ pub struct Settings {
     pub default_division: Option<String>,
     pub restore_deleted: bool,
     pub update: bool,
+    /// `--exact`: list cells are complete (see `movers`).
+    pub exact: bool,
     pub key: MatchKey,
     pub invite: bool,
 }
@@ -92,6 +95,7 @@ pub async fn preflight(
         "preflight: existing users looked up"
     );
     let held = match_existing(&mut jobs, search, key, settings, &divisions);
+    movers::screen(&mut jobs);
     provision_plans(client, settings, rows, &mut jobs, &divisions, held).await?;
     Ok(jobs)
 }
@@ -149,6 +153,10 @@ fn match_existing(
             }
         };
         let user = user.clone();
+        if let Some(plan) = movers::already_deleted(&user, &found) {
+            job.plan = plan;
+            continue;
+        }
         job.plan = match plan_for_existing(user, found, settings, divisions) {
             Existing::Plan(plan) => *plan,
             Existing::Left(left) => {
@@ -229,6 +237,7 @@ async fn provision_plans(
             || u.invite == Some(true)
     };
     if !settings.invite
+        && !movers::needed(settings, rows)
         && !rows
             .iter()
             .any(|r| r.validated.as_ref().is_ok_and(provisions))
@@ -246,7 +255,8 @@ async fn provision_plans(
         .collect();
     let subjects = subjects(jobs, &wanted, &held, &held_wanted);
     let holdings = Holdings::read(client, &subjects).await?;
-    assign_steps(jobs, wanted, &holdings, settings.invite);
+    let exact = movers::Exact::read(client, settings, jobs, &wanted, &holdings).await?;
+    assign_steps(jobs, wanted, &holdings, settings, &exact);
     for (h, wanted) in held.into_iter().zip(held_wanted) {
         if let Some(wanted) = wanted {
             let index = h.index;
@@ -293,7 +303,14 @@ fn subjects(
 
 /// Each planned row's steps: everything for a new user, what an existing
 /// one lacks (a row whose holdings could not be read fails, alone).
-fn assign_steps(jobs: &mut [Job], wanted: Vec<Option<Wanted>>, holdings: &Holdings, invite: bool) {
+fn assign_steps(
+    jobs: &mut [Job],
+    wanted: Vec<Option<Wanted>>,
+    holdings: &Holdings,
+    settings: &Settings,
+    exact: &movers::Exact,
+) {
+    let invite = settings.invite;
     for (job, wanted) in jobs.iter_mut().zip(wanted) {
         let Some(wanted) = wanted else { continue };
         match &mut job.plan {
@@ -320,13 +337,14 @@ fn assign_steps(jobs: &mut [Job], wanted: Vec<Option<Wanted>>, holdings: &Holdin
                 } else {
                     holdings.grants(&existing.id)
                 };
-                let steps = plan::steps_for_existing(
+                let mut steps = plan::steps_for_existing(
                     &wanted,
                     existing,
                     grants,
                     &holdings.members,
                     user.invite.unwrap_or(invite),
                 );
+                exact.fit(settings, user, existing, &wanted, &mut steps);
                 preview.extend(steps.changes());
                 **provision = steps;
             }

@@ -32,7 +32,8 @@ impl Patch {
 /// `{state}` when the row asks for another state than the user's.
 pub fn state_patch(row: &UserRow, user: &User) -> Patch {
     let mut patch = Patch::default();
-    if let Some(wanted) = row.state {
+    // A deletion is its own request (engine::removals), never a PATCH.
+    if let Some(wanted) = row.state.filter(|s| *s != UserState::Deleted) {
         let current = user.state.as_deref().unwrap_or("active");
         if current != wanted.as_api_str() {
             patch.set(Field::State, "state", json!(wanted.as_api_str()));
@@ -53,7 +54,8 @@ pub fn restore_patch(row: &UserRow) -> Map<String, Value> {
 /// field as it is; `-` clears it.
 pub fn profile_patch(row: &UserRow, user: &User, key: MatchKey) -> Patch {
     let mut patch = Patch::default();
-    if user.name.as_deref() != Some(&*row.name) {
+    // A blank name (movers and leavers files) leaves the name as it is.
+    if !row.name.is_empty() && user.name.as_deref() != Some(&*row.name) {
         patch.set(Field::Name, "name", json!(&*row.name));
     }
     if key == MatchKey::EmployeeId

@@ -1,0 +1,314 @@
+//! Why this exists: the removals `--update --exact` planned in the
+//! preflight, and deletions, applied after the adds. Per user: the
+//! deletion (`DELETE /api/v2/users/{id}`), role grants (one `bulkremove`),
+//! skills (one replacing PUT, or a DELETE each) and languages (a DELETE
+//! each). Across users, the way adds are batched: queue members per queue
+//! and 100 users, group members per group and 50 users. Only the user a
+//! row names is ever sent; a failed removal fails that row alone
+//! (`incomplete`), and the row's other removals are still done.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use crate::engine::{Engine, Held};
+use crate::genesys::provisioning::RatedKind;
+use crate::genesys::removals::{GROUP_REMOVE_BATCH, QUEUE_REMOVE_BATCH};
+use crate::genesys::CallError;
+use crate::plan::removals::Removals;
+use crate::plan::{error_failure, Change, Failure, RowLog};
+use crate::users::Field;
+
+/// A row whose removals may be sent: its user is its own, and the run goes on.
+fn ready(h: &Held) -> bool {
+    h.log.ensured && !h.log.user_id.as_deref().unwrap_or("").is_empty()
+}
+
+/// A failure, naming the permission when Genesys refused one.
+fn removal_failure(error: &CallError, context: &str, permission: &str) -> Failure {
+    let mut failure = error_failure(error, context);
+    if failure.http_status == Some(403) {
+        failure.message = format!("{} (needs {permission})", failure.message);
+    }
+    failure
+}
+
+/// Records one step's answer for these changes.
+fn settle(
+    log: &mut RowLog,
+    result: &Result<(), CallError>,
+    changes: Vec<Change>,
+    context: &str,
+    permission: &str,
+) {
+    match result {
+        Ok(()) => log.done.extend(changes),
+        Err(CallError::Stopped) => log.stopped_before.extend(changes),
+        Err(e) => log.fail(removal_failure(e, context, permission)),
+    }
+}
+
+/// The cross-user removal batches.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Leave {
+    Queue,
+    Group,
+}
+
+impl Engine {
+    /// Every held row's planned removals; returns the rows for the steps after.
+    pub(crate) async fn removals(self: Arc<Self>, mut held: Vec<Held>) -> Vec<Held> {
+        for h in held.iter_mut() {
+            let kept = h.follow.steps.removals.kept.clone();
+            h.log.notes.extend(kept);
+        }
+        if !held.iter().any(|h| h.follow.steps.removals.sends()) {
+            return held;
+        }
+        let mut held = Arc::clone(&self).each_user(held).await;
+        self.leave(&mut held, Leave::Queue).await;
+        self.leave(&mut held, Leave::Group).await;
+        held
+    }
+
+    /// The per-user removals, `concurrency` users at a time.
+    async fn each_user(self: Arc<Self>, held: Vec<Held>) -> Vec<Held> {
+        let queue = Arc::new(Mutex::new(held));
+        let done = Arc::new(Mutex::new(Vec::new()));
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..self.concurrency.max(1) {
+            let (this, queue, done) = (Arc::clone(&self), Arc::clone(&queue), Arc::clone(&done));
+            set.spawn(async move {
+                loop {
+                    let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop();
+                    let Some(mut h) = next else { return };
+                    if ready(&h) {
+                        this.user_removals(&mut h).await;
+                    }
+                    done.lock().unwrap_or_else(|e| e.into_inner()).push(h);
+                }
+            });
+        }
+        while let Some(joined) = set.join_next().await {
+            if let Err(e) = joined {
+                tracing::error!(error = %e, "a removal worker failed (a bug)");
+            }
+        }
+        let mut done = done.lock().unwrap_or_else(|e| e.into_inner());
+        std::mem::take(&mut *done)
+    }
+
+    async fn user_removals(&self, h: &mut Held) {
+        let removals = h.follow.steps.removals.clone();
+        let client = &self.applier.client;
+        let user_id = h.follow.user.id.clone();
+        let stopped = || {
+            if self.stop.is_raised() {
+                Err(CallError::Stopped)
+            } else {
+                Ok(())
+            }
+        };
+        if removals.delete_user {
+            let sent = match stopped() {
+                Ok(()) => client.delete_user(&user_id).await,
+                e => e,
+            };
+            let permission = "directory:user:delete (or admin)";
+            settle(
+                &mut h.log,
+                &sent,
+                vec![Change::Field(Field::State)],
+                "deleting the user",
+                permission,
+            );
+            return;
+        }
+        if !removals.roles.is_empty() {
+            let grants: Vec<(String, String)> = removals
+                .roles
+                .iter()
+                .map(|r| (r.role_id.clone(), r.division_id.clone()))
+                .collect();
+            let sent = match stopped() {
+                Ok(()) => client.remove_grants(&user_id, &grants).await,
+                e => e,
+            };
+            let changes = removals
+                .roles
+                .iter()
+                .map(|r| Change::RemoveRole(r.label.clone()))
+                .collect();
+            settle(
+                &mut h.log,
+                &sent,
+                changes,
+                "removing roles",
+                "authorization:grant:delete",
+            );
+        }
+        self.rated_removals(h, &removals).await;
+    }
+
+    /// Skills (the replacing PUT, or a DELETE each) and languages (a DELETE each).
+    async fn rated_removals(&self, h: &mut Held, removals: &Removals) {
+        let client = &self.applier.client;
+        let user_id = h.follow.user.id.clone();
+        let stopped = || {
+            if self.stop.is_raised() {
+                Err(CallError::Stopped)
+            } else {
+                Ok(())
+            }
+        };
+        let skill_permission = "routing:skill:assign";
+        if let Some(all) = &removals.skills_replace {
+            let pairs: Vec<(String, f64)> = all.iter().map(|s| (s.id.clone(), s.rating)).collect();
+            let sent = match stopped() {
+                Ok(()) => client.replace_skills(&user_id, &pairs).await,
+                e => e,
+            };
+            let mut changes: Vec<Change> = removals
+                .skill_adds
+                .iter()
+                .map(|s| Change::AddSkill(s.label.clone()))
+                .collect();
+            changes.extend(
+                removals
+                    .skills
+                    .iter()
+                    .map(|s| Change::RemoveSkill(s.name.clone())),
+            );
+            settle(
+                &mut h.log,
+                &sent,
+                changes,
+                "setting skills",
+                skill_permission,
+            );
+        } else {
+            for skill in &removals.skills {
+                let sent = match stopped() {
+                    Ok(()) => {
+                        client
+                            .remove_rated(&user_id, RatedKind::Skills, &skill.id)
+                            .await
+                    }
+                    e => e,
+                };
+                settle(
+                    &mut h.log,
+                    &sent,
+                    vec![Change::RemoveSkill(skill.name.clone())],
+                    &format!("removing skill {}", skill.name),
+                    skill_permission,
+                );
+            }
+        }
+        for language in &removals.languages {
+            let sent = match stopped() {
+                Ok(()) => {
+                    client
+                        .remove_rated(&user_id, RatedKind::Languages, &language.id)
+                        .await
+                }
+                e => e,
+            };
+            settle(
+                &mut h.log,
+                &sent,
+                vec![Change::RemoveLanguage(language.name.clone())],
+                &format!("removing language {}", language.name),
+                "routing:skill:assign or routing:language:assign",
+            );
+        }
+    }
+
+    /// Queue or group removals across users: grouped by queue (group), in
+    /// batches of the documented size. A refused batch is split until the
+    /// refusal is pinned on one row, so it fails that row alone.
+    async fn leave(&self, held: &mut [Held], kind: Leave) {
+        let mut by_target: BTreeMap<String, (String, Vec<usize>)> = BTreeMap::new();
+        for (i, h) in held.iter().enumerate() {
+            if !ready(h) {
+                continue;
+            }
+            let removals = &h.follow.steps.removals;
+            let items = match kind {
+                Leave::Queue => &removals.queues,
+                Leave::Group => &removals.groups,
+            };
+            for item in items {
+                by_target
+                    .entry(item.id.clone())
+                    .or_insert_with(|| (item.name.clone(), Vec::new()))
+                    .1
+                    .push(i);
+            }
+        }
+        let size = match kind {
+            Leave::Queue => QUEUE_REMOVE_BATCH,
+            Leave::Group => GROUP_REMOVE_BATCH,
+        };
+        for (target, (name, rows)) in by_target {
+            for chunk in rows.chunks(size) {
+                let mut pending = vec![chunk.to_vec()];
+                while let Some(part) = pending.pop() {
+                    let ids: Vec<String> = part
+                        .iter()
+                        .map(|i| held[*i].follow.user.id.clone())
+                        .collect();
+                    let sent = if self.stop.is_raised() {
+                        Err(CallError::Stopped)
+                    } else {
+                        match kind {
+                            Leave::Queue => {
+                                self.applier
+                                    .client
+                                    .remove_queue_members(&target, &ids)
+                                    .await
+                            }
+                            Leave::Group => {
+                                self.applier
+                                    .client
+                                    .remove_group_members(&target, &ids)
+                                    .await
+                            }
+                        }
+                    };
+                    if let Err(CallError::Rejected {
+                        status: 400 | 404, ..
+                    }) = &sent
+                    {
+                        if part.len() > 1 {
+                            let (left, right) = part.split_at(part.len() / 2);
+                            pending.push(left.to_vec());
+                            pending.push(right.to_vec());
+                            continue;
+                        }
+                    }
+                    let (change, context, permission) = match kind {
+                        Leave::Queue => (
+                            Change::RemoveQueue(name.clone()),
+                            format!("removing the user from queue `{name}`"),
+                            "routing:queue:edit or routing:queueMember:manage",
+                        ),
+                        Leave::Group => (
+                            Change::RemoveGroup(name.clone()),
+                            format!("removing the user from group `{name}`"),
+                            "the groups scope and Directory > Group > Edit",
+                        ),
+                    };
+                    for i in part {
+                        settle(
+                            &mut held[i].log,
+                            &sent,
+                            vec![change.clone()],
+                            &context,
+                            permission,
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,408 @@
+//! Why this exists: `--update --exact` takes away what a row no longer lists,
+//! and a leaver is deleted; these are the reads that tell what a user holds
+//! directly and the writes that remove it.
+//!
+//! MOVERS.md §2.1 (VERIFIED in the spec unless noted): role grants with
+//! `POST /api/v2/authorization/subjects/{id}/bulkremove` (falling back to
+//! one `DELETE …/subjects/{id}/divisions/{d}/roles/{r}` a grant, 404s
+//! ignored, when a role or division no longer exists, as Terraform does);
+//! skills with the replacing `PUT /api/v2/users/{id}/routingskills/bulk` or
+//! one `DELETE …/routingskills/{skillId}` each; languages with one
+//! `DELETE …/routinglanguages/{languageId}` each (there is no bulk);
+//! queue members with `POST /api/v2/routing/queues/{id}/members?delete=true`
+//! (100 a request); group members with `DELETE /api/v2/groups/{id}/members?ids=`
+//! (50 a request); the user with `DELETE /api/v2/users/{id}`.
+
+use std::collections::{HashMap, HashSet};
+
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::catalog::Named;
+use super::lists::SubjectGrants;
+use super::provisioning::{id_objects, RatedKind};
+use super::{api_failure, CallError, Client, Safety};
+
+/// Users per queue-members delete (documented: 100).
+pub const QUEUE_REMOVE_BATCH: usize = 100;
+/// Users per group-members delete (documented: 50).
+pub const GROUP_REMOVE_BATCH: usize = 50;
+/// Tries of a skill or language DELETE that meets a version conflict.
+const RATED_CONFLICT_TRIES: u32 = 3;
+
+/// A role grant the user holds, as its grants read shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeldGrant {
+    pub role_id: String,
+    pub role_name: String,
+    pub division_id: String,
+    /// `*` for all divisions.
+    pub division_name: String,
+    /// Granted to a group the user is in, not to the user.
+    pub inherited: bool,
+}
+
+/// A queue the user is a member of.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeldQueue {
+    pub id: String,
+    pub name: String,
+    /// The membership comes from a group (Genesys refuses to remove it alone).
+    pub by_group: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SubjectGrant {
+    #[serde(default)]
+    subject_id: Option<String>,
+    role: Named,
+    division: Named,
+}
+
+#[derive(Debug, Deserialize)]
+struct Subject {
+    #[serde(default)]
+    grants: Vec<SubjectGrant>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Role {
+    id: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    default: bool,
+    /// `employee` for the Employee role, whatever the org renamed it to.
+    #[serde(default)]
+    default_role_id: Option<String>,
+    #[serde(default)]
+    user_count: Option<u64>,
+}
+
+/// The org's roles as the preflight needs them for removals.
+#[derive(Debug, Clone, Default)]
+pub struct Roles {
+    /// The roles Genesys marks `default` (never removed).
+    pub defaults: HashSet<String>,
+    /// Role id -> (name, how many users hold it, when Genesys says).
+    pub counts: HashMap<String, (String, Option<u64>)>,
+}
+
+/// Subjects per page of a role's subject grants (the cap is not
+/// documented: MOVERS.md §5 says 100).
+pub const SUBJECT_GRANTS_PAGE: u64 = super::lists::MEMBER_PAGE as u64;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct QueueMember {
+    id: String,
+    /// `user` or `group`.
+    #[serde(default)]
+    member_by: Option<String>,
+}
+
+impl Client {
+    /// A user's role grants, each marked inherited when it is the grant of
+    /// a group the user is in (`subjectId` is then not the user).
+    pub async fn held_grants(&self, user_id: &str) -> Result<Vec<HeldGrant>, CallError> {
+        let subject: Subject = self
+            .get_json(&format!("/api/v2/authorization/subjects/{user_id}"), &[])
+            .await?;
+        Ok(subject
+            .grants
+            .into_iter()
+            .map(|g| HeldGrant {
+                inherited: g.subject_id.as_deref().is_some_and(|s| s != user_id),
+                role_name: if g.role.name.is_empty() {
+                    g.role.id.clone()
+                } else {
+                    g.role.name
+                },
+                role_id: g.role.id,
+                division_name: if g.division.id == "*" {
+                    "*".into()
+                } else {
+                    g.division.name
+                },
+                division_id: g.division.id,
+            })
+            .collect())
+    }
+
+    /// The org's roles: which Genesys marks `default` (normally
+    /// `Employee`), and how many users hold each.
+    pub async fn roles_for_removal(&self) -> Result<Roles, CallError> {
+        let listed: Vec<Role> = self.paged("/api/v2/authorization/roles", 100).await?;
+        let mut roles = Roles::default();
+        for r in listed {
+            if r.default || r.default_role_id.as_deref() == Some("employee") {
+                roles.defaults.insert(r.id.clone());
+            }
+            roles.counts.insert(r.id, (r.name, r.user_count));
+        }
+        Ok(roles)
+    }
+
+    /// A queue's user members, each with whether a group brings it.
+    pub async fn queue_memberships(
+        &self,
+        queue_id: &str,
+    ) -> Result<Vec<(String, bool)>, CallError> {
+        let members: Vec<QueueMember> = self
+            .paged(&format!("/api/v2/routing/queues/{queue_id}/members"), 100)
+            .await?;
+        Ok(members
+            .into_iter()
+            .map(|m| (m.id, m.member_by.as_deref() == Some("group")))
+            .collect())
+    }
+
+    /// Takes role grants from one user. `bulkremove` fails whole when a
+    /// role or division no longer exists; then each grant is removed on
+    /// its own and a 404 (already gone) counts as done.
+    pub async fn remove_grants(
+        &self,
+        user_id: &str,
+        grants: &[(String, String)],
+    ) -> Result<(), CallError> {
+        let body = json!({"grants": grants
+            .iter()
+            .map(|(role, division)| json!({"roleId": role, "divisionId": division}))
+            .collect::<Vec<_>>()});
+        let bulk = self
+            .send(
+                Method::POST,
+                &format!("/api/v2/authorization/subjects/{user_id}/bulkremove"),
+                &[],
+                &body,
+                Safety::Retryable,
+            )
+            .await;
+        match bulk {
+            Err(CallError::Rejected {
+                status: 400 | 404, ..
+            }) => {}
+            other => return other,
+        }
+        for (role, division) in grants {
+            let one = self
+                .delete(
+                    &format!("/api/v2/authorization/subjects/{user_id}/divisions/{division}/roles/{role}"),
+                    &[],
+                )
+                .await;
+            match one {
+                Ok(()) | Err(CallError::Rejected { status: 404, .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Sets a user's skills to exactly `items` (id, rating): one replacing PUT.
+    pub async fn replace_skills(
+        &self,
+        user_id: &str,
+        items: &[(String, f64)],
+    ) -> Result<(), CallError> {
+        let body: Vec<Value> = items
+            .iter()
+            .map(|(id, rating)| json!({"id": id, "proficiency": rating}))
+            .collect();
+        self.send(
+            Method::PUT,
+            &format!("/api/v2/users/{user_id}/routingskills/bulk"),
+            &[],
+            &Value::Array(body),
+            Safety::Retryable,
+        )
+        .await
+    }
+
+    /// Takes one skill or language from a user; already gone (404) is done.
+    pub async fn remove_rated(
+        &self,
+        user_id: &str,
+        kind: RatedKind,
+        id: &str,
+    ) -> Result<(), CallError> {
+        let path = match kind {
+            RatedKind::Skills => format!("/api/v2/users/{user_id}/routingskills/{id}"),
+            RatedKind::Languages => format!("/api/v2/users/{user_id}/routinglanguages/{id}"),
+        };
+        // Genesys answers 409 when the user changed meanwhile (Terraform retries it).
+        let mut tries = 0;
+        loop {
+            match self.delete(&path, &[]).await {
+                Err(CallError::Rejected { status: 404, .. }) => return Ok(()),
+                Err(CallError::Rejected { status: 409, .. })
+                    if tries + 1 < RATED_CONFLICT_TRIES =>
+                {
+                    tries += 1
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Takes users out of a queue (at most `QUEUE_REMOVE_BATCH`).
+    pub async fn remove_queue_members(
+        &self,
+        queue_id: &str,
+        user_ids: &[String],
+    ) -> Result<(), CallError> {
+        self.send(
+            Method::POST,
+            &format!("/api/v2/routing/queues/{queue_id}/members"),
+            &[("delete", "true".into())],
+            &id_objects(user_ids),
+            Safety::Retryable,
+        )
+        .await
+    }
+
+    /// Takes users out of a group (at most `GROUP_REMOVE_BATCH`; no version needed).
+    pub async fn remove_group_members(
+        &self,
+        group_id: &str,
+        user_ids: &[String],
+    ) -> Result<(), CallError> {
+        self.delete(
+            &format!("/api/v2/groups/{group_id}/members"),
+            &[("ids", user_ids.join(","))],
+        )
+        .await
+    }
+
+    /// Deletes a user; one already deleted (404) is done.
+    pub async fn delete_user(&self, user_id: &str) -> Result<(), CallError> {
+        match self.delete(&format!("/api/v2/users/{user_id}"), &[]).await {
+            Err(CallError::Rejected { status: 404, .. }) => Ok(()),
+            other => other,
+        }
+    }
+
+    /// A DELETE: removing what is gone changes nothing, so it may be retried.
+    async fn delete(&self, path: &str, query: &[(&str, String)]) -> Result<(), CallError> {
+        let reply = self
+            .call(Method::DELETE, path, query, None, Safety::Retryable)
+            .await?;
+        if reply.is_success() {
+            Ok(())
+        } else {
+            Err(api_failure(&reply))
+        }
+    }
+}
+
+/// A queue and its user members, each with whether a group brings it.
+pub struct QueueMembers {
+    pub id: String,
+    pub name: String,
+    pub members: Vec<(String, bool)>,
+}
+
+/// A user's queues from the members of every queue.
+pub fn memberships_of(user_id: &str, queues: &[QueueMembers]) -> Vec<HeldQueue> {
+    queues
+        .iter()
+        .filter_map(|QueueMembers { id, name, members }| {
+            let mine: Vec<bool> = members
+                .iter()
+                .filter(|(m, _)| m == user_id)
+                .map(|(_, by_group)| *by_group)
+                .collect();
+            // Held directly if any of its memberships is the user's own.
+            (!mine.is_empty()).then(|| HeldQueue {
+                id: id.clone(),
+                name: name.clone(),
+                by_group: mine.iter().all(|g| *g),
+            })
+        })
+        .collect()
+}
+
+/// One user's grants from role-centric reads (`subjects`: role id -> its
+/// name and subjects): a `PC_USER` subject that is the user is a direct
+/// grant in each of its divisions; a role the user holds (`held`, from the
+/// user's `authorization`) without being its subject comes from a group
+/// (its division is then not known).
+pub fn grants_from_roles(
+    user_id: &str,
+    held: &[String],
+    subjects: &HashMap<String, (String, Vec<SubjectGrants>)>,
+) -> Vec<HeldGrant> {
+    let mut grants = Vec::new();
+    for role in held {
+        let Some((name, listed)) = subjects.get(role) else {
+            continue;
+        };
+        let name = if name.is_empty() { role } else { name };
+        let direct: Vec<&SubjectGrants> = listed
+            .iter()
+            .filter(|s| s.id == user_id && s.is_direct_user())
+            .collect();
+        for d in direct.iter().flat_map(|s| &s.divisions) {
+            grants.push(HeldGrant {
+                role_id: role.clone(),
+                role_name: name.clone(),
+                division_id: d.id.clone(),
+                division_name: if d.id == "*" {
+                    "*".into()
+                } else {
+                    d.name.clone()
+                },
+                inherited: false,
+            });
+        }
+        if direct.is_empty() {
+            grants.push(HeldGrant {
+                role_id: role.clone(),
+                role_name: name.clone(),
+                division_id: String::new(),
+                division_name: String::new(),
+                inherited: true,
+            });
+        }
+    }
+    grants
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn role_centric_reads_tell_direct_grants_from_a_groups() {
+        let agent: Vec<SubjectGrants> = serde_json::from_value(json!([
+            {"id": "u1", "type": "PC_USER", "divisions": [{"id": "d1", "name": "Home"}, {"id": "*", "name": ""}]},
+            {"id": "u2", "type": "PC_USER", "divisions": [{"id": "d1", "name": "Home"}]}
+        ]))
+        .unwrap();
+        let quality: Vec<SubjectGrants> = serde_json::from_value(json!([
+            {"id": "g1", "type": "PC_GROUP", "divisions": [{"id": "d1", "name": "Home"}]}
+        ]))
+        .unwrap();
+        let subjects = HashMap::from([
+            ("r1".to_string(), ("Agent".to_string(), agent)),
+            ("r2".to_string(), ("Quality".to_string(), quality)),
+        ]);
+        let grants = grants_from_roles("u1", &["r1".into(), "r2".into()], &subjects);
+        let seen: Vec<(String, String, bool)> = grants
+            .iter()
+            .map(|g| (g.role_name.clone(), g.division_name.clone(), g.inherited))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("Agent".into(), "Home".into(), false),
+                ("Agent".into(), "*".into(), false),
+                ("Quality".into(), String::new(), true)
+            ]
+        );
+    }
+}

@@ -1,0 +1,446 @@
+//! Why this exists: `--update --exact` removes what a row no longer lists.
+//! Removal is the most dangerous thing genimport does, so what to remove is
+//! a plain value (`Removals`) worked out by one pure function from one read
+//! of the user, the row's wanted lists and which cells were written: shown
+//! in a dry run, applied as is, recorded in `changes`. Never removed: the
+//! org's default role, role grants that come from a group, queue
+//! memberships that come from a group.
+
+use std::collections::{HashMap, HashSet};
+
+pub use crate::genesys::removals::{HeldGrant, HeldQueue};
+use crate::genesys::users::User;
+use crate::input::Listed;
+use crate::plan::{Change, Member, RatedItem, RoleGrant, Steps, Wanted};
+
+/// What one read of the user shows beyond the user itself.
+#[derive(Clone, Default)]
+pub struct Holding<'a> {
+    /// `None`: not read (the row's roles are not compared).
+    pub grants: Option<&'a [HeldGrant]>,
+    /// `None`: not read (the row's queues are not compared).
+    pub queues: Option<&'a [HeldQueue]>,
+    /// Group id -> name, for `changes`.
+    pub group_names: Option<&'a HashMap<String, String>>,
+    /// The org's default roles (Genesys marks them `default`).
+    pub default_roles: Option<&'a HashSet<String>>,
+}
+
+/// What a row removes from its user, and what it asked to remove but stays.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Removals {
+    /// Direct grants to remove (`label` is `NAME@DIVISION`).
+    pub roles: Vec<RoleGrant>,
+    /// Skills to remove (id, name).
+    pub skills: Vec<Member>,
+    /// `Some`: the user's skills are set in one replacing PUT to exactly
+    /// this list (the adds travel in it too, see `skill_adds`).
+    pub skills_replace: Option<Vec<RatedItem>>,
+    /// Skills added or re-rated by the replacing PUT (for `changes`).
+    pub skill_adds: Vec<RatedItem>,
+    pub languages: Vec<Member>,
+    pub queues: Vec<Member>,
+    pub groups: Vec<Member>,
+    /// `state` = `deleted` with `--allow-delete`: delete the user.
+    pub delete_user: bool,
+    /// Why something the row asks to remove stays, for the message.
+    pub kept: Vec<String>,
+}
+
+impl Removals {
+    pub fn is_empty(&self) -> bool {
+        *self == Removals::default()
+    }
+
+    /// Whether anything is sent for these removals.
+    pub fn sends(&self) -> bool {
+        let mut sending = self.clone();
+        sending.kept.clear();
+        !sending.is_empty()
+    }
+
+    /// The `changes` items these removals make.
+    pub fn changes(&self) -> Vec<Change> {
+        let mut changes = Vec::new();
+        if self.delete_user {
+            changes.push(Change::Field(crate::users::Field::State));
+        }
+        changes.extend(
+            self.skill_adds
+                .iter()
+                .map(|s| Change::AddSkill(s.label.clone())),
+        );
+        changes.extend(
+            self.roles
+                .iter()
+                .map(|r| Change::RemoveRole(r.label.clone())),
+        );
+        changes.extend(
+            self.skills
+                .iter()
+                .map(|s| Change::RemoveSkill(s.name.clone())),
+        );
+        changes.extend(
+            self.languages
+                .iter()
+                .map(|l| Change::RemoveLanguage(l.name.clone())),
+        );
+        changes.extend(
+            self.queues
+                .iter()
+                .map(|q| Change::RemoveQueue(q.name.clone())),
+        );
+        changes.extend(
+            self.groups
+                .iter()
+                .map(|g| Change::RemoveGroup(g.name.clone())),
+        );
+        changes
+    }
+}
+
+/// The role ids a user holds directly after its row, given what it holds
+/// now (`held`), what the row adds and what it removes: for a licence
+/// preview.
+// The licence preview needs the role ids a user holds after its row.
+#[allow(dead_code)]
+pub fn roles_after(held: &[HeldGrant], adds: &[RoleGrant], removals: &Removals) -> Vec<String> {
+    let mut ids: Vec<String> = held
+        .iter()
+        .filter(|g| {
+            !removals
+                .roles
+                .iter()
+                .any(|r| r.role_id == g.role_id && r.division_id == g.division_id)
+        })
+        .map(|g| g.role_id.clone())
+        .chain(adds.iter().map(|r| r.role_id.clone()))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+/// What an exact row removes from `user`. `listed` says which list cells
+/// were written (a blank cell leaves its kind alone); `inactive` that the
+/// user is inactive after the row (roles are then not compared).
+pub fn plan(
+    wanted: &Wanted,
+    listed: Listed,
+    user: &User,
+    holding: &Holding,
+    inactive: bool,
+) -> Removals {
+    let mut removals = Removals::default();
+    if listed.roles && !inactive {
+        if let Some(grants) = holding.grants {
+            remove_roles(&mut removals, wanted, grants, holding.default_roles);
+        }
+    }
+    if listed.skills {
+        let keep: HashSet<&str> = wanted.skills.iter().map(|s| s.id.as_str()).collect();
+        removals.skills = user
+            .skills
+            .iter()
+            .filter(|s| !keep.contains(s.id.as_str()))
+            .map(|s| Member {
+                id: s.id.clone(),
+                name: s.name.clone().unwrap_or_else(|| s.id.clone()),
+            })
+            .collect();
+    }
+    if listed.languages {
+        let keep: HashSet<&str> = wanted.languages.iter().map(|s| s.id.as_str()).collect();
+        removals.languages = user
+            .languages
+            .iter()
+            .filter(|s| !keep.contains(s.id.as_str()))
+            .map(|s| Member {
+                id: s.id.clone(),
+                name: s.name.clone().unwrap_or_else(|| s.id.clone()),
+            })
+            .collect();
+    }
+    if listed.queues {
+        if let Some(queues) = holding.queues {
+            let keep: HashSet<&str> = wanted.queues.iter().map(|q| q.id.as_str()).collect();
+            for q in queues.iter().filter(|q| !keep.contains(q.id.as_str())) {
+                if q.by_group {
+                    removals.kept.push(format!(
+                        "queue {} stayed: the membership comes from a group (remove the user from that group)",
+                        q.name
+                    ));
+                } else {
+                    removals.queues.push(Member {
+                        id: q.id.clone(),
+                        name: q.name.clone(),
+                    });
+                }
+            }
+        }
+    }
+    if listed.groups {
+        let keep: HashSet<&str> = wanted.groups.iter().map(|g| g.id.as_str()).collect();
+        removals.groups = user
+            .groups
+            .iter()
+            .filter(|g| !keep.contains(g.id.as_str()))
+            .map(|g| Member {
+                id: g.id.clone(),
+                name: holding
+                    .group_names
+                    .and_then(|n| n.get(&g.id).cloned())
+                    .unwrap_or_else(|| g.id.clone()),
+            })
+            .collect();
+    }
+    removals
+}
+
+fn remove_roles(
+    removals: &mut Removals,
+    wanted: &Wanted,
+    grants: &[HeldGrant],
+    default_roles: Option<&HashSet<String>>,
+) {
+    // An inherited grant read role by role has no division: any division the row names keeps it quiet.
+    let keep = |g: &HeldGrant| {
+        wanted.roles.iter().any(|r| {
+            r.role_id == g.role_id && (r.division_id == g.division_id || g.division_id.is_empty())
+        })
+    };
+    let mut seen: HashSet<(&str, &str)> = HashSet::new();
+    for g in grants.iter().filter(|g| !g.inherited) {
+        // The default role is never removed, and has no note: every user holds it.
+        if keep(g)
+            || !seen.insert((&g.role_id, &g.division_id))
+            || default_roles.is_some_and(|d| d.contains(&g.role_id))
+        {
+            continue;
+        }
+        removals.roles.push(RoleGrant {
+            role_id: g.role_id.clone(),
+            division_id: g.division_id.clone(),
+            label: format!("{}@{}", g.role_name, g.division_name),
+        });
+    }
+    for g in grants.iter().filter(|g| g.inherited) {
+        // Held directly too: the direct grant goes above; the group's stays silently.
+        if keep(g) || !seen.insert((&g.role_id, &g.division_id)) {
+            continue;
+        }
+        let label = if g.division_name.is_empty() {
+            g.role_name.clone()
+        } else {
+            format!("{}@{}", g.role_name, g.division_name)
+        };
+        removals.kept.push(format!(
+            "role {label} stayed: it is granted through a group (remove the user from that group)"
+        ));
+    }
+}
+
+/// Fits a row's add steps to its removals: skills that change both ways
+/// go in one replacing PUT instead of a PATCH plus DELETEs; an inactive
+/// user's roles are not compared (Genesys strips them).
+pub fn fit_steps(steps: &mut Steps, removals: &mut Removals, wanted: &Wanted, inactive: bool) {
+    if inactive {
+        steps.roles.clear();
+    }
+    if !removals.skills.is_empty() && !wanted.skills.is_empty() {
+        removals.skill_adds = std::mem::take(&mut steps.skills);
+        removals.skills_replace = Some(wanted.skills.clone());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn user() -> User {
+        serde_json::from_value(json!({
+            "id": "u1",
+            "skills": [{"id": "s1", "name": "Sales", "proficiency": 4.0},
+                       {"id": "s2", "name": "Billing", "proficiency": 2.0}],
+            "languages": [{"id": "l1", "name": "English", "proficiency": 5.0},
+                          {"id": "l2", "name": "French", "proficiency": 3.0}],
+            "groups": [{"id": "g1"}, {"id": "g2"}],
+            "authorization": {"roles": [{"id": "r0"}, {"id": "r1"}, {"id": "r2"}]}
+        }))
+        .unwrap()
+    }
+
+    fn grant(role: &str, name: &str, inherited: bool) -> HeldGrant {
+        HeldGrant {
+            role_id: role.into(),
+            role_name: name.into(),
+            division_id: "d1".into(),
+            division_name: "Home".into(),
+            inherited,
+        }
+    }
+
+    fn all() -> Listed {
+        Listed {
+            roles: true,
+            skills: true,
+            languages: true,
+            queues: true,
+            groups: true,
+        }
+    }
+
+    fn rated(id: &str, label: &str) -> RatedItem {
+        RatedItem {
+            id: id.into(),
+            rating: 4.0,
+            label: label.into(),
+        }
+    }
+
+    #[test]
+    fn an_exact_row_removes_what_it_does_not_list_and_keeps_the_rest() {
+        let wanted = Wanted {
+            roles: vec![RoleGrant {
+                role_id: "r1".into(),
+                division_id: "d1".into(),
+                label: "Agent@Home".into(),
+            }],
+            skills: vec![rated("s1", "Sales:4")],
+            languages: vec![rated("l1", "English:4")],
+            queues: vec![Member {
+                id: "q1".into(),
+                name: "Support".into(),
+            }],
+            groups: vec![Member {
+                id: "g1".into(),
+                name: "Night".into(),
+            }],
+            ..Wanted::default()
+        };
+        let grants = [
+            grant("r0", "Employee", false),
+            grant("r1", "Agent", false),
+            grant("r2", "Supervisor", false),
+            grant("r3", "Quality", true),
+        ];
+        let queues = [
+            HeldQueue {
+                id: "q1".into(),
+                name: "Support".into(),
+                by_group: false,
+            },
+            HeldQueue {
+                id: "q2".into(),
+                name: "Billing".into(),
+                by_group: false,
+            },
+            HeldQueue {
+                id: "q3".into(),
+                name: "VIP".into(),
+                by_group: true,
+            },
+        ];
+        let defaults = HashSet::from(["r0".to_string()]);
+        let names = HashMap::from([("g2".to_string(), "Day Shift".to_string())]);
+        let holding = Holding {
+            grants: Some(&grants),
+            queues: Some(&queues),
+            group_names: Some(&names),
+            default_roles: Some(&defaults),
+        };
+        let removals = plan(&wanted, all(), &user(), &holding, false);
+        let cells: Vec<String> = removals
+            .changes()
+            .iter()
+            .map(|c| c.text().into_owned())
+            .collect();
+        assert_eq!(
+            cells,
+            [
+                "remove role Supervisor@Home",
+                "remove skill Billing",
+                "remove language French",
+                "remove queue Billing",
+                "remove group Day Shift"
+            ]
+        );
+        assert_eq!(removals.kept.len(), 2, "{:?}", removals.kept);
+        assert!(removals.kept[0].contains("Quality@Home stayed: it is granted through a group"));
+        assert!(removals.kept[1].contains("queue VIP stayed"));
+        assert_eq!(
+            roles_after(&grants, &[], &removals),
+            ["r0", "r1", "r3"],
+            "the licence preview sees the roles held after the row"
+        );
+    }
+
+    #[test]
+    fn a_blank_cell_leaves_its_kind_alone_and_a_dash_removes_all() {
+        let grants = [grant("r2", "Supervisor", false)];
+        let holding = Holding {
+            grants: Some(&grants),
+            ..Holding::default()
+        };
+        let blank = plan(
+            &Wanted::default(),
+            Listed::default(),
+            &user(),
+            &holding,
+            false,
+        );
+        assert!(blank.is_empty());
+        let dash = plan(&Wanted::default(), all(), &user(), &holding, false);
+        assert_eq!(dash.roles.len(), 1);
+        assert_eq!(dash.skills.len(), 2);
+        assert_eq!(dash.languages.len(), 2);
+        assert_eq!(dash.groups.len(), 2);
+        assert!(dash.queues.is_empty(), "queues not read: nothing removed");
+    }
+
+    #[test]
+    fn an_inactive_user_keeps_its_roles_uncompared() {
+        let grants = [grant("r2", "Supervisor", false)];
+        let holding = Holding {
+            grants: Some(&grants),
+            ..Holding::default()
+        };
+        let removals = plan(&Wanted::default(), all(), &user(), &holding, true);
+        assert!(removals.roles.is_empty());
+        let mut steps = Steps {
+            roles: vec![RoleGrant {
+                role_id: "r1".into(),
+                division_id: "d1".into(),
+                label: "Agent@Home".into(),
+            }],
+            ..Steps::default()
+        };
+        let mut removals = removals;
+        fit_steps(&mut steps, &mut removals, &Wanted::default(), true);
+        assert!(steps.roles.is_empty());
+    }
+
+    #[test]
+    fn skills_that_change_both_ways_go_in_one_replacing_put() {
+        let wanted = Wanted {
+            skills: vec![rated("s1", "Sales:4"), rated("s9", "Tech:4")],
+            ..Wanted::default()
+        };
+        let mut removals = plan(&wanted, all(), &user(), &Holding::default(), false);
+        let mut steps = Steps {
+            skills: vec![rated("s9", "Tech:4")],
+            ..Steps::default()
+        };
+        fit_steps(&mut steps, &mut removals, &wanted, false);
+        assert!(steps.skills.is_empty(), "no PATCH: the PUT carries the add");
+        assert_eq!(removals.skills_replace.as_ref().map(Vec::len), Some(2));
+        let cells: Vec<String> = removals
+            .changes()
+            .iter()
+            .map(|c| c.text().into_owned())
+            .collect();
+        assert!(cells.contains(&"add skill Tech:4".to_string()));
+        assert!(cells.contains(&"remove skill Billing".to_string()));
+    }
+}
