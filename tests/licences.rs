@@ -277,6 +277,51 @@ fn deactivating_users_with_update_loses_their_licences() {
 }
 
 #[test]
+fn exact_removing_a_licensed_role_counts_the_licence_lost() {
+    let fake = licensed_fake();
+    let (agent, supervisor) = (role(&fake, "Agent"), role(&fake, "Supervisor"));
+    {
+        let mut st = fake.state();
+        let sup = st.add_user("sup@example.com", "Sup", "active");
+        let lead = st.add_user("lead@example.com", "Lead", "active");
+        for user in [&sup, &lead] {
+            st.grant_user(user, fake::EMPLOYEE_ROLE, fake::HOME_DIVISION);
+            st.grant_user(user, &supervisor, fake::HOME_DIVISION);
+        }
+        // Lead also holds Supervisor in Sales: removing the Home grant keeps the role.
+        st.grant_user(&lead, &supervisor, fake::SALES_DIVISION);
+        st.grant_user(&lead, &agent, fake::HOME_DIVISION);
+    }
+    let s = Scratch::new();
+    let input = s.write(
+        "u.csv",
+        "email,roles\n\
+         sup@example.com,Agent\n\
+         lead@example.com,Agent; Supervisor@Sales\n",
+    );
+    let out = run(genimport_against(s.dir.path(), &fake).arg(&input).args([
+        "--update",
+        "--exact",
+        "--dry-run",
+    ]));
+    let err = stderr(&out);
+    assert_eq!(code(&out), 0, "{err}");
+    let rows = read_results(&s.path("u.results.csv"));
+    assert_eq!(
+        rows[0].changes, "add role Agent@Home; remove role Supervisor@Home",
+        "{rows:?}"
+    );
+    assert_eq!(rows[1].changes, "remove role Supervisor@Home", "{rows:?}");
+    // Sup swaps cloudCX3 for cloudCX2; Lead keeps Supervisor in Sales.
+    assert_eq!(
+        licences_line(&err),
+        Some("licences       +1 cloudCX2   -1 cloudCX3"),
+        "{err}"
+    );
+    assert_eq!(fake.state().writes(), 0);
+}
+
+#[test]
 fn an_already_applied_file_asks_nothing_about_licences() {
     let fake = licensed_fake();
     let agent = role(&fake, "Agent");

@@ -204,7 +204,8 @@ pub fn changes_of(jobs: &[Job], default_roles: &RoleSet) -> Vec<RoleChange> {
                     RoleChange {
                         before: held,
                         added,
-                        removed: RoleSet::new(),
+                        // `--exact`: the roles it will hold in no division.
+                        removed: provision.removals.roles_lost.iter().cloned().collect(),
                     }
                 };
                 changes.push(change);

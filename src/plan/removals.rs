@@ -45,6 +45,10 @@ pub struct Removals {
     pub delete_user: bool,
     /// Why something the row asks to remove stays, for the message.
     pub kept: Vec<String>,
+    /// Role ids the user holds in no division once `roles` are removed
+    /// (a role still granted elsewhere, or through a group, is not lost):
+    /// what the licence preview counts as taken.
+    pub roles_lost: Vec<String>,
 }
 
 impl Removals {
@@ -135,6 +139,7 @@ pub fn plan(
     if listed.roles && !inactive {
         if let Some(grants) = holding.grants {
             remove_roles(&mut removals, wanted, grants, holding.default_roles);
+            removals.roles_lost = lost_roles(grants, &removals.roles);
         }
     }
     if listed.skills {
@@ -195,6 +200,23 @@ pub fn plan(
             .collect();
     }
     removals
+}
+
+/// The roles of `removed` that no other held grant keeps.
+fn lost_roles(held: &[HeldGrant], removed: &[RoleGrant]) -> Vec<String> {
+    let stays = |g: &HeldGrant| {
+        !removed
+            .iter()
+            .any(|r| r.role_id == g.role_id && r.division_id == g.division_id && !g.inherited)
+    };
+    let mut lost: Vec<String> = removed
+        .iter()
+        .map(|r| r.role_id.clone())
+        .filter(|id| !held.iter().any(|g| g.role_id == *id && stays(g)))
+        .collect();
+    lost.sort();
+    lost.dedup();
+    lost
 }
 
 fn remove_roles(
