@@ -321,6 +321,52 @@ fn users_round_trip_sends_nothing_and_then_exactly_the_edits() {
 }
 
 #[test]
+fn users_round_trip_with_exact_sends_nothing_and_then_exactly_the_removal() {
+    let fake = seeded();
+    let s = Scratch::new();
+    let out = export(&fake, s.dir.path(), &["users", "-o", "org.csv"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let exact = |fake: &Fake| {
+        let out = run(genimport_against(s.dir.path(), fake).args([
+            "org.csv",
+            "--update",
+            "--exact",
+            "-o",
+            "results.csv",
+        ]));
+        assert!(matches!(code(&out), 0 | 1), "{}", stderr(&out));
+        let mut rows = read_results(&s.path("results.csv"));
+        rows.sort_by_key(|r| r.line);
+        rows
+    };
+    let before = (writes(&fake), fake.state().writes());
+    let rows = exact(&fake);
+    assert_eq!(
+        statuses(&rows),
+        ["unchanged", "unchanged", "unchanged"],
+        "{rows:?}"
+    );
+    assert_eq!(
+        (writes(&fake), fake.state().writes()),
+        before,
+        "an untouched export re-applied with --exact sends no writes (inherited access stays)"
+    );
+
+    // One skill taken out of Ana's list: exactly that removal is sent.
+    let text = std::fs::read_to_string(s.path("org.csv")).unwrap();
+    let edited = text.replace("Billing:2.5; Sales:4", "Sales:4");
+    assert_ne!(edited, text);
+    s.write("org.csv", edited);
+    let rows = exact(&fake);
+    assert_eq!(
+        statuses(&rows),
+        ["updated", "unchanged", "unchanged"],
+        "{rows:?}"
+    );
+    assert_eq!(rows[0].changes, "remove skill Billing");
+}
+
+#[test]
 fn queues_round_trip_sends_nothing_and_then_exactly_the_edit() {
     let fake = Fake::spawn(FakeConfig::default());
     {
