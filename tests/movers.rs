@@ -454,3 +454,20 @@ fn an_offline_dry_run_does_not_offer_to_create_a_leaver() {
         "{rows:?}"
     );
 }
+
+#[test]
+fn a_user_whose_grants_cannot_be_read_fails_alone_and_nothing_is_removed() {
+    let fake = Fake::spawn(FakeConfig::default());
+    let ana = mover_named(&fake, "ana@example.com");
+    let bea = mover_named(&fake, "bea@example.com");
+    fake.state().refuse_subject_reads.insert(ana.clone());
+    let csv = "email,roles\nana@example.com,Agent\nbea@example.com,Agent\n";
+    let (code, rows, err) = run_file(&fake, csv, &["--update", "--exact"]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(rows[0].status, "failed", "{:?}", rows[0]);
+    assert!(rows[0].message.contains("grants"), "{}", rows[0].message);
+    assert_eq!(rows[1].status, "updated", "{:?}", rows[1]);
+    assert_eq!(rows[1].changes, "remove role Supervisor@Home");
+    assert_eq!(role_names(&fake, &ana), ["Agent", "Employee", "Supervisor"]);
+    assert_eq!(role_names(&fake, &bea), ["Agent", "Employee"]);
+}

@@ -38,7 +38,7 @@ pub(crate) struct Holdings {
 
 /// Errors that concern the run, not a row: a stop, the token, a missing
 /// permission (every row would fail the same way; exit 77 says it once).
-fn ends_run(error: &CallError) -> bool {
+pub(crate) fn ends_run(error: &CallError) -> bool {
     matches!(
         error,
         CallError::Stopped

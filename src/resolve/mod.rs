@@ -332,6 +332,10 @@ fn assign_steps(
                     job.plan = Plan::Report(failure.with_user_id(&existing.id));
                     continue;
                 }
+                if let Some(failure) = exact.failure(&existing.id) {
+                    job.plan = Plan::Report(failure);
+                    continue;
+                }
                 let grants = if *restore {
                     Some(&[][..])
                 } else {

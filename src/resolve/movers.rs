@@ -18,8 +18,9 @@ use crate::genesys::users::User;
 use crate::genesys::{CallError, Client};
 use crate::input::{Row, UserRow, UserState};
 use crate::plan::removals::{self, Holding, Removals};
-use crate::plan::{Job, Outcome, Plan, Status, Steps, Wanted};
+use crate::plan::{failed_outcome, Job, Outcome, Plan, Status, Steps, Wanted};
 
+use super::holdings::ends_run;
 use super::{Holdings, Settings};
 
 /// Whether the preflight must plan steps even for rows without
@@ -79,6 +80,8 @@ fn inactive_after(row: &UserRow, user: &User) -> bool {
 pub(super) struct Exact {
     /// user id -> its grants (direct and from groups).
     grants: HashMap<String, Vec<HeldGrant>>,
+    /// user id -> why its grants could not be read (its row fails alone).
+    grant_errors: HashMap<String, CallError>,
     /// user id -> its queues; `None`: no exact queues cell in the file.
     queues: Option<HashMap<String, Vec<HeldQueue>>>,
     defaults: HashSet<String>,
@@ -153,7 +156,9 @@ impl Exact {
         if roles {
             let org_roles = client.roles_for_removal().await?;
             let read = cheapest_grants(client, grant_reads, &org_roles, settings.concurrency);
-            exact.grants.extend(read.await?);
+            let (grants, errors) = read.await?;
+            exact.grants.extend(grants);
+            exact.grant_errors = errors;
             exact.defaults = org_roles.defaults;
         }
         if queues {
@@ -183,6 +188,18 @@ impl Exact {
                 .collect();
         }
         Ok(exact)
+    }
+
+    /// The row's outcome when what its removals need could not be read:
+    /// nothing is removed (nor sent) for a user that was not read.
+    pub(super) fn failure(&self, user_id: &str) -> Option<Outcome> {
+        self.grant_errors.get(user_id).map(|error| {
+            failed_outcome(
+                error,
+                "reading the user's role grants for --exact failed, so nothing was sent for this row",
+            )
+            .with_user_id(user_id)
+        })
     }
 
     /// Plans the removals of one existing user's row into its steps, and
@@ -230,7 +247,7 @@ async fn cheapest_grants(
     users: Vec<(String, Option<Vec<String>>)>,
     roles: &Roles,
     concurrency: usize,
-) -> Result<HashMap<String, Vec<HeldGrant>>, CallError> {
+) -> Result<GrantReads, CallError> {
     let (known, unknown): (Vec<_>, Vec<_>) = users.into_iter().partition(|(_, h)| h.is_some());
     let mut per_user: Vec<String> = unknown.into_iter().map(|(id, _)| id).collect();
     let held = |h: &Option<Vec<String>>| -> Vec<String> {
@@ -264,37 +281,56 @@ async fn cheapest_grants(
         }
         _ => per_user.extend(known.into_iter().map(|(id, _)| id)),
     }
-    grants.extend(read_grants(client, per_user, concurrency).await?);
-    Ok(grants)
+    let (read, errors) = read_grants(client, per_user, concurrency).await?;
+    grants.extend(read);
+    Ok((grants, errors))
 }
 
-/// Reads the grants of these users, `concurrency` at a time.
+/// Grants read per user, and the users whose read failed (and why).
+type GrantReads = (HashMap<String, Vec<HeldGrant>>, HashMap<String, CallError>);
+
+/// Reads the grants of these users, `concurrency` at a time. A read that
+/// fails for one user fails its row only; a stop, the token or a 403 end
+/// the run (see `holdings::ends_run`).
 async fn read_grants(
     client: &Arc<Client>,
     users: Vec<String>,
     concurrency: usize,
-) -> Result<HashMap<String, Vec<HeldGrant>>, CallError> {
+) -> Result<GrantReads, CallError> {
     let queue = Arc::new(std::sync::Mutex::new(users));
     let mut set = tokio::task::JoinSet::new();
     for _ in 0..concurrency.max(1) {
         let (client, queue) = (Arc::clone(client), Arc::clone(&queue));
         set.spawn(async move {
-            let mut read = HashMap::new();
+            let (mut read, mut failed) = (HashMap::new(), HashMap::new());
             loop {
                 let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop();
-                let Some(id) = next else { return Ok(read) };
-                let grants = client.held_grants(&id).await?;
-                read.insert(id, grants);
+                let Some(id) = next else {
+                    return Ok((read, failed));
+                };
+                match client.held_grants(&id).await {
+                    Ok(grants) => {
+                        read.insert(id, grants);
+                    }
+                    Err(e) if ends_run(&e) => return Err(e),
+                    Err(e) => {
+                        tracing::warn!(user = %id, error = %e, "preflight: a user's grants could not be read; its row fails");
+                        failed.insert(id, e);
+                    }
+                }
             }
         });
     }
-    let mut all = HashMap::new();
+    let (mut all, mut failed) = (HashMap::new(), HashMap::new());
     while let Some(joined) = set.join_next().await {
         match joined {
-            Ok(Ok(read)) => all.extend(read),
+            Ok(Ok((read, errors))) => {
+                all.extend(read);
+                failed.extend(errors);
+            }
             Ok(Err(e)) => return Err(e),
             Err(e) => return Err(CallError::BadResponse(format!("a grants read failed: {e}"))),
         }
     }
-    Ok(all)
+    Ok((all, failed))
 }
