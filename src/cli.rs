@@ -51,26 +51,8 @@ pub struct Cli {
     #[arg(value_name = "FILE", required = true)]
     pub input: Option<PathBuf>,
 
-    /// OAuth client-credentials client id
-    #[arg(
-        long,
-        env = "GENESYS_CLIENT_ID",
-        value_name = "ID",
-        hide_env_values = true
-    )]
-    pub client_id: Option<String>,
-
-    /// Region name (eu-west-1) or domain (mypurecloud.ie) [default: mypurecloud.com]
-    #[arg(long, env = "GENESYS_REGION", value_name = "REGION")]
-    pub region: Option<String>,
-
-    /// API base URL, overriding the region (proxies, tests)
-    #[arg(long, env = "GENESYS_API_URL", value_name = "URL")]
-    pub api_url: Option<String>,
-
-    /// Login base URL [default: the API URL with `api.` replaced by `login.`]
-    #[arg(long, env = "GENESYS_LOGIN_URL", value_name = "URL")]
-    pub login_url: Option<String>,
+    #[command(flatten)]
+    pub connection: Connection,
 
     /// Division (id or exact name) for rows whose division cell is empty [default: the org's home division]
     #[arg(long, env = "GENESYS_DIVISION", value_name = "ID or NAME")]
@@ -105,29 +87,11 @@ pub struct Cli {
           value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
 
-    /// Never send more than this many requests per minute (the org's known limit)
-    #[arg(long, value_name = "PER_MINUTE", value_parser = clap::value_parser!(u32).range(1..))]
-    pub rate: Option<u32>,
-
     /// Spread requests over N access tokens of the client, each paced on its own
     /// (Genesys limits each token); 1-10
     #[arg(long, value_name = "N", default_value_t = 1,
           value_parser = clap::value_parser!(u8).range(1..=10))]
     pub tokens: u8,
-
-    /// Retries per request (after the first attempt) before the row fails
-    #[arg(long, value_name = "N", default_value_t = 5)]
-    pub max_retries: u32,
-
-    /// A Retry-After longer than this stops sending instead of waiting (at most 3600)
-    #[arg(long, value_name = "SECS", default_value_t = 180,
-          value_parser = clap::value_parser!(u64).range(0..=3600))]
-    pub max_retry_after: u64,
-
-    /// Give up on a single HTTP request after this long
-    #[arg(long, value_name = "SECS", default_value_t = 30,
-          value_parser = clap::value_parser!(u64).range(1..))]
-    pub request_timeout: u64,
 
     /// Also bring existing users in line with their row (only what differs is sent)
     #[arg(long)]
@@ -153,31 +117,8 @@ pub struct Cli {
     #[arg(long)]
     pub restore_deleted: bool,
 
-    /// Log format on stderr
-    #[arg(long, env = "GENESYS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
-    pub log_format: LogFormat,
-
-    /// Only warnings and errors on stderr, no summary
-    #[arg(short, long, conflicts_with = "verbose")]
-    pub quiet: bool,
-
-    /// More detail on stderr (-v: each row and request, -vv: everything)
-    #[arg(short, long, action = clap::ArgAction::Count)]
-    pub verbose: u8,
-
-    /// No progress bar (it is also off when stderr is not a terminal)
-    #[arg(long)]
-    pub no_progress: bool,
-
-    /// Multiplies every wait (Retry-After, backoff); for tests and benchmarks
-    #[arg(
-        long,
-        hide = true,
-        env = "GENIMPORT_TIME_SCALE",
-        default_value_t = 1.0,
-        value_name = "FACTOR"
-    )]
-    pub time_scale: f64,
+    #[command(flatten)]
+    pub logging: Logging,
 
     /// `genimport queues FILE`: the file holds queues (set from the first
     /// argument, not a flag).
@@ -261,6 +202,24 @@ pub struct ExportArgs {
     #[arg(long, value_enum, value_name = "STATE", default_value_t = ExportStateArg::All)]
     pub state: ExportStateArg,
 
+    #[command(flatten)]
+    pub connection: Connection,
+
+    #[command(flatten)]
+    pub logging: Logging,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportStateArg {
+    Active,
+    Inactive,
+    All,
+}
+
+/// How to reach the org and how patiently: the same flags for imports and
+/// exports.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Connection {
     /// OAuth client-credentials client id
     #[arg(
         long,
@@ -282,15 +241,15 @@ pub struct ExportArgs {
     #[arg(long, env = "GENESYS_LOGIN_URL", value_name = "URL")]
     pub login_url: Option<String>,
 
-    /// Never send more than this many requests per minute
+    /// Never send more than this many requests per minute (the org's known limit)
     #[arg(long, value_name = "PER_MINUTE", value_parser = clap::value_parser!(u32).range(1..))]
     pub rate: Option<u32>,
 
-    /// Retries per request (after the first attempt)
+    /// Retries per request (after the first attempt) before the row (or the export) fails
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub max_retries: u32,
 
-    /// A Retry-After longer than this stops the export (at most 3600)
+    /// A Retry-After longer than this stops sending instead of waiting (at most 3600)
     #[arg(long, value_name = "SECS", default_value_t = 180,
           value_parser = clap::value_parser!(u64).range(0..=3600))]
     pub max_retry_after: u64,
@@ -300,23 +259,7 @@ pub struct ExportArgs {
           value_parser = clap::value_parser!(u64).range(1..))]
     pub request_timeout: u64,
 
-    /// Log format on stderr
-    #[arg(long, env = "GENESYS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
-    pub log_format: LogFormat,
-
-    /// Only warnings and errors on stderr
-    #[arg(short, long, conflicts_with = "verbose")]
-    pub quiet: bool,
-
-    /// More detail on stderr
-    #[arg(short, long, action = clap::ArgAction::Count)]
-    pub verbose: u8,
-
-    /// No progress display (it is also off when stderr is not a terminal)
-    #[arg(long)]
-    pub no_progress: bool,
-
-    /// Multiplies every wait; for tests and benchmarks
+    /// Multiplies every wait (Retry-After, backoff); for tests and benchmarks
     #[arg(
         long,
         hide = true,
@@ -327,9 +270,22 @@ pub struct ExportArgs {
     pub time_scale: f64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ExportStateArg {
-    Active,
-    Inactive,
-    All,
+/// What goes to stderr: the same flags for imports and exports.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Logging {
+    /// Log format on stderr
+    #[arg(long, env = "GENESYS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// Only warnings and errors on stderr, no summary
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// More detail on stderr (-v: each row and request, -vv: everything)
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// No progress bar (it is also off when stderr is not a terminal)
+    #[arg(long)]
+    pub no_progress: bool,
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
-use crate::cli::{Cli, LogFormat};
+use crate::cli::{Cli, Connection, LogFormat, Logging};
 use crate::error::{ConfigError, Error, UsageError};
 use crate::input::{MatchKey, ReadOptions, Source};
 use crate::output::Sink;
@@ -61,16 +61,80 @@ pub struct Config {
 
 impl LogSettings {
     pub fn from_cli(cli: &Cli) -> LogSettings {
+        LogSettings::from_logging(&cli.logging)
+    }
+
+    fn from_logging(logging: &Logging) -> LogSettings {
         let stderr_is_terminal = std::io::stderr().is_terminal();
         LogSettings {
-            format: cli.log_format,
-            verbosity: if cli.quiet { 0 } else { 1 + cli.verbose.min(2) },
+            format: logging.log_format,
+            verbosity: if logging.quiet {
+                0
+            } else {
+                1 + logging.verbose.min(2)
+            },
             color: stderr_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
             progress_bar: stderr_is_terminal
-                && !cli.no_progress
-                && !cli.quiet
-                && cli.log_format == LogFormat::Text,
+                && !logging.no_progress
+                && !logging.quiet
+                && logging.log_format == LogFormat::Text,
         }
+    }
+}
+
+/// Where the org is, who we are, and how patiently we ask: what imports
+/// and exports read alike from `Connection`.
+struct Reach {
+    hosts: Hosts,
+    /// `Err`: the names of what is missing.
+    credentials: Result<Credentials, Vec<&'static str>>,
+    retry: RetryPolicy,
+}
+
+impl Reach {
+    fn from_connection(connection: &Connection) -> Result<Reach, Error> {
+        let hosts = resolve_hosts(
+            connection.region.as_deref(),
+            connection.api_url.as_deref(),
+            connection.login_url.as_deref(),
+        )?;
+        let secret = std::env::var("GENESYS_CLIENT_SECRET")
+            .ok()
+            .filter(|s| !s.is_empty());
+        let client_id = connection
+            .client_id
+            .clone()
+            .filter(|s| !s.trim().is_empty());
+        let credentials = match (client_id, secret) {
+            (Some(client_id), Some(secret)) => Ok(Credentials {
+                client_id: client_id.trim().to_string(),
+                secret: SecretString::from(secret),
+            }),
+            (id, secret) => {
+                let mut missing = Vec::new();
+                if id.is_none() {
+                    missing.push("GENESYS_CLIENT_ID (or --client-id)");
+                }
+                if secret.is_none() {
+                    missing.push("GENESYS_CLIENT_SECRET");
+                }
+                Err(missing)
+            }
+        };
+        if !(connection.time_scale >= 0.0 && connection.time_scale.is_finite()) {
+            return Err(Error::Usage(UsageError::BadTimeScale));
+        }
+        let retry = RetryPolicy {
+            max_retries: connection.max_retries,
+            max_retry_after: Duration::from_secs(connection.max_retry_after),
+            time_scale: connection.time_scale,
+            ..RetryPolicy::default()
+        };
+        Ok(Reach {
+            hosts,
+            credentials,
+            retry,
+        })
     }
 }
 
@@ -164,31 +228,14 @@ impl Config {
         let source = Source::from_arg(&input);
         let sink = output_sink(&source, cli.output.as_deref())?;
 
-        let hosts = resolve_hosts(
-            cli.region.as_deref(),
-            cli.api_url.as_deref(),
-            cli.login_url.as_deref(),
-        )?;
-
-        let secret = std::env::var("GENESYS_CLIENT_SECRET")
-            .ok()
-            .filter(|s| !s.is_empty());
-        let client_id = cli.client_id.filter(|s| !s.trim().is_empty());
+        let reach = Reach::from_connection(&cli.connection)?;
+        let (hosts, retry) = (reach.hosts, reach.retry);
         let mut missing_credentials = None;
-        let credentials = match (client_id, secret) {
-            (Some(client_id), Some(secret)) => Some(Credentials {
-                client_id: client_id.trim().to_string(),
-                secret: SecretString::from(secret),
-            }),
-            (None, None) if cli.dry_run => None,
-            (id, secret) => {
-                let mut missing = Vec::new();
-                if id.is_none() {
-                    missing.push("GENESYS_CLIENT_ID (or --client-id)");
-                }
-                if secret.is_none() {
-                    missing.push("GENESYS_CLIENT_SECRET");
-                }
+        let credentials = match reach.credentials {
+            Ok(credentials) => Some(credentials),
+            // Nothing missing that a dry run needs: it runs offline.
+            Err(missing) if cli.dry_run && missing.len() == 2 => None,
+            Err(missing) => {
                 // Reported by `run` once the input is known to be readable,
                 // so a mistyped path is named before the environment is.
                 missing_credentials = Some(ConfigError::MissingCredentials {
@@ -197,16 +244,6 @@ impl Config {
                 });
                 None
             }
-        };
-
-        if !(cli.time_scale >= 0.0 && cli.time_scale.is_finite()) {
-            return Err(Error::Usage(UsageError::BadTimeScale));
-        }
-        let retry = RetryPolicy {
-            max_retries: cli.max_retries,
-            max_retry_after: Duration::from_secs(cli.max_retry_after),
-            time_scale: cli.time_scale,
-            ..RetryPolicy::default()
         };
 
         let delimiter = cli.delimiter.as_deref().map(parse_delimiter).transpose()?;
@@ -243,10 +280,10 @@ impl Config {
                 .map(|d| d.trim().to_string())
                 .filter(|d| !d.is_empty()),
             concurrency: usize::from(cli.concurrency),
-            rate_per_minute: cli.rate,
+            rate_per_minute: cli.connection.rate,
             tokens: cli.tokens,
             retry,
-            request_timeout: Duration::from_secs(cli.request_timeout),
+            request_timeout: Duration::from_secs(cli.connection.request_timeout),
             restore_deleted: cli.restore_deleted,
             log,
             panic_on_line: cli.panic_on_line,
@@ -283,51 +320,14 @@ impl Config {
         args: &crate::cli::ExportArgs,
         queues: bool,
     ) -> Result<(Config, ExportSettings), Error> {
-        let stderr_is_terminal = std::io::stderr().is_terminal();
-        let log = LogSettings {
-            format: args.log_format,
-            verbosity: if args.quiet {
-                0
-            } else {
-                1 + args.verbose.min(2)
-            },
-            color: stderr_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-            progress_bar: stderr_is_terminal
-                && !args.no_progress
-                && !args.quiet
-                && args.log_format == LogFormat::Text,
-        };
-        let hosts = resolve_hosts(
-            args.region.as_deref(),
-            args.api_url.as_deref(),
-            args.login_url.as_deref(),
-        )?;
-        let secret = std::env::var("GENESYS_CLIENT_SECRET")
-            .ok()
-            .filter(|s| !s.is_empty());
-        let client_id = args.client_id.clone().filter(|s| !s.trim().is_empty());
-        let credentials = match (client_id, secret) {
-            (Some(client_id), Some(secret)) => Credentials {
-                client_id: client_id.trim().to_string(),
-                secret: SecretString::from(secret),
-            },
-            (id, secret) => {
-                let mut missing = Vec::new();
-                if id.is_none() {
-                    missing.push("GENESYS_CLIENT_ID (or --client-id)");
-                }
-                if secret.is_none() {
-                    missing.push("GENESYS_CLIENT_SECRET");
-                }
-                return Err(Error::Config(ConfigError::MissingCredentials {
-                    missing,
-                    dry_run: false,
-                }));
-            }
-        };
-        if !(args.time_scale >= 0.0 && args.time_scale.is_finite()) {
-            return Err(Error::Usage(UsageError::BadTimeScale));
-        }
+        let log = LogSettings::from_logging(&args.logging);
+        let reach = Reach::from_connection(&args.connection)?;
+        let credentials = reach.credentials.map_err(|missing| {
+            Error::Config(ConfigError::MissingCredentials {
+                missing,
+                dry_run: false,
+            })
+        })?;
         let settings = ExportSettings {
             queues,
             output: args.output.clone().filter(|p| p.as_os_str() != "-"),
@@ -354,18 +354,13 @@ impl Config {
             strict: false,
             credentials: Some(credentials),
             missing_credentials: None,
-            hosts,
+            hosts: reach.hosts,
             default_division: None,
             concurrency: 1,
-            rate_per_minute: args.rate,
+            rate_per_minute: args.connection.rate,
             tokens: 1,
-            retry: RetryPolicy {
-                max_retries: args.max_retries,
-                max_retry_after: Duration::from_secs(args.max_retry_after),
-                time_scale: args.time_scale,
-                ..RetryPolicy::default()
-            },
-            request_timeout: Duration::from_secs(args.request_timeout),
+            retry: reach.retry,
+            request_timeout: Duration::from_secs(args.connection.request_timeout),
             restore_deleted: false,
             log,
             panic_on_line: None,
