@@ -240,7 +240,7 @@ impl Config {
                 // so a mistyped path is named before the environment is.
                 missing_credentials = Some(ConfigError::MissingCredentials {
                     missing,
-                    dry_run: cli.dry_run,
+                    suggest_dry_run: !cli.dry_run,
                 });
                 None
             }
@@ -323,9 +323,10 @@ impl Config {
         let log = LogSettings::from_logging(&args.logging);
         let reach = Reach::from_connection(&args.connection)?;
         let credentials = reach.credentials.map_err(|missing| {
+            // An export has no offline mode: no `--dry-run` hint.
             Error::Config(ConfigError::MissingCredentials {
                 missing,
-                dry_run: false,
+                suggest_dry_run: false,
             })
         })?;
         let settings = ExportSettings {

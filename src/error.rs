@@ -55,10 +55,11 @@ pub enum UsageError {
 /// Configuration that is missing or unreadable (exit 78).
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ConfigError {
-    #[error("missing credentials: set {} in the environment or a .env file{}", missing.join(" and "), if *dry_run { "" } else { " (or use --dry-run to validate offline)" })]
+    #[error("missing credentials: set {} in the environment or a .env file{}", missing.join(" and "), if *suggest_dry_run { " (or use --dry-run to validate offline)" } else { "" })]
     MissingCredentials {
         missing: Vec<&'static str>,
-        dry_run: bool,
+        /// An import that is not a dry run could validate offline instead.
+        suggest_dry_run: bool,
     },
     #[error("cannot read {}: {}; values are not shown because they may be secret", path.display(), match line { Some(l) => format!("line {l} is not a valid KEY=VALUE line (an unterminated quote?)"), None => "a line is not a valid KEY=VALUE line (an unterminated quote?)".to_string() })]
     EnvFileSyntax { path: PathBuf, line: Option<usize> },

@@ -533,3 +533,16 @@ fn pages_past_ten_thousand_users() {
         st.counters.api_requests
     );
 }
+
+#[test]
+fn an_export_without_a_secret_exits_78_and_offers_no_dry_run() {
+    let fake = Fake::spawn(FakeConfig::default());
+    let s = Scratch::new();
+    let out = run(genimport_against(s.dir.path(), &fake)
+        .env_remove("GENESYS_CLIENT_SECRET")
+        .args(["export", "users"]));
+    let err = stderr(&out);
+    assert_eq!(code(&out), 78, "{err}");
+    assert!(err.contains("GENESYS_CLIENT_SECRET"), "{err}");
+    assert!(!err.contains("--dry-run"), "export has no dry run: {err}");
+}

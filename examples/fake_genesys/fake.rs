@@ -1793,7 +1793,12 @@ fn expand_refusal(query: &[(String, String)]) -> Option<Reply> {
 /// `hr.employeeId` EXACT: the value as stored, case and all (Genesys does
 /// not document that it ignores case, so the fake does not).
 fn employee_id_matches(criterion: &Value, user: &FakeUser) -> bool {
-    let Some(held) = user.profile["employerInfo"]["employeeId"].as_str() else {
+    // `profile` is a Map: index it only through `get` (a user may have no employerInfo).
+    let Some(held) = user
+        .profile
+        .get("employerInfo")
+        .and_then(|e| e["employeeId"].as_str())
+    else {
         return false;
     };
     let listed = criterion["values"]

@@ -29,7 +29,7 @@ pub(crate) fn build_client(
     let credentials = config.credentials.clone().ok_or_else(|| {
         Error::Config(ConfigError::MissingCredentials {
             missing: vec!["GENESYS_CLIENT_ID", "GENESYS_CLIENT_SECRET"],
-            dry_run: config.dry_run,
+            suggest_dry_run: !config.dry_run,
         })
     })?;
     let cap = config

@@ -104,6 +104,12 @@ impl RowReader {
             if !self.update {
                 problems.push("name: missing".to_string());
             }
+        } else if &*name == "-" {
+            // `-` means "none", and a user always has a name.
+            problems.push(
+                "name: `-` cannot clear a name (a user always has one); leave the cell blank to keep it"
+                    .to_string(),
+            );
         } else if let Err(why) = check_text(&name) {
             problems.push(format!("name: {why}"));
         }
@@ -373,6 +379,16 @@ mod tests {
             rows.push(row);
         }
         Ok(rows)
+    }
+
+    #[test]
+    fn a_dash_name_is_invalid_not_a_name() {
+        let rows = read_all(b"email,name\nana@example.com,-\n").unwrap();
+        let problems = rows[0].validated.as_ref().unwrap_err();
+        assert!(
+            problems.starts_with("name: `-` cannot clear a name"),
+            "{problems}"
+        );
     }
 
     #[test]
