@@ -426,7 +426,7 @@ async fn export_queues(client: &Client, settings: &ExportSettings) -> Result<Tab
     }
     rows.sort_by_key(|r| (r[0].to_lowercase(), r[0].clone()));
     Ok(Table {
-        header: queues::QUEUE_COLUMNS.to_vec(),
+        header: queues::columns(),
         rows,
     })
 }

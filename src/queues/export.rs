@@ -8,19 +8,14 @@ use serde_json::Value;
 
 use crate::users::export::list;
 
-/// The export's columns: the queues file's, without `copy_from`.
-pub const QUEUE_COLUMNS: [&str; 10] = [
-    "name",
-    "division",
-    "description",
-    "skill_evaluation",
-    "acw",
-    "acw_timeout_s",
-    "alerting_timeout_s",
-    "wrapup_codes",
-    "calling_party_name",
-    "calling_party_number",
-];
+/// The export's columns: the queues file's, without `copy_from` (a queue
+/// that exists was not copied from anything the export can tell).
+pub fn columns() -> Vec<&'static str> {
+    super::COLUMNS
+        .into_iter()
+        .filter(|c| *c != "copy_from")
+        .collect()
+}
 
 /// The after-call-work kinds that take a timeout.
 const TIMED_ACW: [&str; 3] = [

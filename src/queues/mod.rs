@@ -5,6 +5,22 @@
 
 pub mod export;
 
+/// The queues file's columns, in the contract's order: the order of
+/// `changes` items and of the export's columns.
+pub const COLUMNS: [&str; 11] = [
+    "name",
+    "division",
+    "description",
+    "skill_evaluation",
+    "acw",
+    "acw_timeout_s",
+    "alerting_timeout_s",
+    "wrapup_codes",
+    "copy_from",
+    "calling_party_name",
+    "calling_party_number",
+];
+
 use serde_json::{json, Map, Value};
 
 use crate::input::queues::QueueRow;
@@ -168,20 +184,10 @@ fn ensure_path(value: &mut Value, pointer: &str) {
 
 /// The contract's order of queue columns, for `changes`.
 pub fn column_rank(column: &str) -> u8 {
-    const ORDER: [&str; 8] = [
-        "division",
-        "description",
-        "skill_evaluation",
-        "acw",
-        "acw_timeout_s",
-        "alerting_timeout_s",
-        "calling_party_name",
-        "calling_party_number",
-    ];
-    ORDER
+    COLUMNS
         .iter()
         .position(|c| *c == column)
-        .unwrap_or(ORDER.len()) as u8
+        .unwrap_or(COLUMNS.len()) as u8
 }
 
 #[cfg(test)]
