@@ -15,7 +15,7 @@ use crate::genesys::provisioning::RatedKind;
 use crate::genesys::removals::{GROUP_REMOVE_BATCH, QUEUE_REMOVE_BATCH};
 use crate::genesys::CallError;
 use crate::plan::removals::Removals;
-use crate::plan::{error_failure, Change, Failure, RowLog};
+use crate::plan::{error_failure, Change, Failure, Member, RowLog};
 use crate::users::Field;
 
 /// A row whose removals may be sent: its user is its own, and the run goes on.
@@ -185,41 +185,40 @@ impl Engine {
                 "setting skills",
                 skill_permission,
             );
+        }
+        // A DELETE each: the skills the replacing PUT did not cover, and languages.
+        let skills: &[Member] = if removals.skills_replace.is_some() {
+            &[]
         } else {
-            for skill in &removals.skills {
+            &removals.skills
+        };
+        let each: [(RatedKind, &[Member], &str, &str); 2] = [
+            (RatedKind::Skills, skills, "skill", skill_permission),
+            (
+                RatedKind::Languages,
+                &removals.languages,
+                "language",
+                "routing:skill:assign or routing:language:assign",
+            ),
+        ];
+        for (kind, items, noun, permission) in each {
+            for item in items {
                 let sent = match stopped() {
-                    Ok(()) => {
-                        client
-                            .remove_rated(&user_id, RatedKind::Skills, &skill.id)
-                            .await
-                    }
+                    Ok(()) => client.remove_rated(&user_id, kind, &item.id).await,
                     e => e,
+                };
+                let change = match kind {
+                    RatedKind::Skills => Change::RemoveSkill(item.name.clone()),
+                    RatedKind::Languages => Change::RemoveLanguage(item.name.clone()),
                 };
                 settle(
                     &mut h.log,
                     &sent,
-                    vec![Change::RemoveSkill(skill.name.clone())],
-                    &format!("removing skill {}", skill.name),
-                    skill_permission,
+                    vec![change],
+                    &format!("removing {noun} {}", item.name),
+                    permission,
                 );
             }
-        }
-        for language in &removals.languages {
-            let sent = match stopped() {
-                Ok(()) => {
-                    client
-                        .remove_rated(&user_id, RatedKind::Languages, &language.id)
-                        .await
-                }
-                e => e,
-            };
-            settle(
-                &mut h.log,
-                &sent,
-                vec![Change::RemoveLanguage(language.name.clone())],
-                &format!("removing language {}", language.name),
-                "routing:skill:assign or routing:language:assign",
-            );
         }
     }
 
