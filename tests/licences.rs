@@ -36,19 +36,6 @@ fn licensed_fake() -> Fake {
     fake
 }
 
-fn writes(fake: &Fake) -> u64 {
-    let c = &fake.state().counters;
-    c.create_requests
-        + c.patch_requests
-        + c.division_moves
-        + c.grant_requests
-        + c.skill_requests
-        + c.language_requests
-        + c.queue_member_requests
-        + c.group_member_requests
-        + c.invite_requests
-}
-
 fn licences_line(err: &str) -> Option<&str> {
     err.lines()
         .find(|l| l.trim_start().starts_with("licences "))

@@ -10,19 +10,6 @@ use common::*;
 
 use serde_json::json;
 
-fn writes(fake: &Fake) -> u64 {
-    let c = &fake.state().counters;
-    c.create_requests
-        + c.patch_requests
-        + c.division_moves
-        + c.grant_requests
-        + c.queue_member_requests
-        + c.group_member_requests
-        + c.skill_requests
-        + c.language_requests
-        + c.invite_requests
-}
-
 /// Runs genimport on `csv` with `args`; its exit code and results.
 fn run_csv(fake: &Fake, csv: &str, args: &[&str]) -> (i32, String, Vec<ResultRow>) {
     let s = Scratch::new();

@@ -23,19 +23,6 @@ fn id_of(
         .clone()
 }
 
-fn writes(fake: &Fake) -> u64 {
-    let c = &fake.state().counters;
-    c.create_requests
-        + c.patch_requests
-        + c.division_moves
-        + c.grant_requests
-        + c.skill_requests
-        + c.language_requests
-        + c.queue_member_requests
-        + c.group_member_requests
-        + c.invite_requests
-}
-
 #[test]
 fn a_full_row_makes_a_working_agent_and_a_re_run_sends_nothing() {
     let fake = Fake::spawn(FakeConfig::default());

@@ -7,11 +7,6 @@ use common::*;
 
 use serde_json::json;
 
-fn writes(fake: &Fake) -> u64 {
-    let c = &fake.state().counters;
-    c.create_requests + c.patch_requests + c.division_moves
-}
-
 fn existing_ana(fake: &Fake) -> String {
     fake.state().add_user_with(
         "ana@example.com",

@@ -32,10 +32,6 @@ fn profile(fake: &Fake, email: &str, key: &str) -> Value {
     user.profile.get(key).cloned().unwrap_or(Value::Null)
 }
 
-fn writes(fake: &Fake) -> u64 {
-    fake.state().write_faults.writes_by_method.values().sum()
-}
-
 // Item 1.
 #[test]
 fn a_state_change_keeps_employer_info_the_patch_answer_lacks() {

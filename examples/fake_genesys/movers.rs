@@ -29,21 +29,10 @@ pub struct Movers {
 }
 
 impl State {
-    /// Every write the fake has answered (creates, PATCHes, moves, grants,
-    /// skills, languages, members, invitations, removals, deletions).
+    /// Every write that reached the API (any method but GET; searches and
+    /// the licence inference only read), counted as it arrives.
     pub fn writes(&self) -> u64 {
-        let c = &self.counters;
-        c.create_requests
-            + c.patch_requests
-            + c.division_moves
-            + c.grant_requests
-            + c.skill_requests
-            + c.language_requests
-            + c.queue_member_requests
-            + c.group_member_requests
-            + c.invite_requests
-            + self.movers.grant_removals
-            + self.movers.deletes
+        self.write_faults.writes_by_method.values().sum()
     }
 
     /// Grants `role` to a group in a division; its members inherit it.

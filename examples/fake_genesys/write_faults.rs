@@ -23,9 +23,13 @@ pub struct WriteFaults {
     pub writes_by_method: std::collections::BTreeMap<String, u64>,
 }
 
+/// POSTs that only read (a search, the licence inference).
+const READING_POSTS: [&str; 2] = ["/search", "/api/v2/license/infer"];
+
 /// Counts a request that reached the API, if it is a write.
 pub fn count_write(faults: &mut WriteFaults, method: &str, path: &str) {
-    if method != "GET" && !path.trim_end_matches('/').ends_with("/search") {
+    let path = path.trim_end_matches('/');
+    if method != "GET" && !READING_POSTS.iter().any(|p| path.ends_with(p)) {
         *faults
             .writes_by_method
             .entry(method.to_string())

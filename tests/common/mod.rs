@@ -163,3 +163,9 @@ pub fn assert_each_line_once(rows: &[ResultRow], n: usize) {
 pub fn statuses(rows: &[ResultRow]) -> Vec<&str> {
     rows.iter().map(|r| r.status.as_str()).collect()
 }
+
+/// Every write the fake answered (any method but GET; searches and the
+/// licence inference only read).
+pub fn writes(fake: &Fake) -> u64 {
+    fake.state().writes()
+}
