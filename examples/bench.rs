@@ -329,7 +329,11 @@ fn movers(dir: &tempfile::TempDir, users: usize) {
                 m.subject_grant_reads,
             ),
             (
-                "  role grants removed (bulkremove per user)",
+                "  roles lost everywhere removed (per role, 100 users)",
+                m.role_user_removals,
+            ),
+            (
+                "  grants kept elsewhere removed (bulkremove per user)",
                 m.grant_removals,
             ),
             (

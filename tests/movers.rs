@@ -355,9 +355,143 @@ fn a_grant_whose_role_is_gone_is_removed_one_at_a_time() {
     assert_eq!(role_names(&fake, &ana), ["Agent", "Employee"]);
     let st = fake.state();
     assert_eq!(
-        st.movers.grant_removals, 3,
-        "one refused bulkremove, then one DELETE a grant"
+        st.movers.role_user_removals, 2,
+        "one request per role lost: Supervisor's answered, the gone role's 404"
     );
+    assert_eq!(
+        st.movers.grant_removals, 2,
+        "the gone role the per-user way: one refused bulkremove, then one DELETE"
+    );
+}
+
+/// The (role name, division name) grants `user` holds directly, sorted.
+fn grants_named(fake: &Fake, user: &str) -> Vec<(String, String)> {
+    let st = fake.state();
+    let name = |list: &[(String, String)], id: &str| {
+        list.iter()
+            .find(|(i, _)| i == id)
+            .map(|(_, n)| n.clone())
+            .unwrap_or_else(|| id.to_string())
+    };
+    let mut grants: Vec<(String, String)> = st
+        .direct_grants(user)
+        .iter()
+        .map(|(r, d)| (name(&st.roles, r), name(&st.divisions, d)))
+        .collect();
+    grants.sort();
+    grants
+}
+
+#[test]
+fn a_role_many_movers_lose_everywhere_costs_one_request_and_a_role_kept_elsewhere_goes_per_user() {
+    let fake = Fake::spawn(FakeConfig::default());
+    let movers: Vec<String> = (0..5)
+        .map(|i| mover_named(&fake, &format!("m{i}@example.com")))
+        .collect();
+    // Kim holds Supervisor in Sales too; Lee gets it in Sales by his row.
+    let kim = mover_named(&fake, "kim@example.com");
+    let lee = mover_named(&fake, "lee@example.com");
+    {
+        let mut st = fake.state();
+        let supervisor = id_of(&st.roles, "Supervisor");
+        st.grant_user(&kim, &supervisor, fake::SALES_DIVISION);
+    }
+    let mut csv = String::from(
+        "email,roles
+",
+    );
+    for i in 0..5 {
+        csv.push_str(&format!(
+            "m{i}@example.com,Agent
+"
+        ));
+    }
+    csv.push_str(
+        "kim@example.com,Agent; Supervisor@Sales
+lee@example.com,Agent; Supervisor@Sales
+",
+    );
+    let (code, rows, err) = run_file(&fake, &csv, EXACT);
+    assert_eq!(code, 0, "{err}");
+    for row in &rows[..6] {
+        assert_eq!(row.status, "updated", "{row:?}");
+        assert_eq!(row.changes, "remove role Supervisor@Home", "{row:?}");
+    }
+    assert_eq!(
+        rows[6].changes,
+        "add role Supervisor@Sales; remove role Supervisor@Home"
+    );
+    for id in &movers {
+        assert_eq!(role_names(&fake, id), ["Agent", "Employee"]);
+    }
+    for id in [&kim, &lee] {
+        assert_eq!(
+            grants_named(&fake, id),
+            [
+                ("Agent".to_string(), "Home".to_string()),
+                ("Employee".into(), "Home".into()),
+                ("Supervisor".into(), "Sales".into())
+            ],
+            "the grant in Sales stays"
+        );
+    }
+    let st = fake.state();
+    assert_eq!(
+        st.movers.role_user_removals, 1,
+        "five movers lose Supervisor everywhere: one request for the role"
+    );
+    assert_eq!(
+        st.movers.grant_removals, 2,
+        "Kim and Lee keep Supervisor in Sales: one bulkremove each"
+    );
+}
+
+#[test]
+fn a_refused_role_batch_fails_only_the_poisoned_users_row() {
+    let fake = Fake::spawn(FakeConfig::default());
+    let ids: Vec<String> = (0..4)
+        .map(|i| mover_named(&fake, &format!("m{i}@example.com")))
+        .collect();
+    fake.state().write_faults.poison_members = vec![ids[2].clone()];
+    let mut csv = String::from(
+        "email,roles,groups
+",
+    );
+    for i in 0..4 {
+        csv.push_str(&format!(
+            "m{i}@example.com,Agent,Night Shift
+"
+        ));
+    }
+    let (code, rows, err) = run_file(&fake, &csv, EXACT);
+    assert_eq!(code, 1, "{err}");
+    for (i, row) in rows.iter().enumerate() {
+        if i == 2 {
+            assert_eq!(row.status, "incomplete", "{row:?}");
+            assert_eq!(row.http_status, "400");
+            assert_eq!(
+                row.changes, "remove group Day Shift",
+                "its other removals are done"
+            );
+            assert_eq!(
+                role_names(&fake, &ids[i]),
+                ["Agent", "Employee", "Supervisor"]
+            );
+        } else {
+            assert_eq!(row.status, "updated", "{row:?}");
+            assert_eq!(
+                row.changes,
+                "remove role Supervisor@Home; remove group Day Shift"
+            );
+            assert_eq!(role_names(&fake, &ids[i]), ["Agent", "Employee"]);
+        }
+    }
+    let st = fake.state();
+    assert_eq!(
+        st.movers.role_user_removals, 5,
+        "the batch of 4, its halves, then the poisoned half's halves"
+    );
+    assert_eq!(st.movers.grant_removals, 0);
 }
 
 #[test]

@@ -3,7 +3,9 @@
 //! replacing PUT, one DELETE) and languages, deleting a user; and what
 //! tells a user's own holdings from a group's: the default role flag in
 //! the roles listing, group grants in a subject's grants, and queue
-//! memberships of type `group`. A child of `fake`, so it shares its helpers.
+//! memberships of type `group`; and one role from many users
+//! (`roles/{id}/users/remove`, taken in every division: the pessimistic
+//! reading). A child of `fake`, so it shares its helpers.
 
 use std::collections::HashMap;
 
@@ -21,10 +23,13 @@ pub struct Movers {
     /// queue id -> users that are members through a group (`memberBy` group).
     pub group_queue_members: HashMap<String, Vec<String>>,
     pub grant_removals: u64,
+    /// `PUT /api/v2/authorization/roles/{id}/users/remove` requests.
+    pub role_user_removals: u64,
     pub deletes: u64,
     /// Pages of `GET /api/v2/authorization/roles/{id}/subjectgrants` answered.
     pub subject_grant_reads: u64,
-    /// Refuse `bulkremove` with 403 (the client lacks authorization:grant:delete).
+    /// Refuse `bulkremove` and `roles/{id}/users/remove` with 403 (the
+    /// client lacks authorization:grant:delete).
     pub refuse_grant_removals: bool,
 }
 
@@ -180,6 +185,9 @@ pub(super) fn route(
         (&Method::POST, ["api", "v2", "authorization", "subjects", id, "bulkremove"]) => {
             bulk_remove(st, id, body)
         }
+        (&Method::PUT, ["api", "v2", "authorization", "roles", role, "users", "remove"]) => {
+            remove_role_users(st, role, body)
+        }
         (
             &Method::DELETE,
             ["api", "v2", "authorization", "subjects", id, "divisions", division, "roles", role],
@@ -331,6 +339,46 @@ fn bulk_remove(st: &mut State, id: &str, body: &[u8]) -> Reply {
     grants.retain(|g| !pairs.contains(g));
     refresh_roles(st, id);
     empty(204)
+}
+
+/// Takes a role from many users. Whether Genesys removes it in every
+/// division is unverified: the fake takes the pessimistic reading and
+/// removes every direct grant of the role the users hold, whatever the
+/// division. A batch holding a poisoned member is refused whole (400), as
+/// the adds' batches are; a role that no longer exists is 404.
+fn remove_role_users(st: &mut State, role: &str, body: &[u8]) -> Reply {
+    st.movers.role_user_removals += 1;
+    if st.movers.refuse_grant_removals {
+        return error(
+            403,
+            "missing.division.permissions",
+            "You are missing the following permission(s): authorization:grant:delete",
+        );
+    }
+    let Ok(Value::Array(items)) = serde_json::from_slice::<Value>(body) else {
+        return error(400, "bad.request", "malformed body");
+    };
+    let ids: Vec<String> = items
+        .iter()
+        .filter_map(|i| i.as_str().map(str::to_string))
+        .collect();
+    if !st.roles.iter().any(|(r, _)| r == role) {
+        return error(404, "general.resource.not.found", "role not found");
+    }
+    if let Some(bad) = super::write_faults::poisoned(&st.write_faults, &ids) {
+        return error(
+            400,
+            "invalid.subject",
+            &format!("subject {bad} cannot be removed from the role"),
+        );
+    }
+    for id in &ids {
+        if let Some(grants) = st.grants.get_mut(id) {
+            grants.retain(|(r, _)| r != role);
+        }
+        refresh_roles(st, id);
+    }
+    respond(200, Value::Array(items))
 }
 
 fn remove_queue_members(st: &mut State, queue: &str, body: &[u8]) -> Reply {

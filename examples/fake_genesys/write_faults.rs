@@ -9,8 +9,9 @@ use serde_json::{json, Map, Value};
 /// Knobs of the write-safety faults (all off by default).
 #[derive(Debug, Default, Clone)]
 pub struct WriteFaults {
-    /// A role grant, queue add or group add whose batch holds one of these
-    /// user ids is refused whole with 400 (like one bad member does).
+    /// A role grant, queue add, group add or role removal
+    /// (`roles/{id}/users/remove`) whose batch holds one of these user ids
+    /// is refused whole with 400 (like one bad member does).
     pub poison_members: Vec<String>,
     /// The next this-many user searches find nothing (search lag).
     pub blind_searches: u32,

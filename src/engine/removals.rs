@@ -1,21 +1,26 @@
 //! Why this exists: the removals `--update --exact` planned in the
 //! preflight, and deletions, applied after the adds. Per user: the
-//! deletion (`DELETE /api/v2/users/{id}`), role grants (one `bulkremove`),
-//! skills (one replacing PUT, or a DELETE each) and languages (a DELETE
-//! each). Across users, the way adds are batched: queue members per queue
-//! and 100 users, group members per group and 50 users. Only the user a
-//! row names is ever sent; a failed removal fails that row alone
-//! (`incomplete`), and the row's other removals are still done.
+//! deletion (`DELETE /api/v2/users/{id}`), role grants the user keeps the
+//! role elsewhere after (one `bulkremove`), skills (one replacing PUT, or a
+//! DELETE each) and languages (a DELETE each). Across users, the way adds
+//! are batched: a role the user holds in no division after its row per
+//! role and 100 users (`roles/{id}/users/remove`: whether it removes the
+//! role in every division is unverified, and for those users it does not
+//! matter), queue members per queue and 100 users, group members per group
+//! and 50 users. Only the users rows name are ever sent; a refused batch is
+//! split until the refusal is pinned on one row, so a failed removal fails
+//! that row alone (`incomplete`), and the row's other removals are still
+//! done.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 use crate::engine::{Engine, Held};
 use crate::genesys::provisioning::RatedKind;
-use crate::genesys::removals::{GROUP_REMOVE_BATCH, QUEUE_REMOVE_BATCH};
+use crate::genesys::removals::{GROUP_REMOVE_BATCH, QUEUE_REMOVE_BATCH, ROLE_REMOVE_BATCH};
 use crate::genesys::CallError;
 use crate::plan::removals::Removals;
-use crate::plan::{error_failure, Change, Failure, Member, RowLog};
+use crate::plan::{error_failure, Change, Failure, Member, RoleGrant, RowLog};
 use crate::users::Field;
 
 /// A row whose removals may be sent: its user is its own, and the run goes on.
@@ -47,6 +52,20 @@ fn settle(
     }
 }
 
+/// Records the answer for the removal of these role grants.
+fn settle_roles(
+    log: &mut RowLog,
+    result: &Result<(), CallError>,
+    grants: &[RoleGrant],
+    context: &str,
+) {
+    let changes = grants
+        .iter()
+        .map(|r| Change::RemoveRole(r.label.clone()))
+        .collect();
+    settle(log, result, changes, context, "authorization:grant:delete");
+}
+
 /// The cross-user removal batches.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Leave {
@@ -65,6 +84,7 @@ impl Engine {
             return held;
         }
         let mut held = Arc::clone(&self).each_user(held).await;
+        self.leave_roles(&mut held).await;
         self.leave(&mut held, Leave::Queue).await;
         self.leave(&mut held, Leave::Group).await;
         held
@@ -123,30 +143,104 @@ impl Engine {
             );
             return;
         }
-        if !removals.roles.is_empty() {
-            let grants: Vec<(String, String)> = removals
-                .roles
-                .iter()
-                .map(|r| (r.role_id.clone(), r.division_id.clone()))
-                .collect();
+        // A role the user keeps in another division: this user's grants alone.
+        let (_, own) = removals.split_roles(&h.follow.steps.roles);
+        if !own.is_empty() {
             let sent = match stopped() {
-                Ok(()) => client.remove_grants(&user_id, &grants).await,
+                Ok(()) => self.remove_grants(&user_id, &own).await,
                 e => e,
             };
-            let changes = removals
-                .roles
-                .iter()
-                .map(|r| Change::RemoveRole(r.label.clone()))
-                .collect();
-            settle(
-                &mut h.log,
-                &sent,
-                changes,
-                "removing roles",
-                "authorization:grant:delete",
-            );
+            settle_roles(&mut h.log, &sent, &own, "removing roles");
         }
         self.rated_removals(h, &removals).await;
+    }
+
+    /// `bulkremove` of these grants from one user (one grant at a time
+    /// when Genesys refuses the bulk).
+    async fn remove_grants(&self, user_id: &str, grants: &[RoleGrant]) -> Result<(), CallError> {
+        let pairs: Vec<(String, String)> = grants
+            .iter()
+            .map(|r| (r.role_id.clone(), r.division_id.clone()))
+            .collect();
+        self.applier.client.remove_grants(user_id, &pairs).await
+    }
+
+    /// Roles users hold in no division after their rows, across users: one
+    /// `roles/{id}/users/remove` per role and `ROLE_REMOVE_BATCH` users. A
+    /// batch refused with 400 (or 413: the cap is undocumented) is split until the refusal is pinned on one
+    /// row; a 404 (the role is gone) sends those users' grants of it the
+    /// per-user way (`bulkremove`, then one grant at a time, 404s ignored).
+    async fn leave_roles(&self, held: &mut [Held]) {
+        let mut by_role: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (i, h) in held.iter().enumerate() {
+            if !ready(h) || h.follow.steps.removals.delete_user {
+                continue;
+            }
+            let (batched, _) = h.follow.steps.removals.split_roles(&h.follow.steps.roles);
+            let roles: BTreeSet<String> = batched.into_iter().map(|r| r.role_id).collect();
+            for role in roles {
+                by_role.entry(role).or_default().push(i);
+            }
+        }
+        // The row's grants of `role` (one a division it held the role in).
+        let grants_of = |h: &Held, role: &str| -> Vec<RoleGrant> {
+            let (batched, _) = h.follow.steps.removals.split_roles(&h.follow.steps.roles);
+            batched.into_iter().filter(|r| r.role_id == role).collect()
+        };
+        for (role, rows) in by_role {
+            for chunk in rows.chunks(ROLE_REMOVE_BATCH) {
+                let mut pending = vec![chunk.to_vec()];
+                while let Some(part) = pending.pop() {
+                    let ids: Vec<String> = part
+                        .iter()
+                        .map(|i| held[*i].follow.user.id.clone())
+                        .collect();
+                    let sent = if self.stop.is_raised() {
+                        Err(CallError::Stopped)
+                    } else {
+                        self.applier.client.remove_role_users(&role, &ids).await
+                    };
+                    match &sent {
+                        Err(CallError::Rejected { status: 404, .. }) => {
+                            for i in part {
+                                let grants = grants_of(&held[i], &role);
+                                let user_id = held[i].follow.user.id.clone();
+                                let sent = if self.stop.is_raised() {
+                                    Err(CallError::Stopped)
+                                } else {
+                                    self.remove_grants(&user_id, &grants).await
+                                };
+                                settle_roles(&mut held[i].log, &sent, &grants, "removing roles");
+                            }
+                            continue;
+                        }
+                        Err(CallError::Rejected {
+                            status: 400 | 413, ..
+                        }) if part.len() > 1 => {
+                            let (left, right) = part.split_at(part.len() / 2);
+                            pending.push(left.to_vec());
+                            pending.push(right.to_vec());
+                            continue;
+                        }
+                        _ => {}
+                    }
+                    for i in part {
+                        let grants = grants_of(&held[i], &role);
+                        let name = grants
+                            .first()
+                            .map(|g| {
+                                g.label
+                                    .rsplit_once('@')
+                                    .map_or(&*g.label, |(n, _)| n)
+                                    .to_string()
+                            })
+                            .unwrap_or_default();
+                        let context = format!("removing role `{name}`");
+                        settle_roles(&mut held[i].log, &sent, &grants, &context);
+                    }
+                }
+            }
+        }
     }
 
     /// Skills (the replacing PUT, or a DELETE each) and languages (a DELETE each).

@@ -11,7 +11,9 @@
 //! `DELETE …/routinglanguages/{languageId}` each (there is no bulk);
 //! queue members with `POST /api/v2/routing/queues/{id}/members?delete=true`
 //! (100 a request); group members with `DELETE /api/v2/groups/{id}/members?ids=`
-//! (50 a request); the user with `DELETE /api/v2/users/{id}`.
+//! (50 a request); the user with `DELETE /api/v2/users/{id}`; one role
+//! from many users with `PUT /api/v2/authorization/roles/{id}/users/remove`
+//! (only for users who keep the role in no division).
 
 use std::collections::{HashMap, HashSet};
 
@@ -28,6 +30,9 @@ use super::{api_failure, CallError, Client, Safety};
 pub const QUEUE_REMOVE_BATCH: usize = 100;
 /// Users per group-members delete (documented: 50).
 pub const GROUP_REMOVE_BATCH: usize = 50;
+/// Users per `roles/{id}/users/remove` (the cap is not documented; the
+/// size of the other cross-user batches, as role adds use).
+pub const ROLE_REMOVE_BATCH: usize = 100;
 /// Tries of a skill or language DELETE that meets a version conflict.
 const RATED_CONFLICT_TRIES: u32 = 3;
 
@@ -202,6 +207,27 @@ impl Client {
         Ok(())
     }
 
+    /// Takes one role from many users (at most `ROLE_REMOVE_BATCH`):
+    /// `PUT /api/v2/authorization/roles/{roleId}/users/remove`. Whether it
+    /// removes the role in every division is unverified (MOVERS.md §2.1),
+    /// so it is sent only for users who hold the role in no division after
+    /// their row, where either reading does the same.
+    pub async fn remove_role_users(
+        &self,
+        role_id: &str,
+        user_ids: &[String],
+    ) -> Result<(), CallError> {
+        let body = Value::Array(user_ids.iter().map(|id| json!(id)).collect());
+        self.send(
+            Method::PUT,
+            &format!("/api/v2/authorization/roles/{role_id}/users/remove"),
+            &[],
+            &body,
+            Safety::Retryable,
+        )
+        .await
+    }
+
     /// Sets a user's skills to exactly `items` (id, rating): one replacing PUT.
     pub async fn replace_skills(
         &self,
@@ -328,11 +354,14 @@ pub fn memberships_of(user_id: &str, queues: &[QueueMembers]) -> Vec<HeldQueue> 
 /// One user's grants from role-centric reads (`subjects`: role id -> its
 /// name and subjects): a `PC_USER` subject that is the user is a direct
 /// grant in each of its divisions; a role the user holds (`held`, from the
-/// user's `authorization`) without being its subject comes from a group
-/// (its division is then not known).
+/// user's `authorization`) without being its subject, or whose subjects
+/// include one of the user's `groups`, comes (also) from a group (its
+/// division is then not known), so removing the direct grants does not
+/// take the role away.
 pub fn grants_from_roles(
     user_id: &str,
     held: &[String],
+    groups: &[String],
     subjects: &HashMap<String, (String, Vec<SubjectGrants>)>,
 ) -> Vec<HeldGrant> {
     let mut grants = Vec::new();
@@ -358,7 +387,10 @@ pub fn grants_from_roles(
                 inherited: false,
             });
         }
-        if direct.is_empty() {
+        let by_group = listed
+            .iter()
+            .any(|s| !s.is_direct_user() && groups.contains(&s.id));
+        if direct.is_empty() || by_group {
             grants.push(HeldGrant {
                 role_id: role.clone(),
                 role_name: name.clone(),
@@ -391,7 +423,7 @@ mod tests {
             ("r1".to_string(), ("Agent".to_string(), agent)),
             ("r2".to_string(), ("Quality".to_string(), quality)),
         ]);
-        let grants = grants_from_roles("u1", &["r1".into(), "r2".into()], &subjects);
+        let grants = grants_from_roles("u1", &["r1".into(), "r2".into()], &[], &subjects);
         let seen: Vec<(String, String, bool)> = grants
             .iter()
             .map(|g| (g.role_name.clone(), g.division_name.clone(), g.inherited))
@@ -404,5 +436,16 @@ mod tests {
                 ("Quality".into(), String::new(), true)
             ]
         );
+        // Held directly and through a group it is in: the group's grant shows too.
+        let grants = grants_from_roles("u2", &["r1".into()], &["g1".into()], &{
+            let mut s = subjects.clone();
+            s.get_mut("r1").unwrap().1.push(
+                serde_json::from_value(json!({"id": "g1", "type": "PC_GROUP", "divisions": []}))
+                    .unwrap(),
+            );
+            s
+        });
+        assert_eq!(grants.len(), 2);
+        assert!(grants[1].inherited, "{grants:?}");
     }
 }

@@ -63,6 +63,18 @@ impl Removals {
         !sending.is_empty()
     }
 
+    /// Splits `roles` by how they may be sent: `.0` the grants whose role
+    /// the user holds in no division after the row (in `roles_lost`, so
+    /// not through a group either, and not added by the row's `adds`),
+    /// which one request per role may take from many users whatever it
+    /// does with divisions; `.1` the others (the user keeps the role
+    /// somewhere), which go by `bulkremove` for this user alone.
+    pub fn split_roles(&self, adds: &[RoleGrant]) -> (Vec<RoleGrant>, Vec<RoleGrant>) {
+        self.roles.iter().cloned().partition(|r| {
+            self.roles_lost.contains(&r.role_id) && !adds.iter().any(|a| a.role_id == r.role_id)
+        })
+    }
+
     /// The `changes` items these removals make.
     pub fn changes(&self) -> Vec<Change> {
         let mut changes = Vec::new();
@@ -395,6 +407,54 @@ mod tests {
             roles_after(&grants, &[], &removals),
             ["r0", "r1", "r3"],
             "the licence preview sees the roles held after the row"
+        );
+    }
+
+    #[test]
+    fn only_a_role_held_nowhere_after_the_row_goes_in_a_per_role_batch() {
+        let mut grants = vec![
+            grant("r1", "Agent", false),
+            grant("r2", "Supervisor", false),
+            grant("r4", "Admin", false),
+            grant("r5", "Trainer", false),
+            grant("r6", "Quality", true),
+        ];
+        // Supervisor is also held in Sales (kept), Quality directly and through a group.
+        grants.push(HeldGrant {
+            division_id: "d2".into(),
+            division_name: "Sales".into(),
+            ..grant("r2", "Supervisor", false)
+        });
+        grants.push(HeldGrant {
+            division_id: "d2".into(),
+            division_name: "Sales".into(),
+            ..grant("r6", "Quality", false)
+        });
+        let wanted = Wanted {
+            roles: vec![RoleGrant {
+                role_id: "r2".into(),
+                division_id: "d2".into(),
+                label: "Supervisor@Sales".into(),
+            }],
+            ..Wanted::default()
+        };
+        let holding = Holding {
+            grants: Some(&grants),
+            ..Holding::default()
+        };
+        let removals = plan(&wanted, all(), &user(), &holding, false);
+        // The row adds Trainer in another division: not lost after the row.
+        let adds = [RoleGrant {
+            role_id: "r5".into(),
+            division_id: "d2".into(),
+            label: "Trainer@Sales".into(),
+        }];
+        let (batched, per_user) = removals.split_roles(&adds);
+        let labels = |g: &[RoleGrant]| g.iter().map(|r| r.label.clone()).collect::<Vec<_>>();
+        assert_eq!(labels(&batched), ["Agent@Home", "Admin@Home"]);
+        assert_eq!(
+            labels(&per_user),
+            ["Supervisor@Home", "Trainer@Home", "Quality@Sales"]
         );
     }
 

@@ -104,7 +104,7 @@ impl Exact {
             return Ok(exact);
         }
         // Users whose grants must be read, with the roles the search shows they hold.
-        let mut grant_reads: Vec<(String, Option<Vec<String>>)> = Vec::new();
+        let mut grant_reads: Vec<GrantRead> = Vec::new();
         let (mut roles, mut queues, mut groups) = (false, false, false);
         for (job, wanted) in jobs.iter().zip(wanted) {
             let (Plan::Update { user, existing, .. }, Some(_)) = (&job.plan, wanted) else {
@@ -128,7 +128,8 @@ impl Exact {
                         .authorization
                         .as_ref()
                         .map(|a| a.roles.iter().map(|r| r.id.clone()).collect());
-                    grant_reads.push((existing.id.clone(), held));
+                    let groups = existing.groups.iter().map(|g| g.id.clone()).collect();
+                    grant_reads.push((existing.id.clone(), held, groups));
                 }
             }
             queues |= listed.queues;
@@ -244,12 +245,12 @@ impl Exact {
 /// a page of 100 at a time. Default roles are not read: never removed.
 async fn cheapest_grants(
     client: &Arc<Client>,
-    users: Vec<(String, Option<Vec<String>>)>,
+    users: Vec<GrantRead>,
     roles: &Roles,
     concurrency: usize,
 ) -> Result<GrantReads, CallError> {
-    let (known, unknown): (Vec<_>, Vec<_>) = users.into_iter().partition(|(_, h)| h.is_some());
-    let mut per_user: Vec<String> = unknown.into_iter().map(|(id, _)| id).collect();
+    let (known, unknown): (Vec<_>, Vec<_>) = users.into_iter().partition(|(_, h, _)| h.is_some());
+    let mut per_user: Vec<String> = unknown.into_iter().map(|(id, _, _)| id).collect();
     let held = |h: &Option<Vec<String>>| -> Vec<String> {
         h.iter()
             .flatten()
@@ -257,7 +258,7 @@ async fn cheapest_grants(
             .cloned()
             .collect()
     };
-    let needed: BTreeSet<String> = known.iter().flat_map(|(_, h)| held(h)).collect();
+    let needed: BTreeSet<String> = known.iter().flat_map(|(_, h, _)| held(h)).collect();
     let pages: Option<u64> = needed
         .iter()
         .map(|r| {
@@ -274,17 +275,21 @@ async fn cheapest_grants(
                 let listed = client.role_subject_grants(&role).await?;
                 subjects.insert(role, (name.unwrap_or_default(), listed));
             }
-            for (id, h) in known {
-                let found = grants_from_roles(&id, &held(&h), &subjects);
+            for (id, h, groups) in known {
+                let found = grants_from_roles(&id, &held(&h), &groups, &subjects);
                 grants.insert(id, found);
             }
         }
-        _ => per_user.extend(known.into_iter().map(|(id, _)| id)),
+        _ => per_user.extend(known.into_iter().map(|(id, _, _)| id)),
     }
     let (read, errors) = read_grants(client, per_user, concurrency).await?;
     grants.extend(read);
     Ok((grants, errors))
 }
+
+/// A user whose grants are read: its id, the roles the search shows it
+/// holds (when it shows them) and the groups it is in.
+type GrantRead = (String, Option<Vec<String>>, Vec<String>);
 
 /// Grants read per user, and the users whose read failed (and why).
 type GrantReads = (HashMap<String, Vec<HeldGrant>>, HashMap<String, CallError>);
