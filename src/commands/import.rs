@@ -100,6 +100,7 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
         throttled: stats.throttled(),
         retries: stats.retries(),
         dry_run: config.dry_run,
+        queues: config.read.queues,
         preflight_skipped: false,
         stop: stop.reason(),
         expected_rows,

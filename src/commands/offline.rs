@@ -116,6 +116,7 @@ pub(crate) async fn offline_dry_run(
         throttled: 0,
         retries: 0,
         dry_run: true,
+        queues: config.read.queues,
         preflight_skipped: true,
         stop: None,
         expected_rows,

@@ -16,6 +16,8 @@ pub struct Summary {
     pub throttled: u64,
     pub retries: u64,
     pub dry_run: bool,
+    /// The file held queues (the rate line says `queues/minute`).
+    pub queues: bool,
     pub preflight_skipped: bool,
     pub stop: Option<StopReason>,
     /// Data rows in the input: the results must hold exactly this many.
@@ -75,7 +77,11 @@ impl Summary {
         if !self.dry_run {
             out.push_str(&format!(
                 "  {:<14}{:>8.1}\n",
-                "users/minute",
+                if self.queues {
+                    "queues/minute"
+                } else {
+                    "users/minute"
+                },
                 self.created_per_minute()
             ));
         }
@@ -118,6 +124,7 @@ mod tests {
             throttled: 4,
             retries: 6,
             dry_run: false,
+            queues: false,
             preflight_skipped: false,
             stop: None,
             expected_rows: 0,
@@ -176,6 +183,7 @@ mod tests {
             throttled: 0,
             retries: 0,
             dry_run: false,
+            queues: false,
             preflight_skipped: false,
             stop: None,
             expected_rows: 0,
@@ -197,5 +205,25 @@ mod tests {
         assert_eq!(summary.exit_code(), exit::ROWS_NEED_ATTENTION);
         summary.stop = Some(StopReason::Interrupted);
         assert_eq!(summary.exit_code(), exit::INTERRUPTED);
+    }
+
+    #[test]
+    fn a_queues_run_counts_queues_per_minute() {
+        let summary = Summary {
+            tally: Tally::default(),
+            elapsed: Duration::from_secs(60),
+            requests: 3,
+            throttled: 0,
+            retries: 0,
+            dry_run: false,
+            queues: true,
+            preflight_skipped: false,
+            stop: None,
+            expected_rows: 0,
+            licences: None,
+        };
+        let text = summary.render();
+        assert!(text.contains("queues/minute"), "{text}");
+        assert!(!text.contains("users/minute"), "{text}");
     }
 }
