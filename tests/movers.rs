@@ -605,3 +605,82 @@ fn a_user_whose_grants_cannot_be_read_fails_alone_and_nothing_is_removed() {
     assert_eq!(role_names(&fake, &ana), ["Agent", "Employee", "Supervisor"]);
     assert_eq!(role_names(&fake, &bea), ["Agent", "Employee"]);
 }
+
+#[test]
+fn a_rerun_of_an_applied_file_reads_grants_in_a_few_requests_and_writes_nothing() {
+    const N: usize = 30;
+    let fake = Fake::spawn(FakeConfig::default());
+    for i in 0..N {
+        mover_named(&fake, &format!("m{i}@example.com"));
+    }
+    // Every row names a role its user holds: the adds need its grants, and
+    // so do the removals.
+    let mut csv = String::from("email,roles,groups\n");
+    for i in 0..N {
+        csv.push_str(&format!("m{i}@example.com,Agent,Night Shift\n"));
+    }
+    let (code, rows, err) = run_file(&fake, &csv, EXACT);
+    assert_eq!(code, 0, "{err}");
+    for row in &rows {
+        assert_eq!(row.status, "updated", "{row:?}");
+        assert_eq!(
+            row.changes,
+            "remove role Supervisor@Home; remove group Day Shift"
+        );
+    }
+    let (before, subjects, pages) = {
+        let st = fake.state();
+        (
+            st.writes(),
+            st.counters.subject_requests,
+            st.movers.subject_grant_reads,
+        )
+    };
+    assert_eq!(subjects, 0, "the first run reads no user on its own either");
+    let (code, rows, err) = run_file(&fake, &csv, EXACT);
+    assert_eq!(code, 0, "{err}");
+    for row in &rows {
+        assert_eq!(row.status, "unchanged", "{row:?}");
+        assert_eq!(row.changes, "");
+    }
+    let st = fake.state();
+    assert_eq!(st.writes(), before, "a re-run sends no writes");
+    assert_eq!(st.counters.subject_requests, subjects, "no read a user");
+    assert!(
+        st.movers.subject_grant_reads - pages <= 2,
+        "one page a role held: {}",
+        st.movers.subject_grant_reads - pages
+    );
+}
+
+#[test]
+fn a_role_held_through_a_group_is_not_granted_again_whichever_way_grants_are_read() {
+    // One user: its grants are read on its own; four: role by role. The
+    // plans are the same: a role the row names that a group grants in that
+    // division is not granted directly; another division is.
+    for users in [1, 4] {
+        let fake = Fake::spawn(FakeConfig::default());
+        for i in 0..users {
+            mover_named(&fake, &format!("m{i}@example.com"));
+        }
+        {
+            let mut st = fake.state();
+            let night = st.groups[0].id.clone();
+            let quality = id_of(&st.roles, "Quality Evaluator");
+            st.grant_group(&night, &quality, fake::HOME_DIVISION);
+        }
+        let mut csv = String::from("email,roles\n");
+        for i in 0..users {
+            csv.push_str(&format!("m{i}@example.com,Agent;Quality Evaluator\n"));
+        }
+        let (code, rows, err) = run_file(&fake, &csv, &["--update", "--exact", "--dry-run"]);
+        assert_eq!(code, 0, "{err}");
+        for row in &rows {
+            assert_eq!(row.status, "would_update", "{users}: {row:?}");
+            assert_eq!(row.changes, "remove role Supervisor@Home", "{users}");
+        }
+        let st = fake.state();
+        let per_user = if users == 1 { 1 } else { 0 };
+        assert_eq!(st.counters.subject_requests, per_user, "{users}");
+    }
+}

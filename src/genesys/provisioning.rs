@@ -21,12 +21,11 @@ pub const QUEUE_BATCH: usize = 100;
 /// Users per group-members POST (documented: 50).
 pub const GROUP_BATCH: usize = 50;
 
-/// A role grant as `GET /api/v2/authorization/subjects/{id}` shows it.
+/// A role grant as `GET /api/v2/authorization/subjects/{id}` shows it
+/// (the user's own or a group's: the adds tell them apart by neither), or
+/// as `--exact` rebuilds it from role-centric reads.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Grant {
-    /// The user, or the group the grant comes from.
-    #[serde(default, rename = "subjectId")]
-    pub subject_id: Option<String>,
     pub role: super::catalog::Named,
     pub division: super::catalog::Named,
 }

@@ -403,6 +403,53 @@ pub fn grants_from_roles(
     grants
 }
 
+/// One user's grants from role-centric reads, as its own read (`GET
+/// /api/v2/authorization/subjects/{id}`) would show them: each direct grant
+/// in its division, and each grant of a group the user is in (`groups`) in
+/// each of the group's divisions, marked inherited. `None` when a role the
+/// user holds (`held`) lists neither the user nor one of its groups among
+/// its subjects: where that role is granted is then not known, and only
+/// the user's own read tells.
+pub fn grants_as_read_per_user(
+    user_id: &str,
+    held: &[String],
+    groups: &[String],
+    subjects: &HashMap<String, (String, Vec<SubjectGrants>)>,
+) -> Option<Vec<HeldGrant>> {
+    let mut grants = Vec::new();
+    for role in held {
+        let (name, listed) = subjects.get(role)?;
+        let name = if name.is_empty() { role } else { name };
+        let mine: Vec<&SubjectGrants> = listed
+            .iter()
+            .filter(|s| {
+                (s.id == user_id && s.is_direct_user())
+                    || (!s.is_direct_user() && groups.contains(&s.id))
+            })
+            .collect();
+        let before = grants.len();
+        for s in mine {
+            for d in &s.divisions {
+                grants.push(HeldGrant {
+                    role_id: role.clone(),
+                    role_name: name.clone(),
+                    division_id: d.id.clone(),
+                    division_name: if d.id == "*" {
+                        "*".into()
+                    } else {
+                        d.name.clone()
+                    },
+                    inherited: !s.is_direct_user(),
+                });
+            }
+        }
+        if grants.len() == before {
+            return None;
+        }
+    }
+    Some(grants)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -447,5 +494,28 @@ mod tests {
         });
         assert_eq!(grants.len(), 2);
         assert!(grants[1].inherited, "{grants:?}");
+    }
+
+    #[test]
+    fn role_centric_reads_rebuild_a_users_own_read_or_say_they_cannot() {
+        let agent: Vec<SubjectGrants> = serde_json::from_value(json!([
+            {"id": "u1", "type": "PC_USER", "divisions": [{"id": "d1", "name": "Home"}]},
+            {"id": "g1", "type": "PC_GROUP", "divisions": [{"id": "d2", "name": "Sales"}]},
+            {"id": "g2", "type": "PC_GROUP", "divisions": [{"id": "d3", "name": "Other"}]}
+        ]))
+        .unwrap();
+        let subjects = HashMap::from([("r1".to_string(), ("Agent".to_string(), agent))]);
+        let grants =
+            grants_as_read_per_user("u1", &["r1".into()], &["g1".into()], &subjects).unwrap();
+        let seen: Vec<(&str, bool)> = grants
+            .iter()
+            .map(|g| (g.division_name.as_str(), g.inherited))
+            .collect();
+        assert_eq!(seen, [("Home", false), ("Sales", true)], "g2 is not u1's");
+        // Held through a group the user is not shown in: where is not known.
+        assert_eq!(
+            grants_as_read_per_user("u2", &["r1".into()], &[], &subjects),
+            None
+        );
     }
 }

@@ -153,7 +153,12 @@ pub fn steps_for_new(wanted: &Wanted, invite: bool) -> Steps {
 }
 
 /// What an existing user lacks: additive, nothing it has is removed. `grants`
-/// (when read) tell the division of a role the user already holds;
+/// (when read) tell the division of a role the user already holds, its own
+/// grants and its groups' alike: a role the row names that the user holds
+/// in that division, directly or only through a group, is not granted
+/// (again). `--exact` gives them from role-centric reads rebuilt as the
+/// user's own read shows them (a group's grant with its division), or reads
+/// the user on its own when they cannot tell;
 /// `queue_members` the members of the queues rows name. `invite`: the row
 /// asks for the invitation, sent only if none ever was (`dateWelcomeSent`).
 pub fn steps_for_existing(

@@ -50,8 +50,10 @@ pub(crate) fn ends_run(error: &CallError) -> bool {
 
 impl Holdings {
     /// Reads the grants of each subject that needs them (one request a
-    /// user, as the update path always did) and the members of every queue
-    /// a subject's row names (one paged read a queue).
+    /// user, as the update path always did; the users `--exact` read are
+    /// left out, their subjects saying they need none: see
+    /// `movers::Exact::add_grants`) and the members of every queue a
+    /// subject's row names (one paged read a queue).
     pub(crate) async fn read(client: &Client, subjects: &[Subject]) -> Result<Holdings, CallError> {
         let mut holdings = Holdings::default();
         let mut queue_ids: Vec<&str> = Vec::new();

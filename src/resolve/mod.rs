@@ -253,9 +253,14 @@ async fn provision_plans(
         .iter()
         .map(|h| names::resolve(&h.row, &catalogs, divisions, &|e| managers.find(e)).ok())
         .collect();
-    let subjects = subjects(jobs, &wanted, &held, &held_wanted);
+    // `--exact` reads the grants of its users first, the cheapest way, and
+    // the adds take theirs from that read: no user's grants are read twice.
+    let exact = movers::Exact::read(client, settings, jobs, &wanted).await?;
+    let mut subjects = subjects(jobs, &wanted, &held, &held_wanted);
+    for subject in &mut subjects {
+        subject.needs_grants &= !exact.read_grants_of(&subject.user_id);
+    }
     let holdings = Holdings::read(client, &subjects).await?;
-    let exact = movers::Exact::read(client, settings, jobs, &wanted, &holdings).await?;
     assign_steps(jobs, wanted, &holdings, settings, &exact);
     for (h, wanted) in held.into_iter().zip(held_wanted) {
         if let Some(wanted) = wanted {
@@ -339,7 +344,9 @@ fn assign_steps(
                 let grants = if *restore {
                     Some(&[][..])
                 } else {
-                    holdings.grants(&existing.id)
+                    holdings
+                        .grants(&existing.id)
+                        .or_else(|| exact.add_grants(&existing.id))
                 };
                 let mut steps = plan::steps_for_existing(
                     &wanted,

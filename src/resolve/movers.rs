@@ -6,22 +6,27 @@
 //! grants, whose `PC_USER` subjects are direct grants), the members of every queue (which tell a group's
 //! memberships from the user's own), and the user as the search returned
 //! it (skills, languages, groups). The plan is `plan::removals`; nothing
-//! is read for a row whose cells leave every kind alone.
+//! is read for a row whose cells leave every kind alone. The grants read
+//! here are also those the adds need (a role the row names that the user
+//! holds): they are read once, here, before the adds, which take them
+//! from `Exact::add_grants`.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
-use crate::genesys::catalog::Catalog;
-use crate::genesys::removals::{grants_from_roles, memberships_of, HeldGrant, HeldQueue};
+use crate::genesys::catalog::{Catalog, Named};
+use crate::genesys::provisioning::Grant;
+use crate::genesys::removals::{grants_as_read_per_user, grants_from_roles};
+use crate::genesys::removals::{memberships_of, HeldGrant, HeldQueue};
 use crate::genesys::removals::{QueueMembers, Roles, SUBJECT_GRANTS_PAGE};
 use crate::genesys::users::User;
 use crate::genesys::{CallError, Client};
 use crate::input::{Row, UserRow, UserState};
 use crate::plan::removals::{self, Holding, Removals};
-use crate::plan::{failed_outcome, Job, Outcome, Plan, Status, Steps, Wanted};
+use crate::plan::{self, failed_outcome, Job, Outcome, Plan, Status, Steps, Wanted};
 
 use super::holdings::ends_run;
-use super::{Holdings, Settings};
+use super::Settings;
 
 /// Whether the preflight must plan steps even for rows without
 /// provisioning cells: `--exact` (a `-` cell removes), or a deletion.
@@ -82,6 +87,12 @@ pub(super) struct Exact {
     grants: HashMap<String, Vec<HeldGrant>>,
     /// user id -> why its grants could not be read (its row fails alone).
     grant_errors: HashMap<String, CallError>,
+    /// user id -> its grants as its adds see them (`steps_for_existing`),
+    /// for the users whose row names a role they hold: read here, once,
+    /// so the adds do not read them again.
+    add_grants: HashMap<String, Vec<Grant>>,
+    /// The users whose adds need their grants (read here, or failed here).
+    for_adds: HashSet<String>,
     /// user id -> its queues; `None`: no exact queues cell in the file.
     queues: Option<HashMap<String, Vec<HeldQueue>>>,
     defaults: HashSet<String>,
@@ -89,15 +100,15 @@ pub(super) struct Exact {
 }
 
 impl Exact {
-    /// Reads what the exact rows need: grants per user (those the adds
-    /// already read are reused), default roles, and queue members and
-    /// group names when a row lists queues or groups.
+    /// Reads what the exact rows need: grants per user (also those the
+    /// adds need, which are then not read again: see `add_grants`),
+    /// default roles, and queue members and group names when a row lists
+    /// queues or groups.
     pub(super) async fn read(
         client: &Arc<Client>,
         settings: &Settings,
         jobs: &[Job],
         wanted: &[Option<Wanted>],
-        holdings: &Holdings,
     ) -> Result<Exact, CallError> {
         let mut exact = Exact::default();
         if !(settings.update && settings.exact) {
@@ -107,7 +118,7 @@ impl Exact {
         let mut grant_reads: Vec<GrantRead> = Vec::new();
         let (mut roles, mut queues, mut groups) = (false, false, false);
         for (job, wanted) in jobs.iter().zip(wanted) {
-            let (Plan::Update { user, existing, .. }, Some(_)) = (&job.plan, wanted) else {
+            let (Plan::Update { user, existing, .. }, Some(wanted)) = (&job.plan, wanted) else {
                 continue;
             };
             // A user restored by this run is not read before: nothing is removed from it.
@@ -123,41 +134,48 @@ impl Exact {
                     .is_some_and(|a| a.roles.is_empty());
                 if holds_none {
                     exact.grants.insert(existing.id.clone(), Vec::new());
-                } else if !holdings.grants.contains_key(&existing.id) {
-                    let held = existing
+                } else {
+                    let held: Option<Vec<String>> = existing
                         .authorization
                         .as_ref()
                         .map(|a| a.roles.iter().map(|r| r.id.clone()).collect());
-                    let groups = existing.groups.iter().map(|g| g.id.clone()).collect();
-                    grant_reads.push((existing.id.clone(), held, groups));
+                    // The roles the row names that the user holds: the adds
+                    // need their divisions (see `plan::needs_grants`).
+                    let mut adds: Vec<String> = Vec::new();
+                    if plan::needs_grants(wanted, existing) {
+                        for r in &wanted.roles {
+                            let holds = held.as_ref().is_some_and(|h| h.contains(&r.role_id));
+                            if holds && !adds.contains(&r.role_id) {
+                                adds.push(r.role_id.clone());
+                            }
+                        }
+                    }
+                    grant_reads.push(GrantRead {
+                        id: existing.id.clone(),
+                        held,
+                        groups: existing.groups.iter().map(|g| g.id.clone()).collect(),
+                        adds,
+                    });
                 }
             }
             queues |= listed.queues;
             groups |= listed.groups && !existing.groups.is_empty();
         }
-        for (id, grants) in &holdings.grants {
-            exact.grants.insert(
-                id.clone(),
-                grants
-                    .iter()
-                    .map(|g| HeldGrant {
-                        inherited: g.subject_id.as_deref().is_some_and(|s| s != id),
-                        role_id: g.role.id.clone(),
-                        role_name: g.role.name.clone(),
-                        division_id: g.division.id.clone(),
-                        division_name: if g.division.id == "*" {
-                            "*".into()
-                        } else {
-                            g.division.name.clone()
-                        },
-                    })
-                    .collect(),
-            );
-        }
         if roles {
             let org_roles = client.roles_for_removal().await?;
+            let for_adds: Vec<String> = grant_reads
+                .iter()
+                .filter(|r| !r.adds.is_empty())
+                .map(|r| r.id.clone())
+                .collect();
             let read = cheapest_grants(client, grant_reads, &org_roles, settings.concurrency);
             let (grants, errors) = read.await?;
+            for id in for_adds {
+                if let Some(held) = grants.get(&id) {
+                    exact.add_grants.insert(id.clone(), as_grants(held));
+                }
+                exact.for_adds.insert(id);
+            }
             exact.grants.extend(grants);
             exact.grant_errors = errors;
             exact.defaults = org_roles.defaults;
@@ -195,12 +213,25 @@ impl Exact {
     /// nothing is removed (nor sent) for a user that was not read.
     pub(super) fn failure(&self, user_id: &str) -> Option<Outcome> {
         self.grant_errors.get(user_id).map(|error| {
-            failed_outcome(
-                error,
-                "reading the user's role grants for --exact failed, so nothing was sent for this row",
-            )
-            .with_user_id(user_id)
+            // The adds' words when they needed the read too (as when they read it).
+            let what = if self.for_adds.contains(user_id) {
+                "reading the user's role grants failed, so nothing was sent for this row"
+            } else {
+                "reading the user's role grants for --exact failed, so nothing was sent for this row"
+            };
+            failed_outcome(error, what).with_user_id(user_id)
         })
+    }
+
+    /// Whether this user's grants were read here (or their read failed):
+    /// `Holdings` then does not read them again.
+    pub(super) fn read_grants_of(&self, user_id: &str) -> bool {
+        self.add_grants.contains_key(user_id) || self.grant_errors.contains_key(user_id)
+    }
+
+    /// The grants the adds need for this user, when read here.
+    pub(super) fn add_grants(&self, user_id: &str) -> Option<&[Grant]> {
+        self.add_grants.get(user_id).map(Vec::as_slice)
     }
 
     /// Plans the removals of one existing user's row into its steps, and
@@ -243,53 +274,144 @@ impl Exact {
 /// The grants of these users, read the cheaper way: one read a user, or
 /// (when the roles they hold have few holders in all) each role's subjects
 /// a page of 100 at a time. Default roles are not read: never removed.
+///
+/// The users whose removals alone need the read (no `adds`) are read as
+/// they always were: role by role when that costs fewer requests than one
+/// a user, else one a user. A user whose adds need its grants too (it
+/// holds a role its row names) is read role by role when the roles it
+/// holds are read anyway, or when reading the few roles such users hold
+/// costs fewer requests than reading each of them; else on its own, as the
+/// adds always read it. So no run reads more than before. Its grants are
+/// then those its own read would show (`grants_as_read_per_user`: the
+/// divisions of a group's grants included); a user for which the role
+/// reads cannot tell that (a role held with neither it nor one of its
+/// groups among the subjects) is read on its own after all.
 async fn cheapest_grants(
     client: &Arc<Client>,
     users: Vec<GrantRead>,
     roles: &Roles,
     concurrency: usize,
 ) -> Result<GrantReads, CallError> {
-    let (known, unknown): (Vec<_>, Vec<_>) = users.into_iter().partition(|(_, h, _)| h.is_some());
-    let mut per_user: Vec<String> = unknown.into_iter().map(|(id, _, _)| id).collect();
-    let held = |h: &Option<Vec<String>>| -> Vec<String> {
-        h.iter()
-            .flatten()
+    let mut per_user: Vec<String> = Vec::new();
+    // Users the roles may tell, with the roles to read for them.
+    let mut removals_only: Vec<(GrantRead, BTreeSet<String>)> = Vec::new();
+    let mut with_adds: Vec<(GrantRead, BTreeSet<String>)> = Vec::new();
+    for user in users {
+        let Some(held) = &user.held else {
+            per_user.push(user.id);
+            continue;
+        };
+        let mut needed: BTreeSet<String> = held
+            .iter()
             .filter(|r| !roles.defaults.contains(*r))
             .cloned()
-            .collect()
+            .collect();
+        if user.adds.is_empty() {
+            removals_only.push((user, needed));
+        } else if user.adds.iter().any(|r| roles.defaults.contains(r)) {
+            // A default role: every user holds it, its subjects are the org.
+            per_user.push(user.id);
+        } else {
+            needed.extend(user.adds.iter().cloned());
+            with_adds.push((user, needed));
+        }
+    }
+    let pages = |set: &BTreeSet<String>| -> Option<u64> {
+        set.iter()
+            .map(|r| {
+                let holders = roles.counts.get(r).and_then(|(_, count)| *count)?;
+                Some(holders.div_ceil(SUBJECT_GRANTS_PAGE).max(1))
+            })
+            .sum()
     };
-    let needed: BTreeSet<String> = known.iter().flat_map(|(_, h, _)| held(h)).collect();
-    let pages: Option<u64> = needed
+    let mut read: BTreeSet<String> = removals_only
         .iter()
-        .map(|r| {
-            let holders = roles.counts.get(r).and_then(|(_, count)| *count)?;
-            Some(holders.div_ceil(SUBJECT_GRANTS_PAGE).max(1))
-        })
-        .sum();
+        .flat_map(|(_, n)| n.iter().cloned())
+        .collect();
+    match pages(&read) {
+        Some(p) if p < removals_only.len() as u64 => {}
+        _ => {
+            read.clear();
+            per_user.extend(removals_only.drain(..).map(|(u, _)| u.id));
+        }
+    }
+    // The users with adds the roles read so far tell, and the roles the others need.
+    let (mut by_role, rest): (Vec<_>, Vec<_>) =
+        with_adds.into_iter().partition(|(_, n)| n.is_subset(&read));
+    let more: BTreeSet<String> = rest
+        .iter()
+        .flat_map(|(_, n)| n.difference(&read).cloned())
+        .collect();
+    match pages(&more) {
+        Some(p) if p < rest.len() as u64 => {
+            read.extend(more);
+            by_role.extend(rest);
+        }
+        _ => per_user.extend(rest.into_iter().map(|(u, _)| u.id)),
+    }
     let mut grants = HashMap::new();
-    match pages {
-        Some(pages) if pages < known.len() as u64 => {
-            let mut subjects = HashMap::new();
-            for role in needed {
-                let name = roles.counts.get(&role).map(|(n, _)| n.clone());
-                let listed = client.role_subject_grants(&role).await?;
-                subjects.insert(role, (name.unwrap_or_default(), listed));
-            }
-            for (id, h, groups) in known {
-                let found = grants_from_roles(&id, &held(&h), &groups, &subjects);
-                grants.insert(id, found);
+    if !read.is_empty() {
+        let mut subjects = HashMap::new();
+        for role in read {
+            let name = roles.counts.get(&role).map(|(n, _)| n.clone());
+            let listed = client.role_subject_grants(&role).await?;
+            subjects.insert(role, (name.unwrap_or_default(), listed));
+        }
+        // The roles held, in the order the search shows them (the adds' are among them).
+        let held = |u: &GrantRead| -> Vec<String> {
+            u.held
+                .iter()
+                .flatten()
+                .filter(|r| !roles.defaults.contains(*r))
+                .cloned()
+                .collect()
+        };
+        for (user, _) in removals_only {
+            let found = grants_from_roles(&user.id, &held(&user), &user.groups, &subjects);
+            grants.insert(user.id, found);
+        }
+        for (user, _) in by_role {
+            match grants_as_read_per_user(&user.id, &held(&user), &user.groups, &subjects) {
+                Some(found) => {
+                    grants.insert(user.id, found);
+                }
+                None => per_user.push(user.id),
             }
         }
-        _ => per_user.extend(known.into_iter().map(|(id, _, _)| id)),
     }
     let (read, errors) = read_grants(client, per_user, concurrency).await?;
     grants.extend(read);
     Ok((grants, errors))
 }
 
-/// A user whose grants are read: its id, the roles the search shows it
-/// holds (when it shows them) and the groups it is in.
-type GrantRead = (String, Option<Vec<String>>, Vec<String>);
+/// Grants as the adds take them (`plan::steps_for_existing`): a group's
+/// grant keeps its division, so a role the user holds through a group in
+/// the division its row names is not granted again, as with its own read.
+fn as_grants(held: &[HeldGrant]) -> Vec<Grant> {
+    held.iter()
+        .map(|g| Grant {
+            role: Named {
+                id: g.role_id.clone(),
+                name: g.role_name.clone(),
+            },
+            division: Named {
+                id: g.division_id.clone(),
+                name: g.division_name.clone(),
+            },
+        })
+        .collect()
+}
+
+/// A user whose grants are read.
+struct GrantRead {
+    id: String,
+    /// The roles the search shows it holds (when it shows them).
+    held: Option<Vec<String>>,
+    /// The groups it is in.
+    groups: Vec<String>,
+    /// The roles its row names that it holds: its adds need their divisions.
+    adds: Vec<String>,
+}
 
 /// Grants read per user, and the users whose read failed (and why).
 type GrantReads = (HashMap<String, Vec<HeldGrant>>, HashMap<String, CallError>);
