@@ -181,22 +181,7 @@ impl Exact {
             exact.defaults = org_roles.defaults;
         }
         if queues {
-            let mut all = Vec::new();
-            for q in client.list_all(Catalog::Queues).await? {
-                let members = client.queue_memberships(&q.id).await?;
-                all.push(QueueMembers {
-                    id: q.id,
-                    name: q.name,
-                    members,
-                });
-            }
-            let mut by_user: HashMap<String, Vec<HeldQueue>> = HashMap::new();
-            for job in jobs {
-                if let Plan::Update { existing, .. } = &job.plan {
-                    by_user.insert(existing.id.clone(), memberships_of(&existing.id, &all));
-                }
-            }
-            exact.queues = Some(by_user);
+            exact.queues = Some(queue_memberships(client, jobs).await?);
         }
         if groups {
             exact.group_names = client
@@ -269,6 +254,30 @@ impl Exact {
         removals::fit_steps(steps, &mut planned, wanted, inactive);
         steps.removals = planned;
     }
+}
+
+/// Every queue's members (a group's membership told apart), by user: what
+/// `--exact` may take a user out of.
+async fn queue_memberships(
+    client: &Client,
+    jobs: &[Job],
+) -> Result<HashMap<String, Vec<HeldQueue>>, CallError> {
+    let mut all = Vec::new();
+    for q in client.list_all(Catalog::Queues).await? {
+        let members = client.queue_memberships(&q.id).await?;
+        all.push(QueueMembers {
+            id: q.id,
+            name: q.name,
+            members,
+        });
+    }
+    let mut by_user: HashMap<String, Vec<HeldQueue>> = HashMap::new();
+    for job in jobs {
+        if let Plan::Update { existing, .. } = &job.plan {
+            by_user.insert(existing.id.clone(), memberships_of(&existing.id, &all));
+        }
+    }
+    Ok(by_user)
 }
 
 /// The grants of these users, read the cheaper way: one read a user, or
