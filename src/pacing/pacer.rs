@@ -704,6 +704,11 @@ impl State {
             "429 opens a pause"
         );
         match self.phase {
+            // Refused before anything was accepted: someone else spent the
+            // window, and it teaches neither a budget nor a length. The
+            // Retry-After holds every request; from the reset on, learn
+            // from a window that is ours.
+            Phase::Learning if self.accepted_total == 0 => {}
             Phase::Learning => {
                 self.budget = u32::try_from(self.accepted_total)
                     .unwrap_or(u32::MAX)

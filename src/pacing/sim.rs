@@ -30,6 +30,10 @@ pub struct Scenario {
     pub workers: usize,
     pub requests: usize,
     pub seed: u64,
+    /// Another client's use of a shared limit before the run: this many
+    /// requests, counted this long before our first (a fixed window is then
+    /// partly spent, and began before our run did).
+    pub spent_before: Option<(u32, Duration)>,
 }
 
 impl Scenario {
@@ -44,6 +48,7 @@ impl Scenario {
             workers,
             requests: 1000,
             seed: 7,
+            spent_before: None,
         }
     }
 }
@@ -56,6 +61,8 @@ pub struct Figures {
     pub early: u64,
     /// Accepted requests per second over the server's limit per second.
     pub share: f64,
+    /// From our first request to our last answer.
+    pub elapsed: Duration,
 }
 
 #[derive(Default)]
@@ -93,6 +100,23 @@ impl Rng {
     }
 }
 
+/// Another client's requests on the shared limit before the run starts.
+async fn spend_before(scenario: &Scenario, servers: &[Arc<Mutex<Server>>]) {
+    let Some((count, ago)) = scenario.spent_before else {
+        return;
+    };
+    for server in servers {
+        let mut server = lock(server);
+        for _ in 0..count {
+            let now = Instant::now();
+            let _ = server
+                .limit
+                .check(scenario.kind, scenario.limit, scenario.window, now);
+        }
+    }
+    tokio::time::sleep(ago).await;
+}
+
 /// Runs `scenario.requests` requests through `tokens` pacers (chosen by
 /// `Spread`; with `shared`, they all count against one server limit, else
 /// each token has its own) and reports what the server saw.
@@ -115,6 +139,7 @@ pub async fn run(scenario: Scenario, tokens: usize, shared: bool) -> (Figures, A
             .collect(),
     );
     let early = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    spend_before(&scenario, &servers).await;
     let started = Instant::now();
     let mut tasks = Vec::new();
     for worker in 0..scenario.workers {
@@ -191,6 +216,7 @@ pub async fn run(scenario: Scenario, tokens: usize, shared: bool) -> (Figures, A
         throttled,
         early: early.load(Ordering::SeqCst),
         share: accepted as f64 / elapsed.as_secs_f64() / limit_per_s,
+        elapsed,
     };
     (figures, spread)
 }
@@ -248,6 +274,50 @@ mod tests {
         let (share, throttled, _) = over_seeds(scenario).await;
         assert!(share >= 1.02, "{share}");
         assert!(throttled <= 5, "{throttled}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_window_wholly_spent_by_another_client_is_learned_after_its_reset() {
+        // Another client spent the whole window 5 s before our run: our first
+        // request is refused and teaches nothing. From the reset on, the whole
+        // limit is ours, and the pacer learns it then (it used to wait forever).
+        // (A window only partly spent is still learned too small: open defect.)
+        for (spent, counts_on_answer, workers) in [(100, true, 4), (100, false, 4)] {
+            let scenario = Scenario {
+                counts_on_answer,
+                spent_before: Some((spent, Duration::from_secs(5))),
+                ..Scenario::fixed(100, 10, 300, workers)
+            };
+            for seed in 1..=6 {
+                let case =
+                    format!("{spent} spent, {counts_on_answer}, {workers} workers, seed {seed}");
+                // A stuck pacer (waiting for an answer none will give) fails
+                // here instead of hanging: the paused clock jumps to the timeout.
+                let ran = tokio::time::timeout(
+                    Duration::from_secs(3600),
+                    run(Scenario { seed, ..scenario }, 1, true),
+                )
+                .await;
+                let (figures, _) = ran.unwrap_or_else(|_| panic!("{case}: stuck"));
+                assert_eq!(figures.accepted, 1000, "every request went through");
+                assert_eq!(figures.early, 0, "sent before a Retry-After's time");
+                // After the first window (5 s, at most 100 - spent of ours).
+                let first = Duration::from_secs(5);
+                let rest = (figures.accepted - u64::from(100 - spent)) as f64
+                    / (figures.elapsed - first).as_secs_f64()
+                    / 10.0;
+                eprintln!(
+                    "{case}: share after the first window {rest:.3}, {} 429s",
+                    figures.throttled
+                );
+                assert!(rest >= 0.90, "{case}: {rest}");
+                assert!(
+                    figures.throttled <= 2 + 1000 / 100 + 4,
+                    "{case}: {} 429s",
+                    figures.throttled
+                );
+            }
+        }
     }
 
     #[tokio::test(start_paused = true)]
