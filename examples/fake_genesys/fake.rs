@@ -693,9 +693,6 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Reply {
             )
         }
         (&Method::GET, ["api", "v2", "authorization", "divisions"]) => divisions(&st, &query),
-        (&Method::GET, ["api", "v2", "authorization", "roles"]) => {
-            licences::role_listing(&mut st, &query)
-        }
         (&Method::GET, ["api", "v2", "routing", "skills"]) => {
             let items = st.skills.clone();
             catalog(&mut st, &items, &query)
@@ -1679,28 +1676,35 @@ fn req_query_all(query: &str) -> Vec<(String, String)> {
 }
 
 fn divisions(st: &State, query: &HashMap<String, String>) -> Reply {
-    let page_size = query
-        .get("pageSize")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(25usize)
-        .max(1);
-    let page_number = query
-        .get("pageNumber")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1usize)
-        .max(1);
-    let entities: Vec<Value> = st
+    let items: Vec<Value> = st
         .divisions
         .iter()
         .enumerate()
-        .skip((page_number - 1) * page_size)
-        .take(page_size)
         .map(|(i, (id, name))| json!({"id": id, "name": name, "description": "", "homeDivision": i == 0}))
         .collect();
-    let total = st.divisions.len();
+    page_values(&items, query)
+}
+
+/// One page of `items` as Genesys pages its listings (`pageSize`,
+/// `pageNumber`; 25 and 1 by default).
+fn page_values(items: &[Value], query: &HashMap<String, String>) -> Reply {
+    let number = |key: &str, default: usize| {
+        query
+            .get(key)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+            .max(1)
+    };
+    let (size, page) = (number("pageSize", 25), number("pageNumber", 1));
+    let entities: Vec<Value> = items
+        .iter()
+        .skip((page - 1) * size)
+        .take(size)
+        .cloned()
+        .collect();
     respond(
         200,
-        json!({"entities": entities, "pageSize": page_size, "pageNumber": page_number, "total": total, "pageCount": total.div_ceil(page_size)}),
+        json!({"entities": entities, "pageSize": size, "pageNumber": page, "total": items.len(), "pageCount": items.len().div_ceil(size)}),
     )
 }
 

@@ -8,7 +8,7 @@ use std::collections::{BTreeSet, HashMap};
 use hyper::Method;
 use serde_json::{json, Value};
 
-use super::{error, respond, Reply, State, EMPLOYEE_ROLE};
+use super::{error, respond, Reply, State};
 
 #[derive(Debug, Clone, Default)]
 pub struct Licences {
@@ -24,7 +24,6 @@ pub struct Licences {
     /// The role ids of each `infer`, as received.
     pub infer_bodies: Vec<Vec<String>>,
     pub definition_requests: u64,
-    pub role_listings: u64,
     /// Users created before each `infer` (a preview comes before any write).
     pub creates_before_infer: Vec<u64>,
 }
@@ -92,32 +91,4 @@ pub(super) fn route(
         }
         _ => None,
     }
-}
-
-/// `GET /api/v2/authorization/roles`: the roles, Employee marked `default`.
-pub(super) fn role_listing(st: &mut State, query: &HashMap<String, String>) -> Reply {
-    st.counters.catalog_requests += 1;
-    st.licences.role_listings += 1;
-    let size = query
-        .get("pageSize")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(25usize)
-        .max(1);
-    let number = query
-        .get("pageNumber")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1usize)
-        .max(1);
-    let entities: Vec<Value> = st
-        .roles
-        .iter()
-        .skip((number - 1) * size)
-        .take(size)
-        .map(|(id, name)| json!({"id": id, "name": name, "default": id == EMPLOYEE_ROLE}))
-        .collect();
-    let total = st.roles.len();
-    respond(
-        200,
-        json!({"entities": entities, "pageSize": size, "pageNumber": number, "total": total, "pageCount": total.div_ceil(size)}),
-    )
 }

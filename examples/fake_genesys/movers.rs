@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use hyper::Method;
 use serde_json::{json, Value};
 
-use super::{empty, error, respond, Reply, State, EMPLOYEE_ROLE};
+use super::{empty, error, page_values, respond, Reply, State, EMPLOYEE_ROLE};
 
 /// What the movers routes keep beyond the fake's base state.
 #[derive(Debug, Default, Clone)]
@@ -252,27 +252,6 @@ fn roles(st: &State, query: &HashMap<String, String>) -> Reply {
         })
         .collect();
     page_values(&items, query)
-}
-
-fn page_values(items: &[Value], query: &HashMap<String, String>) -> Reply {
-    let number = |key: &str, default: usize| {
-        query
-            .get(key)
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
-            .max(1)
-    };
-    let (size, page) = (number("pageSize", 25), number("pageNumber", 1));
-    let entities: Vec<Value> = items
-        .iter()
-        .skip((page - 1) * size)
-        .take(size)
-        .cloned()
-        .collect();
-    respond(
-        200,
-        json!({"entities": entities, "pageSize": size, "pageNumber": page, "total": items.len(), "pageCount": items.len().div_ceil(size)}),
-    )
 }
 
 /// Grants as Genesys shows them: the user's own (`subjectId` the user) and
