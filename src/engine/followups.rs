@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use serde_json::{json, Value};
 
 use crate::engine::stages::{planned_steps, Stage};
-use crate::engine::{Engine, Held};
+use crate::engine::{isolating, Engine, Held};
 use crate::genesys::authorization::MOVE_BATCH;
 use crate::genesys::provisioning::{RatedKind, GROUP_BATCH, QUEUE_BATCH, ROLE_BATCH};
 use crate::genesys::users::User;
@@ -368,11 +368,11 @@ impl Engine {
                     .iter()
                     .map(|(i, _, _)| held[*i].follow.user.id.clone())
                     .collect();
-                let answers = if self.stop.is_raised() {
-                    vec![Err(CallError::Stopped); ids.len()]
-                } else {
-                    self.send_isolating(batch, &target, &ids).await
-                };
+                let target = &target;
+                let answers = isolating(&ids, member_specific, &self.stop, |part| async move {
+                    self.send_batch(batch, target, &part).await
+                })
+                .await;
                 for ((i, change, name), sent) in chunk.iter().zip(answers) {
                     let log = &mut held[*i].log;
                     match &sent {
@@ -386,29 +386,6 @@ impl Engine {
                     }
                 }
             }
-        }
-    }
-
-    /// Sends one batch; when it is refused in a way one member may cause,
-    /// sends each half again (recursively), so only the members at fault
-    /// fail. One answer per id, in order. The recursion ends at one member,
-    /// so a batch of n costs at most about 2·log2(n) extra requests per
-    /// member at fault.
-    async fn send_isolating(
-        &self,
-        batch: Batch,
-        target: &str,
-        ids: &[String],
-    ) -> Vec<Result<(), CallError>> {
-        match self.send_batch(batch, target, ids).await {
-            Err(e) if ids.len() > 1 && member_specific(&e) && !self.stop.is_raised() => {
-                tracing::info!(members = ids.len(), error = %e, "a batch was refused; splitting it to find the member at fault");
-                let (left, right) = ids.split_at(ids.len() / 2);
-                let mut answers = Box::pin(self.send_isolating(batch, target, left)).await;
-                answers.extend(Box::pin(self.send_isolating(batch, target, right)).await);
-                answers
-            }
-            sent => vec![sent; ids.len()],
         }
     }
 

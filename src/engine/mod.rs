@@ -205,3 +205,45 @@ impl Engine {
         })
     }
 }
+
+/// Sends a batch across users; when it is refused in a way one member may
+/// cause (`splits`), sends each half again until the refusal is pinned on
+/// the members at fault, so only their rows fail. One answer per id, in
+/// order; nothing more is sent once the run is stopping. A batch of n costs
+/// at most about 2·log2(n) extra requests per member at fault.
+pub(crate) async fn isolating<S, F, Fut>(
+    ids: &[String],
+    splits: S,
+    stop: &Stop,
+    send: F,
+) -> Vec<Result<(), crate::genesys::CallError>>
+where
+    S: Fn(&crate::genesys::CallError) -> bool,
+    F: Fn(Vec<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<(), crate::genesys::CallError>>,
+{
+    use crate::genesys::CallError;
+    let mut answers: Vec<Result<(), CallError>> = vec![Err(CallError::Stopped); ids.len()];
+    let mut pending: Vec<std::ops::Range<usize>> = Vec::new();
+    pending.push(0..ids.len());
+    while let Some(range) = pending.pop() {
+        if range.is_empty() || stop.is_raised() {
+            continue;
+        }
+        match send(ids[range.clone()].to_vec()).await {
+            Err(e) if range.len() > 1 && splits(&e) && !stop.is_raised() => {
+                tracing::info!(members = range.len(), error = %e, "a batch was refused; splitting it to find the member at fault");
+                let middle = range.start + range.len() / 2;
+                // Popped last-in first: the first half goes first.
+                pending.push(middle..range.end);
+                pending.push(range.start..middle);
+            }
+            sent => {
+                for answer in &mut answers[range] {
+                    *answer = sent.clone();
+                }
+            }
+        }
+    }
+    answers
+}

@@ -15,7 +15,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
-use crate::engine::{Engine, Held};
+use crate::engine::{isolating, Engine, Held};
 use crate::genesys::provisioning::RatedKind;
 use crate::genesys::removals::{GROUP_REMOVE_BATCH, QUEUE_REMOVE_BATCH, ROLE_REMOVE_BATCH};
 use crate::genesys::CallError;
@@ -189,55 +189,50 @@ impl Engine {
         };
         for (role, rows) in by_role {
             for chunk in rows.chunks(ROLE_REMOVE_BATCH) {
-                let mut pending = vec![chunk.to_vec()];
-                while let Some(part) = pending.pop() {
-                    let ids: Vec<String> = part
-                        .iter()
-                        .map(|i| held[*i].follow.user.id.clone())
-                        .collect();
-                    let sent = if self.stop.is_raised() {
-                        Err(CallError::Stopped)
-                    } else {
-                        self.applier.client.remove_role_users(&role, &ids).await
-                    };
-                    match &sent {
-                        Err(CallError::Rejected { status: 404, .. }) => {
-                            for i in part {
-                                let grants = grants_of(&held[i], &role);
-                                let user_id = held[i].follow.user.id.clone();
-                                let sent = if self.stop.is_raised() {
-                                    Err(CallError::Stopped)
-                                } else {
-                                    self.remove_grants(&user_id, &grants).await
-                                };
-                                settle_roles(&mut held[i].log, &sent, &grants, "removing roles");
-                            }
-                            continue;
+                let ids: Vec<String> = chunk
+                    .iter()
+                    .map(|i| held[*i].follow.user.id.clone())
+                    .collect();
+                let client = &self.applier.client;
+                // A refused batch (400, or 413: the cap is undocumented) is split.
+                let splits = |e: &CallError| {
+                    matches!(
+                        e,
+                        CallError::Rejected {
+                            status: 400 | 413,
+                            ..
                         }
-                        Err(CallError::Rejected {
-                            status: 400 | 413, ..
-                        }) if part.len() > 1 => {
-                            let (left, right) = part.split_at(part.len() / 2);
-                            pending.push(left.to_vec());
-                            pending.push(right.to_vec());
-                            continue;
-                        }
-                        _ => {}
+                    )
+                };
+                let role = &role;
+                let answers = isolating(&ids, splits, &self.stop, |part| async move {
+                    client.remove_role_users(role, &part).await
+                })
+                .await;
+                for (&i, sent) in chunk.iter().zip(answers) {
+                    let grants = grants_of(&held[i], role);
+                    if let Err(CallError::Rejected { status: 404, .. }) = sent {
+                        // The role is gone: the per-user way, 404s ignored.
+                        let user_id = held[i].follow.user.id.clone();
+                        let sent = if self.stop.is_raised() {
+                            Err(CallError::Stopped)
+                        } else {
+                            self.remove_grants(&user_id, &grants).await
+                        };
+                        settle_roles(&mut held[i].log, &sent, &grants, "removing roles");
+                        continue;
                     }
-                    for i in part {
-                        let grants = grants_of(&held[i], &role);
-                        let name = grants
-                            .first()
-                            .map(|g| {
-                                g.label
-                                    .rsplit_once('@')
-                                    .map_or(&*g.label, |(n, _)| n)
-                                    .to_string()
-                            })
-                            .unwrap_or_default();
-                        let context = format!("removing role `{name}`");
-                        settle_roles(&mut held[i].log, &sent, &grants, &context);
-                    }
+                    let name = grants
+                        .first()
+                        .map(|g| {
+                            g.label
+                                .rsplit_once('@')
+                                .map_or(&*g.label, |(n, _)| n)
+                                .to_string()
+                        })
+                        .unwrap_or_default();
+                    let context = format!("removing role `{name}`");
+                    settle_roles(&mut held[i].log, &sent, &grants, &context);
                 }
             }
         }
@@ -342,64 +337,51 @@ impl Engine {
             Leave::Queue => QUEUE_REMOVE_BATCH,
             Leave::Group => GROUP_REMOVE_BATCH,
         };
+        let (change_of, context_of, permission): (fn(String) -> Change, &str, &str) = match kind {
+            Leave::Queue => (
+                Change::RemoveQueue,
+                "queue",
+                "routing:queue:edit or routing:queueMember:manage",
+            ),
+            Leave::Group => (
+                Change::RemoveGroup,
+                "group",
+                "the groups scope and Directory > Group > Edit",
+            ),
+        };
+        let client = &self.applier.client;
         for (target, (name, rows)) in by_target {
             for chunk in rows.chunks(size) {
-                let mut pending = vec![chunk.to_vec()];
-                while let Some(part) = pending.pop() {
-                    let ids: Vec<String> = part
-                        .iter()
-                        .map(|i| held[*i].follow.user.id.clone())
-                        .collect();
-                    let sent = if self.stop.is_raised() {
-                        Err(CallError::Stopped)
-                    } else {
-                        match kind {
-                            Leave::Queue => {
-                                self.applier
-                                    .client
-                                    .remove_queue_members(&target, &ids)
-                                    .await
-                            }
-                            Leave::Group => {
-                                self.applier
-                                    .client
-                                    .remove_group_members(&target, &ids)
-                                    .await
-                            }
+                let ids: Vec<String> = chunk
+                    .iter()
+                    .map(|i| held[*i].follow.user.id.clone())
+                    .collect();
+                let splits = |e: &CallError| {
+                    matches!(
+                        e,
+                        CallError::Rejected {
+                            status: 400 | 404,
+                            ..
                         }
-                    };
-                    if let Err(CallError::Rejected {
-                        status: 400 | 404, ..
-                    }) = &sent
-                    {
-                        if part.len() > 1 {
-                            let (left, right) = part.split_at(part.len() / 2);
-                            pending.push(left.to_vec());
-                            pending.push(right.to_vec());
-                            continue;
-                        }
+                    )
+                };
+                let target = &target;
+                let answers = isolating(&ids, splits, &self.stop, |part| async move {
+                    match kind {
+                        Leave::Queue => client.remove_queue_members(target, &part).await,
+                        Leave::Group => client.remove_group_members(target, &part).await,
                     }
-                    let (change, context, permission) = match kind {
-                        Leave::Queue => (
-                            Change::RemoveQueue(name.clone()),
-                            format!("removing the user from queue `{name}`"),
-                            "routing:queue:edit or routing:queueMember:manage",
-                        ),
-                        Leave::Group => (
-                            Change::RemoveGroup(name.clone()),
-                            format!("removing the user from group `{name}`"),
-                            "the groups scope and Directory > Group > Edit",
-                        ),
-                    };
-                    for i in part {
-                        settle(
-                            &mut held[i].log,
-                            &sent,
-                            vec![change.clone()],
-                            &context,
-                            permission,
-                        );
-                    }
+                })
+                .await;
+                let context = format!("removing the user from {context_of} `{name}`");
+                for (&i, sent) in chunk.iter().zip(answers) {
+                    settle(
+                        &mut held[i].log,
+                        &sent,
+                        vec![change_of(name.clone())],
+                        &context,
+                        permission,
+                    );
                 }
             }
         }
