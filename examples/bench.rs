@@ -39,7 +39,7 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use fake::{Fake, FakeConfig};
 use genimport::cli::Cli;
-use genimport::config::Config;
+use genimport::config::{Command, Config};
 use genimport::output::Status;
 use genimport::progress::Progress;
 use genimport::stop::Stop;
@@ -212,15 +212,14 @@ fn export(dir: &tempfile::TempDir) {
             &id,
         ];
         let cli = <Cli as clap::Parser>::try_parse_from(argv).expect("arguments");
-        let Some(genimport::cli::Command::Export(args)) = cli.command else {
+        let Ok(Command::Export(config)) = Command::from_cli(cli) else {
             panic!("not an export");
         };
-        let (config, settings) = Config::for_export(&args, false).expect("config");
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .expect("runtime");
-        let code = runtime.block_on(genimport::export::run(&config, &settings, Stop::default()));
+        let code = runtime.block_on(genimport::export::run(&config, Stop::default()));
         assert_eq!(code, 0, "export failed");
         let rows = std::fs::read_to_string(&output)
             .expect("export")
@@ -873,7 +872,10 @@ fn config(args: &[&str]) -> Config {
     let mut argv = vec!["genimport"];
     argv.extend_from_slice(args);
     let cli = <Cli as clap::Parser>::try_parse_from(argv).expect("arguments");
-    Config::from_cli(cli).expect("config")
+    match Command::from_cli(cli) {
+        Ok(Command::Import(config)) => *config,
+        _ => panic!("not an import"),
+    }
 }
 
 fn peak_rss_mib() -> f64 {

@@ -40,19 +40,29 @@ Exit codes: 0 all rows created/exist, 1 some rows need attention, 2 usage,
     override_usage = "genimport [users|queues] [OPTIONS] <FILE>",
     after_long_help = EXAMPLES,
     after_help = "Run with --help for examples and exit codes.",
-    args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
+    #[command(flatten)]
+    pub connection: Connection,
+
+    /// `genimport FILE`: the users import, the default command.
+    #[command(flatten)]
+    pub import: ImportArgs,
+
+    #[command(flatten)]
+    pub logging: Logging,
+}
+
+/// An import's own flags: the same for users and queues.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ImportArgs {
     /// Users (or queues) file: CSV or .xlsx, or `-` for standard input
     #[arg(value_name = "FILE", required = true)]
     pub input: Option<PathBuf>,
-
-    #[command(flatten)]
-    pub connection: Connection,
 
     /// Division (id or exact name) for rows whose division cell is empty [default: the org's home division]
     #[arg(long, env = "GENESYS_DIVISION", value_name = "ID or NAME")]
@@ -117,14 +127,6 @@ pub struct Cli {
     #[arg(long)]
     pub restore_deleted: bool,
 
-    #[command(flatten)]
-    pub logging: Logging,
-
-    /// `genimport queues FILE`: the file holds queues (set from the first
-    /// argument, not a flag).
-    #[arg(skip)]
-    pub queues: bool,
-
     /// Test hook: a worker panics on this input line (checks that a bug
     /// still leaves every row in the results, exit 70)
     #[arg(
@@ -151,6 +153,14 @@ pub enum LogFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Import users from FILE (the default: `genimport FILE` does the same)
+    #[command(hide = true)]
+    Users(ImportArgs),
+    /// Import queues from FILE
+    #[command(hide = true)]
+    Queues(ImportArgs),
+    /// Write the org's users (or queues) as a file in the import's columns
+    Export(Box<ExportArgs>),
     /// Print a shell completion script
     #[command(hide = true)]
     Completions {
@@ -160,11 +170,15 @@ pub enum Command {
     /// Print the man page (roff)
     #[command(hide = true)]
     Man,
-    /// Write the org's users (or queues) as a file in the import's columns
-    Export(Box<ExportArgs>),
 }
 
-// ---- `genimport export` (issue 20) ----
+/// What a file (or an export) holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum ResourceArg {
+    #[default]
+    Users,
+    Queues,
+}
 
 const EXPORT_EXAMPLES: &str = "\
 Examples:
@@ -190,6 +204,10 @@ Examples:
     after_long_help = EXPORT_EXAMPLES
 )]
 pub struct ExportArgs {
+    /// What to export
+    #[arg(value_enum, value_name = "users|queues", default_value_t = ResourceArg::Users, hide_possible_values = true, hide_default_value = true)]
+    pub resource: ResourceArg,
+
     /// Output file: .csv, or .xlsx for a workbook; `-` for stdout [default: stdout]
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -201,12 +219,6 @@ pub struct ExportArgs {
     /// Which users: active, inactive, or all (deleted users never)
     #[arg(long, value_enum, value_name = "STATE", default_value_t = ExportStateArg::All)]
     pub state: ExportStateArg,
-
-    #[command(flatten)]
-    pub connection: Connection,
-
-    #[command(flatten)]
-    pub logging: Logging,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -222,6 +234,7 @@ pub enum ExportStateArg {
 pub struct Connection {
     /// OAuth client-credentials client id
     #[arg(
+        global = true,
         long,
         env = "GENESYS_CLIENT_ID",
         value_name = "ID",
@@ -230,37 +243,38 @@ pub struct Connection {
     pub client_id: Option<String>,
 
     /// Region name (eu-west-1) or domain (mypurecloud.ie) [default: mypurecloud.com]
-    #[arg(long, env = "GENESYS_REGION", value_name = "REGION")]
+    #[arg(global = true, long, env = "GENESYS_REGION", value_name = "REGION")]
     pub region: Option<String>,
 
     /// API base URL, overriding the region (proxies, tests)
-    #[arg(long, env = "GENESYS_API_URL", value_name = "URL")]
+    #[arg(global = true, long, env = "GENESYS_API_URL", value_name = "URL")]
     pub api_url: Option<String>,
 
     /// Login base URL [default: the API URL with `api.` replaced by `login.`]
-    #[arg(long, env = "GENESYS_LOGIN_URL", value_name = "URL")]
+    #[arg(global = true, long, env = "GENESYS_LOGIN_URL", value_name = "URL")]
     pub login_url: Option<String>,
 
     /// Never send more than this many requests per minute (the org's known limit)
-    #[arg(long, value_name = "PER_MINUTE", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(global = true, long, value_name = "PER_MINUTE", value_parser = clap::value_parser!(u32).range(1..))]
     pub rate: Option<u32>,
 
     /// Retries per request (after the first attempt) before the row (or the export) fails
-    #[arg(long, value_name = "N", default_value_t = 5)]
+    #[arg(global = true, long, value_name = "N", default_value_t = 5)]
     pub max_retries: u32,
 
     /// A Retry-After longer than this stops sending instead of waiting (at most 3600)
-    #[arg(long, value_name = "SECS", default_value_t = 180,
+    #[arg(global = true, long, value_name = "SECS", default_value_t = 180,
           value_parser = clap::value_parser!(u64).range(0..=3600))]
     pub max_retry_after: u64,
 
     /// Give up on a single HTTP request after this long
-    #[arg(long, value_name = "SECS", default_value_t = 30,
+    #[arg(global = true, long, value_name = "SECS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub request_timeout: u64,
 
     /// Multiplies every wait (Retry-After, backoff); for tests and benchmarks
     #[arg(
+        global = true,
         long,
         hide = true,
         env = "GENIMPORT_TIME_SCALE",
@@ -274,18 +288,18 @@ pub struct Connection {
 #[derive(Debug, Clone, clap::Args)]
 pub struct Logging {
     /// Log format on stderr
-    #[arg(long, env = "GENESYS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    #[arg(global = true, long, env = "GENESYS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 
     /// Only warnings and errors on stderr, no summary
-    #[arg(short, long, conflicts_with = "verbose")]
+    #[arg(global = true, short, long, conflicts_with = "verbose")]
     pub quiet: bool,
 
     /// More detail on stderr (-v: each row and request, -vv: everything)
-    #[arg(short, long, action = clap::ArgAction::Count)]
+    #[arg(global = true, short, long, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
     /// No progress bar (it is also off when stderr is not a terminal)
-    #[arg(long)]
+    #[arg(global = true, long)]
     pub no_progress: bool,
 }

@@ -8,12 +8,16 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
-use crate::cli::{Cli, Connection, LogFormat, Logging};
+use crate::cli::{
+    Cli, Command as CliCommand, Connection, ExportArgs, ExportStateArg, ImportArgs, LogFormat,
+    Logging, ResourceArg,
+};
 use crate::error::{ConfigError, Error, UsageError};
 use crate::input::{MatchKey, ReadOptions, Source};
 use crate::output::Sink;
 use crate::pacing::RetryPolicy;
 use crate::region::{self, Hosts};
+use crate::resource::Resource;
 
 pub use crate::genesys::token::Credentials;
 
@@ -26,10 +30,38 @@ pub struct LogSettings {
     pub progress_bar: bool,
 }
 
+/// What the command line asks for, each command with its own settings: the
+/// rest of the program never sees clap's types.
+#[derive(Debug)]
+pub enum Command {
+    /// `genimport [users|queues] FILE`: an import (or a dry run).
+    Import(Box<Config>),
+    /// `genimport export [users|queues]`.
+    Export(Box<ExportConfig>),
+    /// `genimport completions SHELL` (hidden).
+    Completions(clap_complete::Shell),
+    /// `genimport man` (hidden).
+    Man,
+}
+
+/// How to reach the org and how patiently: what every online command needs.
+#[derive(Debug, Clone)]
+pub struct Connect {
+    pub hosts: Hosts,
+    /// `None` when not configured (a dry run then stays offline).
+    pub credentials: Option<Credentials>,
+    pub rate_per_minute: Option<u32>,
+    /// Access tokens to spread requests over (`--tokens`).
+    pub tokens: u8,
+    pub retry: RetryPolicy,
+    pub request_timeout: Duration,
+}
+
+/// An import's settings: `genimport [users|queues] FILE`.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub source: Source,
-    /// How to read the input (`--delimiter`, `--match`).
+    /// What the file holds, and how to read it (`--delimiter`, `--match`).
     pub read: ReadOptions,
     /// `--update`: bring existing users in line.
     pub update: bool,
@@ -40,31 +72,28 @@ pub struct Config {
     pub sink: Sink,
     pub dry_run: bool,
     pub strict: bool,
-    /// `None` when not configured (a dry run then stays offline).
-    pub credentials: Option<Credentials>,
+    pub connect: Connect,
     /// Why the credentials a run needs are missing (exit 78).
     pub missing_credentials: Option<ConfigError>,
-    pub hosts: Hosts,
     /// `--division` as given (id or name).
     pub default_division: Option<String>,
     pub concurrency: usize,
-    pub rate_per_minute: Option<u32>,
-    /// Access tokens to spread requests over (`--tokens`).
-    pub tokens: u8,
-    pub retry: RetryPolicy,
-    pub request_timeout: Duration,
     pub restore_deleted: bool,
     pub log: LogSettings,
     /// Test hook (hidden flag): panic while working on this line.
     pub panic_on_line: Option<u64>,
 }
 
-impl LogSettings {
-    pub fn from_cli(cli: &Cli) -> LogSettings {
-        LogSettings::from_logging(&cli.logging)
-    }
+/// An export's settings: `genimport export [users|queues]`.
+#[derive(Debug, Clone)]
+pub struct ExportConfig {
+    pub connect: Connect,
+    pub log: LogSettings,
+    pub settings: ExportSettings,
+}
 
-    fn from_logging(logging: &Logging) -> LogSettings {
+impl LogSettings {
+    pub fn from_logging(logging: &Logging) -> LogSettings {
         let stderr_is_terminal = std::io::stderr().is_terminal();
         LogSettings {
             format: logging.log_format,
@@ -141,32 +170,38 @@ impl Reach {
 /// Loads `./.env` (real environment variables win) and parses the arguments.
 /// `.env` is read first so that clap's `env` fallbacks see its values.
 pub fn parse_args() -> Result<Cli, ParseFailure> {
-    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    // `genimport [flags] export …`: the subcommand first, so flags given
-    // before it (as for imports) are the export's own.
-    if let Some(at) = args.iter().skip(1).position(|a| a == "export") {
-        let export = args.remove(at + 1);
-        args.insert(1, export);
-    }
-    // `genimport users FILE` / `genimport queues FILE`: the first argument
-    // that is exactly `users` or `queues` names the resource; every flag is
-    // the same (a file of that name is `./queues`).
-    let word = args
-        .iter()
-        .skip(1)
-        .position(|a| a == "queues" || a == "users")
-        .map(|i| i + 1);
-    let queues = match word {
-        Some(i) => args.remove(i) == "queues",
-        None => false,
-    };
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     if let Some(usage) = secret_given_as_flag(&args) {
         return Err(ParseFailure::Config(usage));
     }
     load_dotenv(Path::new(".env")).map_err(ParseFailure::Config)?;
-    let mut cli = <Cli as clap::Parser>::try_parse_from(args).map_err(ParseFailure::Clap)?;
-    cli.queues = queues;
-    Ok(cli)
+    let mut command = <Cli as clap::CommandFactory>::command();
+    let matches = command
+        .try_get_matches_from_mut(args)
+        .map_err(ParseFailure::Clap)?;
+    if let Some(misplaced) = import_flag_before_subcommand(&matches) {
+        return Err(ParseFailure::Clap(misplaced.format(&mut command)));
+    }
+    <Cli as clap::FromArgMatches>::from_arg_matches(&matches).map_err(ParseFailure::Clap)
+}
+
+/// `genimport --update queues q.csv`: an import's own flag before the
+/// subcommand would belong to the default (users) import and be lost, so
+/// it is refused; the connection and logging flags go anywhere.
+fn import_flag_before_subcommand(matches: &clap::ArgMatches) -> Option<clap::Error> {
+    let (subcommand, _) = matches.subcommand()?;
+    let own = <ImportArgs as clap::Args>::augment_args(clap::Command::new("import"));
+    let given = own.get_arguments().find(|arg| {
+        matches.value_source(arg.get_id().as_str()) == Some(clap::parser::ValueSource::CommandLine)
+    })?;
+    let name = match given.get_long() {
+        Some(long) => format!("--{long}"),
+        None => format!("<{}>", given.get_id()),
+    };
+    Some(clap::Error::raw(
+        clap::error::ErrorKind::ArgumentConflict,
+        format!("{name} must come after `{subcommand}` (genimport {subcommand} [OPTIONS] ...)"),
+    ))
 }
 
 /// Reads this one file only: never a `.env` of a parent directory, which
@@ -221,33 +256,87 @@ pub enum ParseFailure {
     Config(Error),
 }
 
-impl Config {
-    pub fn from_cli(cli: Cli) -> Result<Config, Error> {
-        let log = LogSettings::from_cli(&cli);
-        let input = cli.input.ok_or(Error::Usage(UsageError::MissingInput))?;
-        let source = Source::from_arg(&input);
-        let sink = output_sink(&source, cli.output.as_deref())?;
-
-        let reach = Reach::from_connection(&cli.connection)?;
-        let (hosts, retry) = (reach.hosts, reach.retry);
-        let mut missing_credentials = None;
-        let credentials = match reach.credentials {
-            Ok(credentials) => Some(credentials),
-            // Nothing missing that a dry run needs: it runs offline.
-            Err(missing) if cli.dry_run && missing.len() == 2 => None,
-            Err(missing) => {
-                // Reported by `run` once the input is known to be readable,
-                // so a mistyped path is named before the environment is.
-                missing_credentials = Some(ConfigError::MissingCredentials {
-                    missing,
-                    suggest_dry_run: !cli.dry_run,
-                });
-                None
+impl Command {
+    /// The validated settings of what `cli` asks for.
+    pub fn from_cli(cli: Cli) -> Result<Command, Error> {
+        let log = LogSettings::from_logging(&cli.logging);
+        match cli.command {
+            None => Config::from_args(cli.import, Resource::Users, &cli.connection, log)
+                .map(|c| Command::Import(Box::new(c))),
+            Some(CliCommand::Users(args)) => {
+                Config::from_args(args, Resource::Users, &cli.connection, log)
+                    .map(|c| Command::Import(Box::new(c)))
             }
+            Some(CliCommand::Queues(args)) => {
+                Config::from_args(args, Resource::Queues, &cli.connection, log)
+                    .map(|c| Command::Import(Box::new(c)))
+            }
+            Some(CliCommand::Export(args)) => ExportConfig::from_args(&args, &cli.connection, log)
+                .map(|c| Command::Export(Box::new(c))),
+            Some(CliCommand::Completions { shell }) => Ok(Command::Completions(shell)),
+            Some(CliCommand::Man) => Ok(Command::Man),
+        }
+    }
+
+    /// How this command logs (the settings it was given, or the defaults).
+    pub fn log(&self) -> Option<&LogSettings> {
+        match self {
+            Command::Import(config) => Some(&config.log),
+            Command::Export(export) => Some(&export.log),
+            Command::Completions(_) | Command::Man => None,
+        }
+    }
+}
+
+impl Connect {
+    fn from_reach(
+        reach: Reach,
+        connection: &Connection,
+        tokens: u8,
+    ) -> (Connect, Result<(), Vec<&'static str>>) {
+        let (credentials, missing) = match reach.credentials {
+            Ok(credentials) => (Some(credentials), Ok(())),
+            Err(missing) => (None, Err(missing)),
+        };
+        let connect = Connect {
+            hosts: reach.hosts,
+            credentials,
+            rate_per_minute: connection.rate,
+            tokens,
+            retry: reach.retry,
+            request_timeout: Duration::from_secs(connection.request_timeout),
+        };
+        (connect, missing)
+    }
+}
+
+impl Config {
+    fn from_args(
+        args: ImportArgs,
+        resource: Resource,
+        connection: &Connection,
+        log: LogSettings,
+    ) -> Result<Config, Error> {
+        let input = args.input.ok_or(Error::Usage(UsageError::MissingInput))?;
+        let source = Source::from_arg(&input);
+        let sink = output_sink(&source, args.output.as_deref())?;
+
+        let reach = Reach::from_connection(connection)?;
+        let (connect, missing) = Connect::from_reach(reach, connection, args.tokens);
+        let missing_credentials = match missing {
+            Ok(()) => None,
+            // Nothing missing that a dry run needs: it runs offline.
+            Err(missing) if args.dry_run && missing.len() == 2 => None,
+            // Reported by `run` once the input is known to be readable,
+            // so a mistyped path is named before the environment is.
+            Err(missing) => Some(ConfigError::MissingCredentials {
+                missing,
+                suggest_dry_run: !args.dry_run,
+            }),
         };
 
-        let delimiter = cli.delimiter.as_deref().map(parse_delimiter).transpose()?;
-        let key = match cli.match_key {
+        let delimiter = args.delimiter.as_deref().map(parse_delimiter).transpose()?;
+        let key = match args.match_key {
             crate::cli::MatchArg::Email => MatchKey::Email,
             crate::cli::MatchArg::EmployeeId => MatchKey::EmployeeId,
         };
@@ -256,42 +345,35 @@ impl Config {
             read: ReadOptions {
                 delimiter,
                 key,
-                sheet: cli.sheet.clone().filter(|s| !s.trim().is_empty()),
-                map: cli
+                sheet: args.sheet.clone().filter(|s| !s.trim().is_empty()),
+                map: args
                     .map
                     .iter()
                     .map(|m| parse_map(m))
                     .collect::<Result<_, _>>()?,
-                queues: cli.queues,
-                update: cli.update,
-                allow_delete: cli.allow_delete,
+                resource,
+                update: args.update,
+                allow_delete: args.allow_delete,
             },
-            update: cli.update,
-            exact: cli.exact,
-            invite: cli.invite,
+            update: args.update,
+            exact: args.exact,
+            invite: args.invite,
             sink,
-            dry_run: cli.dry_run,
-            strict: cli.strict,
-            credentials,
+            dry_run: args.dry_run,
+            strict: args.strict,
+            connect,
             missing_credentials,
-            hosts,
-            default_division: cli
+            default_division: args
                 .division
                 .map(|d| d.trim().to_string())
                 .filter(|d| !d.is_empty()),
-            concurrency: usize::from(cli.concurrency),
-            rate_per_minute: cli.connection.rate,
-            tokens: cli.tokens,
-            retry,
-            request_timeout: Duration::from_secs(cli.connection.request_timeout),
-            restore_deleted: cli.restore_deleted,
+            concurrency: usize::from(args.concurrency),
+            restore_deleted: args.restore_deleted,
             log,
-            panic_on_line: cli.panic_on_line,
+            panic_on_line: args.panic_on_line,
         })
     }
 }
-
-// ---- `genimport export` (issue 20) ----
 
 /// Which users an export writes (`--state`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -304,8 +386,7 @@ pub enum ExportState {
 /// What `genimport export` writes, and where.
 #[derive(Debug, Clone)]
 pub struct ExportSettings {
-    /// Queues instead of users.
-    pub queues: bool,
+    pub resource: Resource,
     /// `None`: standard output.
     pub output: Option<std::path::PathBuf>,
     /// `--division` names or ids; empty: every division.
@@ -313,24 +394,26 @@ pub struct ExportSettings {
     pub state: ExportState,
 }
 
-impl Config {
-    /// `genimport export`: the connection settings (as a `Config` with no
-    /// input and no results file) and what to export.
-    pub fn for_export(
-        args: &crate::cli::ExportArgs,
-        queues: bool,
-    ) -> Result<(Config, ExportSettings), Error> {
-        let log = LogSettings::from_logging(&args.logging);
-        let reach = Reach::from_connection(&args.connection)?;
-        let credentials = reach.credentials.map_err(|missing| {
-            // An export has no offline mode: no `--dry-run` hint.
+impl ExportConfig {
+    fn from_args(
+        args: &ExportArgs,
+        connection: &Connection,
+        log: LogSettings,
+    ) -> Result<ExportConfig, Error> {
+        let reach = Reach::from_connection(connection)?;
+        let (connect, missing) = Connect::from_reach(reach, connection, 1);
+        // An export has no offline mode: no `--dry-run` hint.
+        missing.map_err(|missing| {
             Error::Config(ConfigError::MissingCredentials {
                 missing,
                 suggest_dry_run: false,
             })
         })?;
         let settings = ExportSettings {
-            queues,
+            resource: match args.resource {
+                ResourceArg::Users => Resource::Users,
+                ResourceArg::Queues => Resource::Queues,
+            },
             output: args.output.clone().filter(|p| p.as_os_str() != "-"),
             divisions: args
                 .division
@@ -339,34 +422,16 @@ impl Config {
                 .filter(|d| !d.is_empty())
                 .collect(),
             state: match args.state {
-                crate::cli::ExportStateArg::Active => ExportState::Active,
-                crate::cli::ExportStateArg::Inactive => ExportState::Inactive,
-                crate::cli::ExportStateArg::All => ExportState::All,
+                ExportStateArg::Active => ExportState::Active,
+                ExportStateArg::Inactive => ExportState::Inactive,
+                ExportStateArg::All => ExportState::All,
             },
         };
-        let config = Config {
-            source: Source::Stdin,
-            read: ReadOptions::default(),
-            update: false,
-            exact: false,
-            invite: false,
-            sink: Sink::Stdout,
-            dry_run: false,
-            strict: false,
-            credentials: Some(credentials),
-            missing_credentials: None,
-            hosts: reach.hosts,
-            default_division: None,
-            concurrency: 1,
-            rate_per_minute: args.connection.rate,
-            tokens: 1,
-            retry: reach.retry,
-            request_timeout: Duration::from_secs(args.connection.request_timeout),
-            restore_deleted: false,
+        Ok(ExportConfig {
+            connect,
             log,
-            panic_on_line: None,
-        };
-        Ok((config, settings))
+            settings,
+        })
     }
 }
 

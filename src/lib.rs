@@ -7,7 +7,7 @@
 pub mod cli;
 mod commands;
 
-pub use commands::export;
+pub use commands::{execute, export};
 
 pub mod config;
 mod engine;
@@ -22,6 +22,7 @@ pub mod progress;
 mod queues;
 mod region;
 mod resolve;
+mod resource;
 mod stats;
 pub mod stop;
 mod text;

@@ -1,17 +1,18 @@
-//! Why this exists: the one place a `Config` becomes a Genesys client (HTTP
-//! settings, token sources, pacers); the Genesys layer never sees `Config`.
+//! Why this exists: the one place the connection settings become a Genesys
+//! client (HTTP settings, token sources, pacers); the Genesys layer never
+//! sees the configuration.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::Config;
+use crate::config::Connect;
 use crate::error::{ConfigError, Error};
 use crate::stats::Stats;
 use crate::stop::Stop;
 use crate::{genesys, pacing};
 
 pub(crate) fn build_client(
-    config: &Config,
+    config: &Connect,
     stats: Arc<Stats>,
     stop: Stop,
 ) -> Result<genesys::Client, Error> {
@@ -29,7 +30,7 @@ pub(crate) fn build_client(
     let credentials = config.credentials.clone().ok_or_else(|| {
         Error::Config(ConfigError::MissingCredentials {
             missing: vec!["GENESYS_CLIENT_ID", "GENESYS_CLIENT_SECRET"],
-            suggest_dry_run: !config.dry_run,
+            suggest_dry_run: false,
         })
     })?;
     let cap = config

@@ -6,16 +6,15 @@
 //! existing file only when the export is complete.
 
 use std::collections::{HashMap, HashSet};
-use std::process::ExitCode;
 use std::sync::Arc;
 
-use crate::config::{Config, ExportSettings, ExportState};
+use crate::config::{ExportConfig, ExportSettings, ExportState};
 use crate::error::{exit, StopReason};
 use crate::genesys::catalog::{Catalog, Named};
 use crate::genesys::{CallError, Client};
 use crate::output::export::{self as writer, Table};
-use crate::progress::Progress;
 use crate::queues::export as queues;
+use crate::resource::Resource;
 use crate::stats::Stats;
 use crate::stop::Stop;
 use crate::users::export::{self as users, Holdings, Names};
@@ -33,55 +32,27 @@ enum Failure {
     Output(String),
 }
 
-/// `genimport export …`: parse, run, write; the exit code.
-pub fn main(args: &crate::cli::ExportArgs, queues: bool) -> ExitCode {
-    let (config, settings) = match Config::for_export(args, queues) {
-        Ok(both) => both,
-        Err(e) => {
-            eprintln!("genimport: error: {e}");
-            return ExitCode::from(e.exit_code());
-        }
-    };
-    let progress = Arc::new(Progress::new(false, config.log.color));
-    crate::logging::init(&config.log, progress.stderr_writer());
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            tracing::error!("cannot start the async runtime: {e}");
-            return ExitCode::from(exit::UNAVAILABLE);
-        }
-    };
-    let stop = Stop::default();
-    let code = runtime.block_on(async {
-        tokio::select! {
-            code = run(&config, &settings, stop.clone()) => code,
-            _ = stop.quit_requested() => exit::INTERRUPTED,
-        }
-    });
-    ExitCode::from(code)
-}
-
 /// Runs one export; the exit code.
-pub async fn run(config: &Config, settings: &ExportSettings, stop: Stop) -> u8 {
+pub async fn run(config: &ExportConfig, stop: Stop) -> u8 {
+    let settings = &config.settings;
     let stats = Arc::new(Stats::default());
-    let client =
-        match crate::commands::client::build_client(config, Arc::clone(&stats), stop.clone()) {
-            Ok(client) => client,
-            Err(e) => {
-                tracing::error!("{e}");
-                return e.exit_code();
-            }
-        };
+    let client = match crate::commands::client::build_client(
+        &config.connect,
+        Arc::clone(&stats),
+        stop.clone(),
+    ) {
+        Ok(client) => client,
+        Err(e) => {
+            tracing::error!("{e}");
+            return e.exit_code();
+        }
+    };
     let interrupt = tokio::spawn(crate::commands::watch_ctrl_c(stop.clone()));
     let started = std::time::Instant::now();
     let bar = config.log.progress_bar;
-    let table = if settings.queues {
-        export_queues(&client, settings).await
-    } else {
-        export_users(&client, settings, bar).await
+    let table = match settings.resource {
+        Resource::Queues => export_queues(&client, settings).await,
+        Resource::Users => export_users(&client, settings, bar).await,
     };
     interrupt.abort();
     let written = table.and_then(|table| {
@@ -106,7 +77,7 @@ pub async fn run(config: &Config, settings: &ExportSettings, stop: Stop) -> u8 {
             if config.log.verbosity > 0 && config.log.format == crate::cli::LogFormat::Text {
                 eprintln!(
                     "exported {rows} {} with {requests} requests ({per_row:.3} per row) in {:.1} s",
-                    if settings.queues { "queues" } else { "users" },
+                    settings.resource.noun(),
                     started.elapsed().as_secs_f64()
                 );
             }
@@ -141,7 +112,7 @@ pub async fn run(config: &Config, settings: &ExportSettings, stop: Stop) -> u8 {
 }
 
 fn write(table: &Table, settings: &ExportSettings) -> Result<(), Failure> {
-    let sheet = if settings.queues { "queues" } else { "users" };
+    let sheet = settings.resource.noun();
     match &settings.output {
         None => {
             let stdout = std::io::stdout();

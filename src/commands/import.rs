@@ -16,6 +16,7 @@ use crate::input::{self, RowReader};
 use crate::output::{ResultsThread, ResultsWriter, Summary};
 use crate::plan::{self, Job, Outcome, Plan, Status};
 use crate::progress::Progress;
+use crate::resource::Resource;
 use crate::stats::Stats;
 use crate::stop::Stop;
 use crate::{engine, genesys, resolve};
@@ -29,14 +30,14 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
     if let Some(missing) = config.missing_credentials.clone() {
         return Err(Error::Config(missing));
     }
-    let online = config.credentials.is_some();
+    let online = config.connect.credentials.is_some();
     // Nothing is sent offline, so rows need not be flushed one by one.
-    let writer = ResultsWriter::open(&config.sink, online, config.read.queues)
+    let writer = ResultsWriter::open(&config.sink, online, config.read.resource)
         .map_err(|e| output_error(&config.sink, e))?;
     if !online {
         return offline_dry_run(&config, reader, writer, started).await;
     }
-    let inputs = match read_all(&mut reader, config.read.queues) {
+    let inputs = match read_all(&mut reader, config.read.resource) {
         Ok(inputs) => inputs,
         Err(e) => {
             discard_results(&config.sink);
@@ -53,7 +54,11 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
     let expected_rows = listed.len() as u64;
     drop(listed);
     let stats = Arc::new(Stats::default());
-    let client = Arc::new(build_client(&config, Arc::clone(&stats), stop.clone())?);
+    let client = Arc::new(build_client(
+        &config.connect,
+        Arc::clone(&stats),
+        stop.clone(),
+    )?);
     let interrupt = tokio::spawn(watch_ctrl_c(stop.clone()));
     progress.set_total(expected_rows);
     progress.count_requests(Arc::clone(&stats));
@@ -100,7 +105,7 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
         throttled: stats.throttled(),
         retries: stats.retries(),
         dry_run: config.dry_run,
-        queues: config.read.queues,
+        resource: config.read.resource,
         preflight_skipped: false,
         stop: stop.reason(),
         expected_rows,
@@ -187,7 +192,7 @@ fn build_engine(
             client: Arc::clone(client),
             checks: genesys::checks::EmailChecks::new(
                 Arc::clone(client),
-                config.retry.scale(CHECK_GATHER),
+                config.connect.retry.scale(CHECK_GATHER),
             ),
             stop: stop.clone(),
             restore_deleted: config.restore_deleted,
@@ -288,7 +293,7 @@ async fn apply(
                 concurrency = config.concurrency,
                 "applying the rows"
             );
-            let rows = if config.read.queues {
+            let rows = if config.read.resource == Resource::Queues {
                 "queues"
             } else {
                 "users"

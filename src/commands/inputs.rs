@@ -2,6 +2,7 @@
 //! read whole first; this holds the rows of either kind of file.
 
 use crate::input::{self, Row, RowReader};
+use crate::resource::Resource;
 
 /// The rows of the input, read whole (online runs plan against all of them).
 pub(crate) enum Inputs {
@@ -25,8 +26,11 @@ impl Inputs {
     }
 }
 
-pub(crate) fn read_all(reader: &mut RowReader, queues: bool) -> Result<Inputs, input::InputError> {
-    if queues {
+pub(crate) fn read_all(
+    reader: &mut RowReader,
+    resource: Resource,
+) -> Result<Inputs, input::InputError> {
+    if resource == Resource::Queues {
         let mut rows = Vec::new();
         while let Some(row) = reader.next_queue()? {
             rows.push(row);

@@ -3,10 +3,13 @@
 //! sets up around its pipeline (Ctrl-C, progress lines, results errors).
 
 mod client;
+mod execute;
 pub mod export;
 pub mod import;
 mod inputs;
 mod offline;
+
+pub use execute::execute;
 
 use std::sync::Arc;
 

@@ -11,6 +11,7 @@ use crate::error::Error;
 use crate::input::{self, RowReader};
 use crate::output::{ResultsWriter, Summary};
 use crate::plan::{self, Outcome, Status};
+use crate::resource::Resource;
 
 /// An offline row: its line, email, name and the outcome a dry run reports.
 type OfflineRow = (u64, Arc<str>, Arc<str>, Outcome);
@@ -80,7 +81,7 @@ pub(crate) async fn offline_dry_run(
     let output_error = |source| output_error(&config.sink, source);
     let mut invalid = 0u64;
     loop {
-        let next = if config.read.queues {
+        let next = if config.read.resource == Resource::Queues {
             next_offline_queue(&mut reader)
         } else {
             next_offline_user(&mut reader, config.invite)
@@ -116,7 +117,7 @@ pub(crate) async fn offline_dry_run(
         throttled: 0,
         retries: 0,
         dry_run: true,
-        queues: config.read.queues,
+        resource: config.read.resource,
         preflight_skipped: true,
         stop: None,
         expected_rows,

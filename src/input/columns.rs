@@ -6,6 +6,7 @@ use std::path::Path;
 
 use super::queues::{QueueColumn, QUEUE_COLUMN_COUNT};
 use super::{InputError, MatchKey, ReadOptions};
+use crate::resource::Resource;
 use crate::text::cut;
 
 /// Whether `name` is a column genimport reads (for `--map` targets).
@@ -163,7 +164,7 @@ impl Header {
         {
             normalised = column.trim().to_lowercase();
         }
-        let known = if options.queues {
+        let known = if options.resource == Resource::Queues {
             QueueColumn::from_header(&normalised)
                 .map(|c| (&mut self.queue_columns[c as usize], c.canonical()))
         } else {
@@ -195,7 +196,9 @@ impl Header {
         delimiter: u8,
         options: &ReadOptions,
     ) -> Result<(), InputError> {
-        if options.queues && self.queue_columns[QueueColumn::Name as usize].is_none() {
+        if options.resource == Resource::Queues
+            && self.queue_columns[QueueColumn::Name as usize].is_none()
+        {
             return Err(InputError::MissingColumns {
                 path: path.to_path_buf(),
                 missing: vec!["name"],
@@ -203,7 +206,7 @@ impl Header {
                 found,
             });
         }
-        let required: &[Column] = match (options.queues, options.key) {
+        let required: &[Column] = match (options.resource == Resource::Queues, options.key) {
             (true, _) => &[],
             // Movers and leavers: only a row that creates a user needs a name.
             (false, MatchKey::Email) if options.update => &[Column::Email],

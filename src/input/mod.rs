@@ -72,7 +72,7 @@ pub struct ReadOptions {
     /// `--map SOURCE=COLUMN`: source header (as written) -> our column name.
     pub map: Vec<(String, String)>,
     /// Users (the default) or queues: which columns the file has.
-    pub queues: bool,
+    pub resource: crate::resource::Resource,
     /// `--update`: `name` is needed only by rows that create a user.
     pub update: bool,
     /// `--allow-delete`: a `state` of `deleted` deletes the user.

@@ -7,6 +7,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 
 use crate::plan::{Outcome, Tally};
+use crate::resource::Resource;
 use crate::text::visible;
 
 /// The header of the results file (a public contract).
@@ -55,14 +56,18 @@ pub struct ResultsWriter {
     writer: csv::Writer<Box<dyn Write + Send>>,
     flush_each_row: bool,
     /// A queues file: no email column, `queue_id` for the id.
-    queues: bool,
+    resource: Resource,
     pub tally: Tally,
 }
 
 impl ResultsWriter {
     /// Opens the sink and writes the header. `flush_each_row` is off only for
     /// offline runs, where nothing is sent and so nothing can be lost.
-    pub fn open(sink: &Sink, flush_each_row: bool, queues: bool) -> io::Result<ResultsWriter> {
+    pub fn open(
+        sink: &Sink,
+        flush_each_row: bool,
+        resource: Resource,
+    ) -> io::Result<ResultsWriter> {
         let out: Box<dyn Write + Send> = match sink {
             Sink::Stdout => Box::new(io::stdout()),
             Sink::File(path) => Box::new(File::create(path)?),
@@ -70,17 +75,17 @@ impl ResultsWriter {
         Self::from_writer(
             Box::new(BufWriter::with_capacity(64 * 1024, out)),
             flush_each_row,
-            queues,
+            resource,
         )
     }
 
     pub fn from_writer(
         out: Box<dyn Write + Send>,
         flush_each_row: bool,
-        queues: bool,
+        resource: Resource,
     ) -> io::Result<ResultsWriter> {
         let mut writer = csv::WriterBuilder::new().from_writer(out);
-        if queues {
+        if resource == Resource::Queues {
             writer.write_record(QUEUE_RESULTS_HEADER)?;
         } else {
             writer.write_record(RESULTS_HEADER)?;
@@ -89,7 +94,7 @@ impl ResultsWriter {
         Ok(ResultsWriter {
             writer,
             flush_each_row,
-            queues,
+            resource,
             tally: Tally::default(),
         })
     }
@@ -118,7 +123,7 @@ impl ResultsWriter {
             safe(&outcome.changes),
         ];
         // A queues file has no email column.
-        let skip = usize::from(self.queues);
+        let skip = usize::from(self.resource == Resource::Queues);
         self.writer.write_record(
             cells
                 .iter()
@@ -274,7 +279,8 @@ mod tests {
     #[test]
     fn writes_header_rows_and_tally() {
         let shared = Shared::default();
-        let mut writer = ResultsWriter::from_writer(Box::new(shared.clone()), true, false).unwrap();
+        let mut writer =
+            ResultsWriter::from_writer(Box::new(shared.clone()), true, Resource::Users).unwrap();
         writer
             .write(
                 2,

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::error::StopReason;
 use crate::plan::{Status, Tally};
+use crate::resource::Resource;
 
 /// Everything the summary and the exit code need.
 #[derive(Debug, Clone)]
@@ -16,8 +17,8 @@ pub struct Summary {
     pub throttled: u64,
     pub retries: u64,
     pub dry_run: bool,
-    /// The file held queues (the rate line says `queues/minute`).
-    pub queues: bool,
+    /// What the file held (the rate line says `queues/minute` for queues).
+    pub resource: Resource,
     pub preflight_skipped: bool,
     pub stop: Option<StopReason>,
     /// Data rows in the input: the results must hold exactly this many.
@@ -77,7 +78,7 @@ impl Summary {
         if !self.dry_run {
             out.push_str(&format!(
                 "  {:<14}{:>8.1}\n",
-                if self.queues {
+                if self.resource == Resource::Queues {
                     "queues/minute"
                 } else {
                     "users/minute"
@@ -124,7 +125,7 @@ mod tests {
             throttled: 4,
             retries: 6,
             dry_run: false,
-            queues: false,
+            resource: Resource::Users,
             preflight_skipped: false,
             stop: None,
             expected_rows: 0,
@@ -183,7 +184,7 @@ mod tests {
             throttled: 0,
             retries: 0,
             dry_run: false,
-            queues: false,
+            resource: Resource::Users,
             preflight_skipped: false,
             stop: None,
             expected_rows: 0,
@@ -216,7 +217,7 @@ mod tests {
             throttled: 0,
             retries: 0,
             dry_run: false,
-            queues: true,
+            resource: Resource::Queues,
             preflight_skipped: false,
             stop: None,
             expected_rows: 0,
