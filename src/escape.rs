@@ -163,9 +163,15 @@ mod tests {
 
     #[test]
     fn lists_split_only_at_unescaped_separators() {
-        assert_eq!(split("Sales\\; EMEA; Billing"), ["Sales\\; EMEA", "Billing"]);
+        assert_eq!(
+            split("Sales\\; EMEA; Billing"),
+            ["Sales\\; EMEA", "Billing"]
+        );
         assert_eq!(split(" a ;\\ b\\ ; "), ["a", "\\ b\\ ", ""]);
-        assert_eq!(rsplit_once("Team\\@Sales@Home", '@'), Some(("Team\\@Sales", "Home")));
+        assert_eq!(
+            rsplit_once("Team\\@Sales@Home", '@'),
+            Some(("Team\\@Sales", "Home"))
+        );
         assert_eq!(rsplit_once("Team\\@Sales", '@'), None);
         assert_eq!(unescape("DOMAIN\\user"), "DOMAIN\\user", "kept as written");
     }

@@ -16,7 +16,6 @@ fn id_of(items: &[(String, String)], name: &str) -> String {
     items.iter().find(|(_, n)| n == name).expect(name).0.clone()
 }
 
-
 /// Exports the org's users to `org.csv` in `s`; the file's rows.
 fn export(fake: &Fake, s: &Scratch) -> Vec<Vec<String>> {
     let out = run(genimport_against(s.dir.path(), fake).args(["export", "users", "-o", "org.csv"]));
@@ -185,17 +184,29 @@ fn an_xlsx_export_writes_text_without_the_csv_apostrophe() {
         }),
     );
     let s = Scratch::new();
-    let out = run(genimport_against(s.dir.path(), &fake).args(["export", "users", "-o", "org.xlsx"]));
+    let out =
+        run(genimport_against(s.dir.path(), &fake).args(["export", "users", "-o", "org.xlsx"]));
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let mut book: Xlsx<_> = calamine::open_workbook(s.path("org.xlsx")).expect("workbook");
-    let sheet = book.worksheet_range_at(0).expect("a sheet").expect("readable");
+    let sheet = book
+        .worksheet_range_at(0)
+        .expect("a sheet")
+        .expect("readable");
     let row: Vec<&Data> = sheet.rows().nth(1).expect("Ana's row").iter().collect();
     assert_eq!(row[5], &Data::String("+5511955550101".into()), "{row:?}");
-    assert_eq!(row[3], &Data::String("=SUM(A1)".into()), "a string cell, never a formula");
+    assert_eq!(
+        row[3],
+        &Data::String("=SUM(A1)".into()),
+        "a string cell, never a formula"
+    );
     // And it reads back unchanged.
     let before = writes(&fake);
     let (code, results, err) = apply(&fake, &s, "org.xlsx", EXACT);
-    assert_eq!((code, results[0].status.as_str()), (0, "unchanged"), "{err}");
+    assert_eq!(
+        (code, results[0].status.as_str()),
+        (0, "unchanged"),
+        "{err}"
+    );
     assert_eq!(writes(&fake), before);
 }
 
@@ -218,11 +229,18 @@ fn a_name_listed_twice_in_one_cell_makes_the_row_invalid() {
     let fake = Fake::spawn(FakeConfig::default());
     let ana = rated_user(&fake);
     let s = Scratch::new();
-    s.write("m.csv", "email,skills\nana@example.com,Billing:3; Billing:1\n");
+    s.write(
+        "m.csv",
+        "email,skills\nana@example.com,Billing:3; Billing:1\n",
+    );
     let before = writes(&fake);
     let (code, rows, err) = apply(&fake, &s, "m.csv", &["--update"]);
     assert_eq!((code, rows[0].status.as_str()), (1, "invalid"), "{err}");
-    assert!(rows[0].message.contains("`Billing` is listed twice"), "{:?}", rows[0]);
+    assert!(
+        rows[0].message.contains("`Billing` is listed twice"),
+        "{:?}",
+        rows[0]
+    );
     assert_eq!(writes(&fake), before);
     assert_eq!(fake.state().rated_of(&ana, "skills"), ["Billing", "Sales"]);
 }
@@ -236,7 +254,11 @@ fn a_list_cell_of_separators_alone_removes_nothing() {
     let before = writes(&fake);
     let (code, rows, err) = apply(&fake, &s, "m.csv", EXACT);
     assert_eq!((code, rows[0].status.as_str()), (1, "invalid"), "{err}");
-    assert!(rows[0].message.contains("write `-` to clear"), "{:?}", rows[0]);
+    assert!(
+        rows[0].message.contains("write `-` to clear"),
+        "{:?}",
+        rows[0]
+    );
     assert_eq!(writes(&fake), before, "nothing removed");
     assert_eq!(fake.state().rated_of(&ana, "skills"), ["Billing", "Sales"]);
 }
@@ -246,14 +268,22 @@ fn a_skill_named_without_a_rating_keeps_the_rating_it_has() {
     let fake = Fake::spawn(FakeConfig::default());
     let ana = rated_user(&fake);
     let s = Scratch::new();
-    s.write("m.csv", "email,skills\nana@example.com,Billing; Sales; Tech\n");
+    s.write(
+        "m.csv",
+        "email,skills\nana@example.com,Billing; Sales; Tech\n",
+    );
     let (code, rows, err) = apply(&fake, &s, "m.csv", EXACT);
     assert_eq!((code, rows[0].status.as_str()), (0, "updated"), "{err}");
     assert_eq!(rows[0].changes, "add skill Tech:0", "{:?}", rows[0]);
     let st = fake.state();
     let skills = &st.user_by_id(&ana).unwrap().profile["skills"];
     let rating = |name: &str| {
-        skills.as_array().unwrap().iter().find(|s| s["name"] == name).unwrap()["proficiency"]
+        skills
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap()["proficiency"]
             .as_f64()
     };
     assert_eq!((rating("Billing"), rating("Sales")), (Some(3.0), Some(4.0)));

@@ -140,15 +140,23 @@ mod tests {
         assert_eq!(roles[0].scope, RoleScope::Home);
         assert_eq!(roles[1].scope, RoleScope::Division("Sales@EU".into()));
         assert_eq!(roles[2].scope, RoleScope::All);
-        assert_eq!(parse_names("Sales\\; EMEA; \\-").unwrap(), ["Sales; EMEA", "-"]);
+        assert_eq!(
+            parse_names("Sales\\; EMEA; \\-").unwrap(),
+            ["Sales; EMEA", "-"]
+        );
         let rated = parse_rated("Billing\\:EU:3; Sales").unwrap();
-        assert_eq!((rated[0].name.as_str(), rated[0].rating), ("Billing:EU", Some(3.0)));
+        assert_eq!(
+            (rated[0].name.as_str(), rated[0].rating),
+            ("Billing:EU", Some(3.0))
+        );
         assert_eq!(rated[1].rating, None);
     }
 
     #[test]
     fn separators_alone_and_repeats_are_refused() {
-        assert!(parse_names(" ; ").unwrap_err().contains("write `-` to clear"));
+        assert!(parse_names(" ; ")
+            .unwrap_err()
+            .contains("write `-` to clear"));
         assert!(parse_names("-").unwrap().is_empty());
         let twice = parse_rated("Billing:3; Billing:1").unwrap_err();
         assert!(twice.contains("`Billing` is listed twice"), "{twice}");

@@ -213,8 +213,7 @@ pub fn steps_for_existing(
             .filter(|w| {
                 !has.iter().any(|h| {
                     h.id == w.id
-                        && (w.unrated
-                            || h.proficiency.is_some_and(|p| (p - w.rating).abs() < 1e-9))
+                        && (w.unrated || h.proficiency.is_some_and(|p| (p - w.rating).abs() < 1e-9))
                 })
             })
             .cloned()
