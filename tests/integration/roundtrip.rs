@@ -3,11 +3,9 @@
 //! group-held access; each defect of the round trip has a test here that
 //! failed before its fix (see docs/round-trip.md).
 
-mod common;
-use common::*;
-
-use common::fake::roundtrip::Kind;
-use common::fake::HOME_DIVISION;
+use crate::common::fake::roundtrip::Kind;
+use crate::common::fake::HOME_DIVISION;
+use crate::common::*;
 use serde_json::json;
 
 const EXACT: &[&str] = &["--update", "--exact"];
@@ -19,7 +17,7 @@ fn id_of(items: &[(String, String)], name: &str) -> String {
 /// Exports the org's users to `org.csv` in `s`; the file's rows.
 fn export(fake: &Fake, s: &Scratch) -> Vec<Vec<String>> {
     let out = run(genimport_against(s.dir.path(), fake).args(["export", "users", "-o", "org.csv"]));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .from_path(s.path("org.csv"))
@@ -54,7 +52,7 @@ fn round_trip_sends_nothing(fake: &Fake) -> Vec<Vec<String>> {
     let rows = export(fake, &s);
     let before = writes(fake);
     let (code, results, err) = apply(fake, &s, "org.csv", EXACT);
-    assert_eq!(code, 0, "{err}\n{results:?}");
+    assert_eq!(code, exit::OK, "{err}\n{results:?}");
     for r in &results {
         assert_eq!(
             (r.status.as_str(), r.changes.as_str()),
@@ -186,7 +184,7 @@ fn an_xlsx_export_writes_text_without_the_csv_apostrophe() {
     let s = Scratch::new();
     let out =
         run(genimport_against(s.dir.path(), &fake).args(["export", "users", "-o", "org.xlsx"]));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let mut book: Xlsx<_> = calamine::open_workbook(s.path("org.xlsx")).expect("workbook");
     let sheet = book
         .worksheet_range_at(0)
@@ -204,7 +202,7 @@ fn an_xlsx_export_writes_text_without_the_csv_apostrophe() {
     let (code, results, err) = apply(&fake, &s, "org.xlsx", EXACT);
     assert_eq!(
         (code, results[0].status.as_str()),
-        (0, "unchanged"),
+        (exit::OK, "unchanged"),
         "{err}"
     );
     assert_eq!(writes(&fake), before);
@@ -235,7 +233,7 @@ fn a_name_listed_twice_in_one_cell_makes_the_row_invalid() {
     );
     let before = writes(&fake);
     let (code, rows, err) = apply(&fake, &s, "m.csv", &["--update"]);
-    assert_eq!((code, rows[0].status.as_str()), (1, "invalid"), "{err}");
+    assert_eq!((code, rows[0].status.as_str()), (exit::ROWS_NEED_ATTENTION, "invalid"), "{err}");
     assert!(
         rows[0].message.contains("`Billing` is listed twice"),
         "{:?}",
@@ -253,7 +251,7 @@ fn a_list_cell_of_separators_alone_removes_nothing() {
     s.write("m.csv", "email,skills\nana@example.com, ; \n");
     let before = writes(&fake);
     let (code, rows, err) = apply(&fake, &s, "m.csv", EXACT);
-    assert_eq!((code, rows[0].status.as_str()), (1, "invalid"), "{err}");
+    assert_eq!((code, rows[0].status.as_str()), (exit::ROWS_NEED_ATTENTION, "invalid"), "{err}");
     assert!(
         rows[0].message.contains("write `-` to clear"),
         "{:?}",
@@ -273,7 +271,7 @@ fn a_skill_named_without_a_rating_keeps_the_rating_it_has() {
         "email,skills\nana@example.com,Billing; Sales; Tech\n",
     );
     let (code, rows, err) = apply(&fake, &s, "m.csv", EXACT);
-    assert_eq!((code, rows[0].status.as_str()), (0, "updated"), "{err}");
+    assert_eq!((code, rows[0].status.as_str()), (exit::OK, "updated"), "{err}");
     assert_eq!(rows[0].changes, "add skill Tech:0", "{:?}", rows[0]);
     let st = fake.state();
     let skills = &st.user_by_id(&ana).unwrap().profile["skills"];
