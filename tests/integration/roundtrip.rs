@@ -233,7 +233,11 @@ fn a_name_listed_twice_in_one_cell_makes_the_row_invalid() {
     );
     let before = writes(&fake);
     let (code, rows, err) = apply(&fake, &s, "m.csv", &["--update"]);
-    assert_eq!((code, rows[0].status.as_str()), (exit::ROWS_NEED_ATTENTION, "invalid"), "{err}");
+    assert_eq!(
+        (code, rows[0].status.as_str()),
+        (exit::ROWS_NEED_ATTENTION, "invalid"),
+        "{err}"
+    );
     assert!(
         rows[0].message.contains("`Billing` is listed twice"),
         "{:?}",
@@ -251,7 +255,11 @@ fn a_list_cell_of_separators_alone_removes_nothing() {
     s.write("m.csv", "email,skills\nana@example.com, ; \n");
     let before = writes(&fake);
     let (code, rows, err) = apply(&fake, &s, "m.csv", EXACT);
-    assert_eq!((code, rows[0].status.as_str()), (exit::ROWS_NEED_ATTENTION, "invalid"), "{err}");
+    assert_eq!(
+        (code, rows[0].status.as_str()),
+        (exit::ROWS_NEED_ATTENTION, "invalid"),
+        "{err}"
+    );
     assert!(
         rows[0].message.contains("write `-` to clear"),
         "{:?}",
@@ -271,7 +279,11 @@ fn a_skill_named_without_a_rating_keeps_the_rating_it_has() {
         "email,skills\nana@example.com,Billing; Sales; Tech\n",
     );
     let (code, rows, err) = apply(&fake, &s, "m.csv", EXACT);
-    assert_eq!((code, rows[0].status.as_str()), (exit::OK, "updated"), "{err}");
+    assert_eq!(
+        (code, rows[0].status.as_str()),
+        (exit::OK, "updated"),
+        "{err}"
+    );
     assert_eq!(rows[0].changes, "add skill Tech:0", "{:?}", rows[0]);
     let st = fake.state();
     let skills = &st.user_by_id(&ana).unwrap().profile["skills"];
