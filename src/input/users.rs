@@ -463,6 +463,19 @@ mod tests {
     }
 
     #[test]
+    fn a_quote_never_closed_is_on_the_line_where_it_opens() {
+        // The cell runs to the end of the file, its last line break included.
+        let rows = read_all(b"email,name,title\n\"a@x.com,A,T\nb@x.com,B,T\n").unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].line, 2);
+        let rows =
+            read_all(b"email,name,title\na@x.com,A,T\n\nb@x.com,\"B,T\nc@x.com,C,T\n").unwrap();
+        assert_eq!((rows[0].line, rows[1].line), (2, 4));
+        let rows = read_all(b"email,name\r\na@x.com,A\r\n\r\nb@x.com,\"B\r\nc,C\r\n").unwrap();
+        assert_eq!((rows[0].line, rows[1].line), (2, 4));
+    }
+
+    #[test]
     fn missing_columns_empty_file_and_bad_utf8_are_fatal() {
         assert!(matches!(
             read_all(b"mail,name\n"),
