@@ -74,7 +74,7 @@ pub struct FakeConfig {
     /// Probability that a create gets a random fault.
     pub fault_rate: f64,
     /// Shares of API requests answered 503 without acting, and of creates
-    /// stored and then dropped without an answer (the issue-13 fault mix).
+    /// stored and then dropped without an answer (the benchmark's fault mix, docs/performance.md).
     pub fault_mix: Option<(f64, f64)>,
     /// Status used for a duplicate email (409; Genesys may also use 400).
     pub conflict_status: u16,
