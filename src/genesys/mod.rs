@@ -6,6 +6,7 @@
 //! (see shared/genesys/API.md and PROVISIONING.md); none of them knows about
 //! CSV rows.
 
+pub mod access;
 pub mod authorization;
 mod call;
 pub mod catalog;
