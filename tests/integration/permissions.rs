@@ -1,10 +1,9 @@
 //! The permission preflight and `genimport doctor`, against the fake's
 //! model of the client's access (roles with policies in divisions).
 
-mod common;
-use common::fake::access::AccessModel;
-use common::fake::{HOME_DIVISION, SALES_DIVISION};
-use common::*;
+use crate::common::fake::access::AccessModel;
+use crate::common::fake::{HOME_DIVISION, SALES_DIVISION};
+use crate::common::*;
 
 /// Everything in Home; only `directory:user:view` in Sales.
 fn home_only() -> AccessModel {
@@ -36,7 +35,7 @@ fn doctor_with_every_permission_everywhere_says_so_and_exits_0() {
     let scratch = Scratch::new();
     let out = run(genimport_against(scratch.dir.path(), &fake).arg("doctor"));
     let text = stdout(&out);
-    assert_eq!(code(&out), 0, "{text}{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{text}{}", stderr(&out));
     assert!(text.contains("genimport (fake) (test-client"), "{text}");
     assert!(text.contains("Fake Org"), "{text}");
     for line in text
@@ -62,7 +61,7 @@ fn doctor_names_the_divisions_and_fails_on_what_the_file_needs() {
         .arg("doctor")
         .arg(&input));
     let text = stdout(&out);
-    assert_eq!(code(&out), 77, "{text}{}", stderr(&out));
+    assert_eq!(code(&out), exit::NO_PERM, "{text}{}", stderr(&out));
     let add = text
         .lines()
         .find(|l| l.starts_with("create users"))
@@ -94,7 +93,7 @@ fn doctor_without_a_file_exits_77_for_a_permission_held_nowhere() {
     let scratch = Scratch::new();
     let out =
         run(genimport_against(scratch.dir.path(), &fake).args(["doctor", "--log-format", "json"]));
-    assert_eq!(code(&out), 77, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::NO_PERM, "{}", stderr(&out));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
     let held = |what: &str| {
         report["permissions"]
@@ -119,7 +118,7 @@ fn doctor_says_unknown_when_the_access_cannot_be_read() {
     let scratch = Scratch::new();
     let out = run(genimport_against(scratch.dir.path(), &fake).arg("doctor"));
     let text = stdout(&out);
-    assert_eq!(code(&out), 0, "unknown is never missing: {text}");
+    assert_eq!(code(&out), exit::OK, "unknown is never missing: {text}");
     assert!(text.contains("not readable"), "{text}");
     assert!(text.contains("could not read"), "{text}");
     let add = text
@@ -147,7 +146,7 @@ fn doctor_falls_back_to_divisions_permitted() {
     assert!(add.ends_with("  Home"), "{add}");
     let grant = text.lines().find(|l| l.starts_with("grant roles")).unwrap();
     assert!(grant.ends_with("none"), "{grant}");
-    assert_eq!(code(&out), 77);
+    assert_eq!(code(&out), exit::NO_PERM);
 }
 
 #[test]
@@ -155,7 +154,7 @@ fn doctor_with_an_unreadable_file_still_prints_the_table() {
     let fake = fake_with(AccessModel::default());
     let scratch = Scratch::new();
     let out = run(genimport_against(scratch.dir.path(), &fake).args(["doctor", "missing.csv"]));
-    assert_eq!(code(&out), 66, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::NO_INPUT, "{}", stderr(&out));
     assert!(stderr(&out).contains("missing.csv"));
     assert!(stdout(&out).contains("create users"));
 }
@@ -164,5 +163,5 @@ fn doctor_with_an_unreadable_file_still_prints_the_table() {
 fn doctor_without_credentials_exits_78() {
     let scratch = Scratch::new();
     let out = run(genimport(scratch.dir.path()).arg("doctor"));
-    assert_eq!(code(&out), 78, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::CONFIG, "{}", stderr(&out));
 }
