@@ -479,3 +479,26 @@ fn stayed_notes_only_when_the_file_asks_to_remove_what_stays() {
     assert_eq!(own_roles(&fake, &ana), ["Agent@Home"]);
     assert_eq!(fake.state().queues_of(&ana), ["Support Tier 1"]);
 }
+
+#[test]
+fn a_poisoned_role_batch_is_split_once_over_not_twice() {
+    let fake = Fake::spawn(FakeConfig::default());
+    let ids: Vec<String> = {
+        let mut st = fake.state();
+        (0..30)
+            .map(|i| st.add_user(&format!("u{i}@example.com"), &format!("U {i}"), "active"))
+            .collect()
+    };
+    fake.state().write_faults.poison_members = vec![ids[7].clone()];
+    let mut csv = String::from("email,roles\n");
+    for i in 0..30 {
+        csv.push_str(&format!("u{i}@example.com,Agent\n"));
+    }
+    let ran = import_csv(&fake, &csv, &["--update"]);
+    assert_eq!(ran.code, exit::ROWS_NEED_ATTENTION, "{}", ran.stderr);
+    let failed: Vec<u64> = ran.rows.iter().filter(|r| r.status != "updated").map(|r| r.line).collect();
+    assert_eq!(failed, [9], "only the poisoned user's row");
+    // 30 -> 15 -> 8 -> 4 -> 2 -> 1: the batch, then both halves at each of five levels.
+    let requests = fake.state().counters.grant_requests;
+    assert!(requests <= 11, "{requests} grant POSTs for one poisoned member of 30");
+}
