@@ -52,6 +52,8 @@ pub mod licences;
 #[path = "phones.rs"]
 pub mod phones;
 
+#[path = "roundtrip.rs"]
+pub mod roundtrip;
 #[path = "write_faults.rs"]
 mod write_faults;
 pub use write_faults::WriteFaults;
@@ -240,6 +242,8 @@ pub struct State {
     pub licences: licences::Licences,
     /// The export's lists (export.rs).
     pub export: export::ExportState,
+    /// Round-trip objects: a group's queue memberships (roundtrip.rs).
+    pub roundtrip: roundtrip::Roundtrip,
     /// Write-safety faults (see write_faults.rs).
     pub write_faults: WriteFaults,
 
@@ -352,6 +356,7 @@ impl State {
             queue_wrapups: HashMap::new(),
             licences: licences::Licences::default(),
             export: export::ExportState::default(),
+            roundtrip: roundtrip::Roundtrip::default(),
             write_faults: WriteFaults::default(),
             queue_create_status: None,
             queue_edit_after_read: None,

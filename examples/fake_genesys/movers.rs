@@ -425,6 +425,7 @@ fn remove_group_members(st: &mut State, group: &str, query: &HashMap<String, Str
     for id in &ids {
         set_user_groups(st, id);
         refresh_roles(st, id);
+        st.left_group(group, id);
     }
     respond(202, json!({}))
 }

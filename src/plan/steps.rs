@@ -34,6 +34,9 @@ pub struct RatedItem {
     pub rating: f64,
     /// `NAME:RATING`.
     pub label: String,
+    /// No rating was written: a rating the user has stays (`rating` is
+    /// then 0, for a skill or language the user does not have yet).
+    pub unrated: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -213,7 +216,8 @@ pub fn steps_for_existing(
             .iter()
             .filter(|w| {
                 !has.iter().any(|h| {
-                    h.id == w.id && h.proficiency.is_some_and(|p| (p - w.rating).abs() < 1e-9)
+                    h.id == w.id
+                        && (w.unrated || h.proficiency.is_some_and(|p| (p - w.rating).abs() < 1e-9))
                 })
             })
             .cloned()
@@ -274,11 +278,13 @@ mod tests {
                     id: "s1".into(),
                     rating: 4.0,
                     label: "Sales:4".into(),
+                    unrated: false,
                 },
                 RatedItem {
                     id: "s2".into(),
                     rating: 2.5,
                     label: "Billing:2.5".into(),
+                    unrated: false,
                 },
             ],
             groups: vec![Member {
