@@ -6,8 +6,7 @@
 //! sent; `-` removes the phone for leavers and before a deletion; a station
 //! that never appears leaves the row incomplete and a re-run finishes it.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use std::time::Duration;
 
