@@ -1,4 +1,4 @@
-//! The fake's movers and leavers routes (MOVERS.md §2.1): removing queue
+//! The fake's movers and leavers routes (docs/genesys-api.md#movers-and-leavers): removing queue
 //! and group members, role grants (`bulkremove`, one grant), skills (the
 //! replacing PUT, one DELETE) and languages, deleting a user; and what
 //! tells a user's own holdings from a group's: the default role flag in

@@ -77,7 +77,7 @@ pub fn placements(target: &LocationTarget, user: &User) -> Option<Vec<Value>> {
         LocationTarget::Clear if placed.is_empty() => None,
         LocationTarget::Clear => Some(Vec::new()),
         LocationTarget::At(id) if placed.contains(&id.as_str()) => None,
-        // The shape Genesys takes in `UpdateUser.locations` (PROVISIONING.md §3.7).
+        // The shape Genesys takes in `UpdateUser.locations` (docs/genesys-api.md#updating-users).
         LocationTarget::At(id) => Some(vec![json!({"id": id})]),
     }
 }

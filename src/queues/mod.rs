@@ -25,7 +25,7 @@ use serde_json::{json, Map, Value};
 
 use crate::input::queues::QueueRow;
 
-/// A cell that clears its field (CONTRACT.md, Queues): never written as text.
+/// A cell that clears its field (docs/queues.md): never written as text.
 const CLEAR: &str = "-";
 
 /// Where each column lives in a queue body.
