@@ -12,7 +12,7 @@ use crate::escape::{escape, Context};
 use crate::genesys::users::{RatedRef, User};
 use crate::users::rating_text;
 
-/// The export's columns: the import's user columns, in the contract's order.
+/// The export's columns: the import's user columns, in the documented order (docs/export.md).
 pub const USER_COLUMNS: [&str; 17] = [
     "email",
     "name",

@@ -273,3 +273,42 @@ fn a_dash_for_a_new_user_or_a_user_without_a_phone_sends_nothing_for_phones() {
     let c = &fake.state().telephony.counters;
     assert_eq!((c.creates, c.deletes, c.base_reads), (0, 0, 0));
 }
+
+#[test]
+fn doctor_names_the_telephony_permissions_a_phone_file_needs() {
+    use crate::common::fake::access::AccessModel;
+    let fake = Fake::spawn(FakeConfig::default());
+    fake.state().access = AccessModel::with_roles(&[(
+        "No phones",
+        &["directory:*:*", "authorization:*:*", "routing:*:*"],
+        &["*"],
+    )]);
+    let s = Scratch::new();
+    let input = s.write(
+        "p.csv",
+        "email,name,webrtc_phone\nana@example.com,Ana,WebRTC Agents\n",
+    );
+    let out = run(genimport_against(s.dir.path(), &fake)
+        .args(["doctor", "--log-format", "json"])
+        .arg(&input));
+    assert_eq!(code(&out), exit::NO_PERM, "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    let held = |what: &str| {
+        report["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["needed_to"] == what)
+            .map(|p| p["held_in"].as_str().unwrap_or("").to_string())
+    };
+    assert_eq!(
+        held("create and delete WebRTC phones").as_deref(),
+        Some("none")
+    );
+    assert_eq!(
+        held("set and clear users' default stations").as_deref(),
+        Some("none")
+    );
+    assert_eq!(held("create users").as_deref(), Some("all divisions"));
+    assert_eq!(writes(&fake), 0);
+}
