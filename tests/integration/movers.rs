@@ -596,7 +596,7 @@ fn many_movers_read_grants_role_by_role_with_the_same_plan() {
         );
         assert!(
             row.message
-                .contains("role Quality Evaluator stayed: it is granted through a group"),
+                .contains("role Quality Evaluator@Home stayed: it is granted through a group"),
             "{row:?}"
         );
     }
