@@ -26,7 +26,12 @@ Examples:
 Exit codes: 0 all rows created/exist, 1 some rows need attention, 2 usage,
 65 unusable CSV, 66 unreadable input, 69 API unavailable, 70 internal error,
 73 results not writable, 77 auth/permission refused, 78 credentials missing,
-130 Ctrl-C.";
+130 Ctrl-C.
+
+The manual: README.md and docs/ in the genimport source repository.";
+
+const SHORT_AFTER_HELP: &str =
+    "Run with --help for examples and exit codes. The manual: docs/ in the source repository.";
 
 /// Bulk-create Genesys Cloud users (or, with `genimport queues FILE`, queues) from a CSV file.
 ///
@@ -39,7 +44,7 @@ Exit codes: 0 all rows created/exist, 1 some rows need attention, 2 usage,
     version,
     override_usage = "genimport [users|queues] [OPTIONS] <FILE>",
     after_long_help = EXAMPLES,
-    after_help = "Run with --help for examples and exit codes.",
+    after_help = SHORT_AFTER_HELP,
     subcommand_negates_reqs = true
 )]
 pub struct Cli {

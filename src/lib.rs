@@ -12,6 +12,7 @@ pub use commands::{execute, export};
 pub mod config;
 mod engine;
 pub mod error;
+mod escape;
 mod genesys;
 mod input;
 pub mod logging;

@@ -1,5 +1,5 @@
 //! A stateful fake of the Genesys Cloud endpoints genimport uses, speaking
-//! the wire format of shared/genesys/API.md: client-credentials tokens that
+//! the wire format docs/genesys-api.md describes: client-credentials tokens that
 //! expire, users with duplicate-email detection (deleted users keep their
 //! email), divisions, users search (optionally lagging, like the real index),
 //! a fixed-window rate limit answering the normalised 429 with Retry-After,
@@ -50,6 +50,8 @@ pub use limiter::Limiter;
 #[path = "licences.rs"]
 pub mod licences;
 
+#[path = "roundtrip.rs"]
+pub mod roundtrip;
 #[path = "write_faults.rs"]
 mod write_faults;
 pub use write_faults::WriteFaults;
@@ -238,10 +240,12 @@ pub struct State {
     pub licences: licences::Licences,
     /// The export's lists (export.rs).
     pub export: export::ExportState,
+    /// Round-trip objects: a group's queue memberships (roundtrip.rs).
+    pub roundtrip: roundtrip::Roundtrip,
     /// Write-safety faults (see write_faults.rs).
     pub write_faults: WriteFaults,
 
-    // ---- Queue faults (issue 18, items 13 and 16) ----
+    // ---- Queue faults ----
     /// Answer every queue create with this status, creating nothing (a
     /// persistent 5xx or 408).
     pub queue_create_status: Option<u16>,
@@ -251,7 +255,7 @@ pub struct State {
     /// The next this-many queue PUTs answer 409 `request.conflict`.
     pub queue_put_conflicts: u32,
     // ---- end of queue faults ----
-    /// Preflight safety (issue 18): user ids whose grants read answers 404
+    /// Preflight safety: user ids whose grants read answers 404
     /// (deleted users always do).
     pub refuse_subject_reads: HashSet<String>,
     /// Queue ids whose members read answers 500 (every attempt).
@@ -348,6 +352,7 @@ impl State {
             queue_wrapups: HashMap::new(),
             licences: licences::Licences::default(),
             export: export::ExportState::default(),
+            roundtrip: roundtrip::Roundtrip::default(),
             write_faults: WriteFaults::default(),
             queue_create_status: None,
             queue_edit_after_read: None,
@@ -1763,7 +1768,7 @@ fn base64(input: &[u8]) -> String {
     out
 }
 
-// ---- Preflight safety (issue 18): wire fidelity of reads -------------------
+// ---- Preflight safety: wire fidelity of reads -----------------------------
 // Kept apart from the rest so other changes to the fake merge cleanly.
 
 /// The `expand` values Genesys knows for a user read.

@@ -125,7 +125,12 @@ fn announce(reader: &RowReader) {
             input::SeparatorSource::SepLine => "the file's sep= line",
             input::SeparatorSource::Detected => "detected from the header line",
         };
-        tracing::info!("reading CSV separated by {shown} ({why})");
+        // A comma is what everyone expects: worth saying only when asked.
+        if separator == b',' {
+            tracing::debug!("reading CSV separated by {shown} ({why})");
+        } else {
+            tracing::info!("reading CSV separated by {shown} ({why})");
+        }
     }
     if !reader.ignored_columns.is_empty() {
         tracing::warn!(

@@ -13,7 +13,7 @@ use columns::pointer_of;
 
 pub use columns::column_rank;
 
-/// A cell that clears its field (CONTRACT.md, Queues): never written as text.
+/// A cell that clears its field (docs/queues.md): never written as text.
 const CLEAR: &str = "-";
 
 /// The row's non-blank cells: (column, value), `None` for a cell that clears.

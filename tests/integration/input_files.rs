@@ -94,6 +94,24 @@ fn a_file_that_is_not_a_workbook_is_a_clear_error() {
 }
 
 #[test]
+fn a_comma_is_announced_only_when_asked() {
+    let s = Scratch::new();
+    let input = s.write("comma.csv", "email,name\nana@x.com,Ana\n");
+    let out = run(genimport(s.dir.path()).arg(&input).arg("--dry-run"));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(!stderr(&out).contains("separated by"), "{}", stderr(&out));
+    let out = run(genimport(s.dir.path())
+        .arg(&input)
+        .args(["--dry-run", "-v"]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("separated by `,` (detected from the header line)"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn semicolon_files_with_and_without_a_sep_line() {
     let s = Scratch::new();
     let input = s.write(

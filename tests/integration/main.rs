@@ -19,5 +19,6 @@ mod preflight_safety;
 mod progress;
 mod provisioning;
 mod queues;
+mod roundtrip;
 mod update;
 mod write_safety;
