@@ -4,6 +4,7 @@
 //! outcomes -> results file -> `Summary` -> exit code. `run` is the whole
 //! program minus argument parsing, so tests and benchmarks can call it.
 
+mod access;
 pub mod cli;
 mod commands;
 

@@ -50,8 +50,11 @@ pub use limiter::Limiter;
 #[path = "licences.rs"]
 pub mod licences;
 
+#[path = "access.rs"]
+pub mod access;
 #[path = "roundtrip.rs"]
 pub mod roundtrip;
+
 #[path = "write_faults.rs"]
 mod write_faults;
 pub use write_faults::WriteFaults;
@@ -74,7 +77,7 @@ pub struct FakeConfig {
     /// Probability that a create gets a random fault.
     pub fault_rate: f64,
     /// Shares of API requests answered 503 without acting, and of creates
-    /// stored and then dropped without an answer (the issue-13 fault mix).
+    /// stored and then dropped without an answer (the benchmark's fault mix, docs/performance.md).
     pub fault_mix: Option<(f64, f64)>,
     /// Status used for a duplicate email (409; Genesys may also use 400).
     pub conflict_status: u16,
@@ -262,6 +265,8 @@ pub struct State {
     pub refuse_member_reads: HashSet<String>,
     /// Movers and leavers: group grants and memberships, removal counts (movers.rs).
     pub movers: movers::Movers,
+    /// The client's roles and what they allow (access.rs).
+    pub access: access::AccessModel,
 }
 
 #[derive(Debug, Clone)]
@@ -360,6 +365,7 @@ impl State {
             refuse_subject_reads: HashSet::new(),
             refuse_member_reads: HashSet::new(),
             movers: movers::Movers::default(),
+            access: access::AccessModel::default(),
             config,
             tokens: HashMap::new(),
             users: Vec::new(),
@@ -661,6 +667,15 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Reply {
     }
     write_faults::count_write(&mut st.write_faults, method.as_str(), &path);
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    if let Some(reply) = access::route(
+        &mut st,
+        &method,
+        &segments,
+        &req_query_all(&raw_query),
+        &body,
+    ) {
+        return reply;
+    }
     if let Some(reply) = movers::route(&mut st, &method, &segments, &query, &body) {
         return reply;
     }

@@ -214,7 +214,7 @@ fn build_engine(
 }
 
 /// The read-only preflight: one plan per row, in input order.
-async fn plan_rows(
+pub(crate) async fn plan_rows(
     config: &Config,
     client: &Arc<Client>,
     inputs: &Inputs,

@@ -6,6 +6,7 @@
 //! (see docs/genesys-api.md); none of them knows about
 //! CSV rows.
 
+pub mod access;
 pub mod authorization;
 mod call;
 pub mod catalog;

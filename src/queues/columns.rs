@@ -3,7 +3,7 @@
 //! accepts, whether the export writes it, where it lives in a queue body)
 //! that the reader, `--map`, `changes` and the export all use.
 
-/// A column of a queues file, in the contract's order.
+/// A column of a queues file, in the documented order (docs/queues.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum QueueColumn {
     Name,
@@ -23,7 +23,7 @@ pub enum QueueColumn {
 #[derive(Debug)]
 pub struct QueueColumnSpec {
     pub column: QueueColumn,
-    /// The contract's name, written by the export and in `changes`.
+    /// The documented name, written by the export and in `changes`.
     pub name: &'static str,
     /// Other header names the reader takes for it.
     pub aliases: &'static [&'static str],
@@ -133,7 +133,7 @@ impl QueueColumn {
         &COLUMNS[self as usize]
     }
 
-    /// The contract's name.
+    /// The documented name.
     pub fn name(self) -> &'static str {
         self.spec().name
     }
@@ -156,7 +156,7 @@ pub fn pointer_of(column: &str) -> Option<&'static str> {
         .and_then(|c| c.pointer)
 }
 
-/// The export's header: the columns it writes, in the contract's order.
+/// The export's header: the columns it writes, in the documented order (docs/queues.md).
 pub fn exported_columns() -> Vec<&'static str> {
     COLUMNS
         .iter()
@@ -165,7 +165,7 @@ pub fn exported_columns() -> Vec<&'static str> {
         .collect()
 }
 
-/// The contract's order of queue columns, for `changes`.
+/// The documented order of queue columns, for `changes`.
 pub fn column_rank(column: &str) -> u8 {
     COLUMNS
         .iter()

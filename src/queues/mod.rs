@@ -1,7 +1,7 @@
 //! Why this exists: the queues resource kind owns its columns once: the
 //! create body a row becomes, how a row's cells are written into a whole
 //! queue (Genesys replaces a queue on PUT, so a sparse body would wipe its
-//! settings), and the contract's column order for `changes`.
+//! settings), and the documented column order for `changes`.
 
 pub mod columns;
 pub mod export;

@@ -244,6 +244,7 @@ impl Exact {
         } else {
             Removals::default()
         };
+        removals::keep_listed(steps, &planned, wanted, &holding);
         if inactive && !steps.roles.is_empty() {
             planned.kept.push(
                 "roles: not compared for an inactive user (Genesys removes an inactive user's roles)"

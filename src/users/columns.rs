@@ -2,7 +2,7 @@
 //! the one table of a users file's columns (name, the aliases the reader
 //! accepts, whether the export writes it) that the reader, `--map`, the
 //! diff's `changes` names and the export all use; `Field` is a profile
-//! column in the contract's order for `changes`.
+//! column in docs/results.md's order for `changes`.
 
 /// A column of a users file. Declared in the export's order; the columns the
 /// export does not write come last.
@@ -33,7 +33,7 @@ pub enum Column {
 #[derive(Debug)]
 pub struct ColumnSpec {
     pub column: Column,
-    /// The contract's name, written by the export and in messages.
+    /// The documented name, written by the export and in messages.
     pub name: &'static str,
     /// Other header names the reader takes for it.
     pub aliases: &'static [&'static str],
@@ -101,7 +101,7 @@ impl Column {
         &COLUMNS[self as usize]
     }
 
-    /// The contract's name.
+    /// The documented name.
     pub fn name(self) -> &'static str {
         self.spec().name
     }
@@ -129,7 +129,7 @@ pub fn column_names() -> String {
         .join(", ")
 }
 
-/// A profile column, in the contract's order for `changes`.
+/// A profile column, in the documented order for `changes`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Field {
     Name,
@@ -171,7 +171,7 @@ impl Field {
     }
 }
 
-/// A rating as the contract writes it: `4`, `2.5`.
+/// A rating as docs/provisioning.md writes it: `4`, `2.5`.
 pub fn rating_text(rating: f64) -> String {
     if rating.fract() == 0.0 {
         format!("{}", rating as i64)
@@ -204,7 +204,7 @@ mod tests {
     }
 
     #[test]
-    fn the_export_writes_the_contracts_columns_in_order() {
+    fn the_export_writes_the_documented_columns_in_order() {
         let exported: Vec<&str> = Column::exported().map(Column::name).collect();
         assert_eq!(
             exported,

@@ -15,6 +15,7 @@ mod input_errors;
 mod input_files;
 mod licences;
 mod movers;
+mod permissions;
 mod preflight_safety;
 mod progress;
 mod provisioning;

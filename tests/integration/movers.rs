@@ -596,7 +596,7 @@ fn many_movers_read_grants_role_by_role_with_the_same_plan() {
         );
         assert!(
             row.message
-                .contains("role Quality Evaluator stayed: it is granted through a group"),
+                .contains("role Quality Evaluator@Home stayed: it is granted through a group"),
             "{row:?}"
         );
     }
@@ -626,8 +626,8 @@ fn a_restored_user_is_not_read_before_so_nothing_is_removed_from_it() {
     } = import_csv(&fake, csv, &["--update", "--exact", "--restore-deleted"]);
     assert_eq!(code, exit::OK, "{err}");
     assert_eq!(rows[0].status, "updated", "{:?}", rows[0]);
-    // A restored user gets nothing back (PROVISIONING.md §2.6): the Employee
-    // role is granted again (issue 18), and nothing is removed.
+    // A restored user gets nothing back (docs/genesys-api.md#restored-users):
+    // the Employee role is granted again, and nothing is removed.
     assert_eq!(rows[0].changes, "restore; add role Employee@Home");
     let st = fake.state();
     assert_eq!(st.groups_of(&ana), ["Night Shift", "Day Shift"]);
