@@ -114,6 +114,10 @@ impl Engine {
             self.progress
                 .stage_done(stage, held.iter().map(|h| &h.follow));
         }
+        // WebRTC phones (engine/phones.rs): before a deletion takes the user.
+        held = Arc::clone(&self).phones(held).await;
+        self.progress
+            .stage_done(Stage::Phones, held.iter().map(|h| &h.follow));
         // Movers and leavers: what `--exact` takes away, and deletions (engine/removals.rs).
         held = Arc::clone(&self).removals(held).await;
         let mut held = Arc::clone(&self).per_user(&jobs, held, true).await;

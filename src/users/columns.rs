@@ -27,6 +27,8 @@ pub enum Column {
     HireDate,
     Password,
     Invite,
+    WebrtcPhone,
+    Site,
 }
 
 /// What the table says of one column.
@@ -56,7 +58,7 @@ const fn spec(
 }
 
 /// Every users column, in `Column`'s order (a test checks it).
-pub const COLUMNS: [ColumnSpec; 19] = [
+pub const COLUMNS: [ColumnSpec; 21] = [
     spec(Column::Email, "email", &[], true),
     spec(Column::Name, "name", &[], true),
     spec(
@@ -91,6 +93,8 @@ pub const COLUMNS: [ColumnSpec; 19] = [
     ),
     spec(Column::Password, "password", &[], false),
     spec(Column::Invite, "invite", &[], false),
+    spec(Column::WebrtcPhone, "webrtc_phone", &["webrtcphone"], false),
+    spec(Column::Site, "site", &[], false),
 ];
 
 /// How many users columns there are (for per-column arrays).

@@ -142,7 +142,7 @@ pub fn user_row(
             Column::EmployeeType => employer("employeeType"),
             Column::HireDate => employer("dateHire"),
             // Never read back from Genesys.
-            Column::Password | Column::Invite => String::new(),
+            Column::Password | Column::Invite | Column::WebrtcPhone | Column::Site => String::new(),
         })
         .collect()
 }
