@@ -600,3 +600,26 @@ fn a_refused_queue_read_fails_only_the_rows_that_name_the_queue() {
         "nothing sent for Bob"
     );
 }
+
+#[test]
+fn the_licence_preview_counts_what_deleted_users_lose() {
+    let fake = Fake::spawn(FakeConfig::default());
+    {
+        let mut st = fake.state();
+        let agent = id_of(&st.roles, "Agent");
+        st.licences.map(&agent, &[("lic-cx2", "cloudCX2")]);
+        st.add_user_with(
+            "gone@example.com",
+            "Gone",
+            json!({"authorization": {"roles": [{"id": agent}]}}),
+        );
+    }
+    let s = Scratch::new();
+    s.write("m.csv", "email,state\ngone@example.com,deleted\n");
+    let out = run(genimport_against(s.dir.path(), &fake)
+        .args(["m.csv", "--update", "--allow-delete", "--dry-run"]));
+    let err = stderr(&out);
+    assert_eq!(code(&out), exit::OK, "{err}");
+    let line = err.lines().find(|l| l.trim_start().starts_with("licences ")).map(str::trim);
+    assert_eq!(line, Some("licences       -1 cloudCX2"), "{err}");
+}
