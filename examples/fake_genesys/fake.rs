@@ -1157,6 +1157,11 @@ fn search(st: &mut State, body: &[u8]) -> Reply {
                     "email" => values.contains(&u.email.to_lowercase()),
                     "state" => values.contains(&u.state),
                     "hr.employeeId" => employee_id_matches(c, u),
+                    "manager.id" => u
+                        .profile
+                        .get("manager")
+                        .and_then(|m| m["id"].as_str())
+                        .is_some_and(|m| values.contains(&m.to_lowercase())),
                     _ => false,
                 }
             })
