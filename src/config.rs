@@ -55,6 +55,8 @@ pub struct Connect {
     pub tokens: u8,
     pub retry: RetryPolicy,
     pub request_timeout: Duration,
+    /// Page sizes and caps of the user listings (hidden test flags).
+    pub paging: crate::genesys::pages::Paging,
 }
 
 /// An import's settings: `genimport [users|queues] FILE`.
@@ -305,6 +307,10 @@ impl Connect {
             tokens,
             retry: reach.retry,
             request_timeout: Duration::from_secs(connection.request_timeout),
+            paging: crate::genesys::pages::Paging {
+                user_page: connection.user_page_size,
+                results_cap: connection.results_cap,
+            },
         };
         (connect, missing)
     }
@@ -392,6 +398,8 @@ pub struct ExportSettings {
     /// `--division` names or ids; empty: every division.
     pub divisions: Vec<String>,
     pub state: ExportState,
+    /// Pages read at once (`--concurrency`).
+    pub concurrency: usize,
 }
 
 impl ExportConfig {
@@ -401,7 +409,7 @@ impl ExportConfig {
         log: LogSettings,
     ) -> Result<ExportConfig, Error> {
         let reach = Reach::from_connection(connection)?;
-        let (connect, missing) = Connect::from_reach(reach, connection, 1);
+        let (connect, missing) = Connect::from_reach(reach, connection, args.tokens);
         // An export has no offline mode: no `--dry-run` hint.
         missing.map_err(|missing| {
             Error::Config(ConfigError::MissingCredentials {
@@ -426,6 +434,7 @@ impl ExportConfig {
                 ExportStateArg::Inactive => ExportState::Inactive,
                 ExportStateArg::All => ExportState::All,
             },
+            concurrency: usize::from(args.concurrency),
         };
         Ok(ExportConfig {
             connect,

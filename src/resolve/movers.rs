@@ -363,7 +363,7 @@ async fn cheapest_grants(
         let mut subjects = HashMap::new();
         for role in read {
             let name = roles.counts.get(&role).map(|(n, _)| n.clone());
-            let listed = client.role_subject_grants(&role).await?;
+            let listed = client.role_subject_grants(&role, concurrency).await?;
             subjects.insert(role, (name.unwrap_or_default(), listed));
         }
         // The roles held, in the order the search shows them (the adds' are among them).
