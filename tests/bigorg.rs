@@ -251,3 +251,34 @@ fn pages_go_out_concurrently_over_tokens_without_429_storms() {
         st.counters.api_requests
     );
 }
+
+#[test]
+fn an_update_naming_held_roles_reads_them_role_by_role() {
+    let fake = org(300, 0, 10_000);
+    fake.state().seed_roles_to_all(&["Employee", "Agent"]);
+    let mut csv = String::from("email,name,roles\n");
+    for n in 0..300 {
+        csv.push_str(&format!(
+            "u{n:06}@big.example.com,User u{n:06},Employee; Agent\n"
+        ));
+    }
+    let s = Scratch::new();
+    let out = import(&fake, &s, &csv, &["--update"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let rows = read_results(&s.path("out.csv"));
+    assert!(
+        rows.iter().all(|r| r.status == "unchanged"),
+        "{:?}",
+        rows.iter().find(|r| r.status != "unchanged")
+    );
+    let st = fake.state();
+    assert_eq!(st.counters.subject_requests, 0, "no user read alone");
+    // Each role's 300 holders, 100 a page.
+    assert_eq!(st.export.subject_grant_pages, 3 + 3);
+    assert_eq!(st.writes(), 0);
+    assert!(
+        st.counters.api_requests <= 20,
+        "{} requests",
+        st.counters.api_requests
+    );
+}

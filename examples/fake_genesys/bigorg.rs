@@ -103,6 +103,38 @@ impl State {
     }
 }
 
+impl State {
+    /// Grants these roles (by name) in the home division to every user,
+    /// as if done before the run (the `authorization` expand shows them).
+    pub fn seed_roles_to_all(&mut self, roles: &[&str]) {
+        let ids: Vec<String> = roles
+            .iter()
+            .map(|name| {
+                self.roles
+                    .iter()
+                    .find(|(_, n)| n == name)
+                    .map(|(id, _)| id.clone())
+                    .expect("a seeded role")
+            })
+            .collect();
+        let home = super::HOME_DIVISION.to_string();
+        for user in &mut self.users {
+            let grants = self.grants.entry(user.id.clone()).or_default();
+            for id in &ids {
+                if !grants.iter().any(|(r, d)| r == id && *d == home) {
+                    grants.push((id.clone(), home.clone()));
+                }
+            }
+            let mut held: Vec<&String> = grants.iter().map(|(r, _)| r).collect();
+            held.sort();
+            held.dedup();
+            let held: Vec<Value> = held.into_iter().map(|id| json!({"id": id})).collect();
+            user.profile
+                .insert("authorization".into(), json!({"roles": held}));
+        }
+    }
+}
+
 /// The users a search may match: those holding one of an `email`
 /// criterion's values (by the index), else every user.
 pub(super) fn candidates<'a>(
