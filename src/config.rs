@@ -9,8 +9,8 @@ use std::time::Duration;
 use secrecy::SecretString;
 
 use crate::cli::{
-    Cli, Command as CliCommand, Connection, ExportArgs, ExportStateArg, ImportArgs, LogFormat,
-    Logging, ResourceArg,
+    Cli, Command as CliCommand, Connection, DoctorArgs, ExportArgs, ExportStateArg, ImportArgs,
+    LogFormat, Logging, ResourceArg,
 };
 use crate::error::{ConfigError, Error, UsageError};
 use crate::input::{MatchKey, ReadOptions, Source};
@@ -38,6 +38,8 @@ pub enum Command {
     Import(Box<Config>),
     /// `genimport export [users|queues]`.
     Export(Box<ExportConfig>),
+    /// `genimport doctor [FILE]`.
+    Doctor(Box<DoctorConfig>),
     /// `genimport completions SHELL` (hidden).
     Completions(clap_complete::Shell),
     /// `genimport man` (hidden).
@@ -84,6 +86,15 @@ pub struct Config {
     pub log: LogSettings,
     /// Test hook (hidden flag): panic while working on this line.
     pub panic_on_line: Option<u64>,
+}
+
+/// `genimport doctor [FILE]`: the connection, and the file's plan settings
+/// (a dry run's) when a FILE is given.
+#[derive(Debug, Clone)]
+pub struct DoctorConfig {
+    pub connect: Connect,
+    pub log: LogSettings,
+    pub file: Option<Config>,
 }
 
 /// An export's settings: `genimport export [users|queues]`.
@@ -275,6 +286,8 @@ impl Command {
             }
             Some(CliCommand::Export(args)) => ExportConfig::from_args(&args, &cli.connection, log)
                 .map(|c| Command::Export(Box::new(c))),
+            Some(CliCommand::Doctor(args)) => DoctorConfig::from_args(*args, &cli.connection, log)
+                .map(|c| Command::Doctor(Box::new(c))),
             Some(CliCommand::Completions { shell }) => Ok(Command::Completions(shell)),
             Some(CliCommand::Man) => Ok(Command::Man),
         }
@@ -285,12 +298,28 @@ impl Command {
         match self {
             Command::Import(config) => Some(&config.log),
             Command::Export(export) => Some(&export.log),
+            Command::Doctor(doctor) => Some(&doctor.log),
             Command::Completions(_) | Command::Man => None,
         }
     }
 }
 
 impl Connect {
+    /// One token's connection for a command with no offline mode (an
+    /// export, the doctor): missing credentials are an error, without the
+    /// `--dry-run` hint.
+    fn online(connection: &Connection, tokens: u8) -> Result<Connect, Error> {
+        let reach = Reach::from_connection(connection)?;
+        let (connect, missing) = Connect::from_reach(reach, connection, tokens);
+        missing.map_err(|missing| {
+            Error::Config(ConfigError::MissingCredentials {
+                missing,
+                suggest_dry_run: false,
+            })
+        })?;
+        Ok(connect)
+    }
+
     fn from_reach(
         reach: Reach,
         connection: &Connection,
@@ -381,6 +410,43 @@ impl Config {
     }
 }
 
+impl DoctorConfig {
+    fn from_args(
+        args: DoctorArgs,
+        connection: &Connection,
+        log: LogSettings,
+    ) -> Result<DoctorConfig, Error> {
+        let connect = Connect::online(connection, 1)?;
+        // The file is planned as a dry run would plan it; nothing is written.
+        let file = args
+            .input
+            .map(|input| {
+                let import = ImportArgs {
+                    input: Some(input),
+                    division: args.division,
+                    output: Some(std::path::PathBuf::from("-")),
+                    delimiter: args.delimiter,
+                    sheet: args.sheet,
+                    map: args.map,
+                    dry_run: true,
+                    strict: false,
+                    concurrency: 1,
+                    tokens: 1,
+                    update: args.update,
+                    exact: args.exact,
+                    allow_delete: args.allow_delete,
+                    invite: args.invite,
+                    match_key: args.match_key,
+                    restore_deleted: false,
+                    panic_on_line: None,
+                };
+                Config::from_args(import, Resource::Users, connection, log.clone())
+            })
+            .transpose()?;
+        Ok(DoctorConfig { connect, log, file })
+    }
+}
+
 /// Which users an export writes (`--state`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportState {
@@ -408,15 +474,7 @@ impl ExportConfig {
         connection: &Connection,
         log: LogSettings,
     ) -> Result<ExportConfig, Error> {
-        let reach = Reach::from_connection(connection)?;
-        let (connect, missing) = Connect::from_reach(reach, connection, args.tokens);
-        // An export has no offline mode: no `--dry-run` hint.
-        missing.map_err(|missing| {
-            Error::Config(ConfigError::MissingCredentials {
-                missing,
-                suggest_dry_run: false,
-            })
-        })?;
+        let connect = Connect::online(connection, args.tokens)?;
         let settings = ExportSettings {
             resource: match args.resource {
                 ResourceArg::Users => Resource::Users,

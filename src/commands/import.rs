@@ -125,7 +125,12 @@ fn announce(reader: &RowReader) {
             input::SeparatorSource::SepLine => "the file's sep= line",
             input::SeparatorSource::Detected => "detected from the header line",
         };
-        tracing::info!("reading CSV separated by {shown} ({why})");
+        // A comma is what everyone expects: worth saying only when asked.
+        if separator == b',' {
+            tracing::debug!("reading CSV separated by {shown} ({why})");
+        } else {
+            tracing::info!("reading CSV separated by {shown} ({why})");
+        }
     }
     if !reader.ignored_columns.is_empty() {
         tracing::warn!(
@@ -209,7 +214,7 @@ fn build_engine(
 }
 
 /// The read-only preflight: one plan per row, in input order.
-async fn plan_rows(
+pub(crate) async fn plan_rows(
     config: &Config,
     client: &Arc<Client>,
     inputs: &Inputs,

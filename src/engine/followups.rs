@@ -54,7 +54,7 @@ impl Batch {
         }
     }
 
-    /// What Genesys wants for this step (PROVISIONING.md §3), for 403s.
+    /// What Genesys wants for this step (docs/genesys-api.md#provisioning), for 403s.
     fn permission(self) -> &'static str {
         match self {
             Batch::Move => "authorization:division:edit in the target division",

@@ -1,6 +1,6 @@
 //! Why this exists: a created user is not yet a working agent; these writes make it one.
 //!
-//! PROVISIONING.md §3: role grants across users, skills and languages per
+//! docs/genesys-api.md#provisioning: role grants across users, skills and languages per
 //! user, queue and group members across users, and the invitation. Batch
 //! sizes are the documented caps; where a cap is not documented, a refused
 //! batch is split.

@@ -2,7 +2,7 @@
 //! and a leaver is deleted; these are the reads that tell what a user holds
 //! directly and the writes that remove it.
 //!
-//! MOVERS.md §2.1 (VERIFIED in the spec unless noted): role grants with
+//! docs/genesys-api.md#movers-and-leavers (the API description unless noted): role grants with
 //! `POST /api/v2/authorization/subjects/{id}/bulkremove` (falling back to
 //! one `DELETE …/subjects/{id}/divisions/{d}/roles/{r}` a grant, 404s
 //! ignored, when a role or division no longer exists, as Terraform does);
@@ -97,7 +97,7 @@ pub struct Roles {
 }
 
 /// Subjects per page of a role's subject grants (the cap is not
-/// documented: MOVERS.md §5 says 100).
+/// documented; 100, as for queue members).
 pub const SUBJECT_GRANTS_PAGE: u64 = super::lists::MEMBER_PAGE as u64;
 
 #[derive(Debug, Deserialize)]
@@ -209,7 +209,7 @@ impl Client {
 
     /// Takes one role from many users (at most `ROLE_REMOVE_BATCH`):
     /// `PUT /api/v2/authorization/roles/{roleId}/users/remove`. Whether it
-    /// removes the role in every division is unverified (MOVERS.md §2.1),
+    /// removes the role in every division is unverified (docs/genesys-api.md),
     /// so it is sent only for users who hold the role in no division after
     /// their row, where either reading does the same.
     pub async fn remove_role_users(

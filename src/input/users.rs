@@ -12,6 +12,7 @@ use super::fingerprint::email_fingerprint;
 use super::lines::has_lone_cr;
 use super::lists::{parse_invite, parse_names, parse_rated, parse_roles};
 use super::{normalise_e164, InputError, MatchKey, RowReader};
+use crate::escape::unescape;
 use crate::text::cut;
 
 /// A row that passed validation: everything needed to create or update a user.
@@ -90,7 +91,10 @@ impl RowReader {
 
     fn validate(&mut self, line: u64) -> Result<Row, InputError> {
         let email: Arc<str> = Arc::from(self.cell(Column::Email, line)?);
-        let name: Arc<str> = Arc::from(self.cell(Column::Name, line)?);
+        let raw_name = self.cell(Column::Name, line)?;
+        // `\-` is a name `-`, not the clearing marker (see `crate::escape`).
+        let name_is_dash = raw_name == "-";
+        let name: Arc<str> = Arc::from(unescape(raw_name).as_ref());
         let mut problems: Vec<String> = Vec::new();
         if self.line_break == b'\n' && has_lone_cr(self.record.as_slice()) {
             problems.push(
@@ -104,7 +108,7 @@ impl RowReader {
             if !self.update {
                 problems.push("name: missing".to_string());
             }
-        } else if &*name == "-" {
+        } else if name_is_dash {
             // `-` means "none", and a user always has a name.
             problems.push(
                 "name: `-` cannot clear a name (a user always has one); leave the cell blank to keep it"
@@ -114,7 +118,7 @@ impl RowReader {
             problems.push(format!("name: {why}"));
         }
         let division = self.cell(Column::Division, line)?;
-        let division = (!division.is_empty()).then(|| DivisionRef::parse(division));
+        let division = (!division.is_empty()).then(|| DivisionRef::parse(&unescape(division)));
         let optionals = self.optionals(line, &mut problems)?;
         let manager = self.manager(line, &email, &mut problems)?;
         let lists = self.lists(line, &mut problems)?;
@@ -191,7 +195,7 @@ impl RowReader {
         Ok(match self.cell(column, line)? {
             "" => Cell::Blank,
             "-" => Cell::Clear,
-            value => match check(value) {
+            value => match check(&unescape(value)) {
                 Ok(v) => Cell::Set(v),
                 Err(why) => {
                     problems.push(format!("{}: {why}", column.canonical()));
@@ -456,6 +460,19 @@ mod tests {
             .as_ref()
             .unwrap_err()
             .contains("name: contains a line break"));
+    }
+
+    #[test]
+    fn a_quote_never_closed_is_on_the_line_where_it_opens() {
+        // The cell runs to the end of the file, its last line break included.
+        let rows = read_all(b"email,name,title\n\"a@x.com,A,T\nb@x.com,B,T\n").unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].line, 2);
+        let rows =
+            read_all(b"email,name,title\na@x.com,A,T\n\nb@x.com,\"B,T\nc@x.com,C,T\n").unwrap();
+        assert_eq!((rows[0].line, rows[1].line), (2, 4));
+        let rows = read_all(b"email,name\r\na@x.com,A\r\n\r\nb@x.com,\"B\r\nc,C\r\n").unwrap();
+        assert_eq!((rows[0].line, rows[1].line), (2, 4));
     }
 
     #[test]

@@ -1,17 +1,17 @@
-//! Why this exists: the items of the `changes` column, in the contract's
-//! order, so a dry run, a real run and an `exists` row all name a change
+//! Why this exists: the items of the `changes` column, in the documented
+//! order (docs/results.md), so a dry run, a real run and an `exists` row all name a change
 //! the same way.
 
 use crate::users::Field;
 
-/// One item of the `changes` column; the derived order is the contract's.
+/// One item of the `changes` column; the derived order is the documented one.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Change {
     Create,
     Restore,
     Field(Field),
     /// A changed column of a queues file (`description`, `acw`...), with
-    /// its rank in the contract's column order.
+    /// its rank in the documented column order.
     Column(u8, &'static str),
     /// `NAME@DIVISION` (`*` for all divisions).
     AddRole(String),
@@ -53,7 +53,7 @@ impl Change {
     }
 }
 
-/// The `changes` cell: items in the contract's order, `; `-separated.
+/// The `changes` cell: items in the documented order, `; `-separated.
 pub fn changes_cell(changes: &[Change]) -> std::borrow::Cow<'static, str> {
     match changes {
         [] => return "".into(),

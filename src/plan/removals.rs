@@ -276,14 +276,31 @@ fn remove_roles(
 
 /// Fits a row's add steps to its removals: skills that change both ways
 /// go in one replacing PUT instead of a PATCH plus DELETEs; an inactive
-/// user's roles are not compared (Genesys strips them).
-pub fn fit_steps(steps: &mut Steps, removals: &mut Removals, wanted: &Wanted, inactive: bool) {
+/// user's roles are not compared (Genesys strips them). A skill the row
+/// names without a rating keeps the rating `user` has in the PUT.
+pub fn fit_steps(
+    steps: &mut Steps,
+    removals: &mut Removals,
+    wanted: &Wanted,
+    user: &User,
+    inactive: bool,
+) {
     if inactive {
         steps.roles.clear();
     }
     if !removals.skills.is_empty() && !wanted.skills.is_empty() {
         removals.skill_adds = std::mem::take(&mut steps.skills);
-        removals.skills_replace = Some(wanted.skills.clone());
+        let kept = |s: &RatedItem| {
+            let held = user.skills.iter().find(|h| h.id == s.id);
+            match held.and_then(|h| h.proficiency) {
+                Some(rating) if s.unrated => RatedItem {
+                    rating,
+                    ..s.clone()
+                },
+                _ => s.clone(),
+            }
+        };
+        removals.skills_replace = Some(wanted.skills.iter().map(kept).collect());
     }
 }
 
@@ -330,6 +347,7 @@ mod tests {
             id: id.into(),
             rating: 4.0,
             label: label.into(),
+            unrated: false,
         }
     }
 
@@ -499,7 +517,7 @@ mod tests {
             ..Steps::default()
         };
         let mut removals = removals;
-        fit_steps(&mut steps, &mut removals, &Wanted::default(), true);
+        fit_steps(&mut steps, &mut removals, &Wanted::default(), &user(), true);
         assert!(steps.roles.is_empty());
     }
 
@@ -514,7 +532,7 @@ mod tests {
             skills: vec![rated("s9", "Tech:4")],
             ..Steps::default()
         };
-        fit_steps(&mut steps, &mut removals, &wanted, false);
+        fit_steps(&mut steps, &mut removals, &wanted, &user(), false);
         assert!(steps.skills.is_empty(), "no PATCH: the PUT carries the add");
         assert_eq!(removals.skills_replace.as_ref().map(Vec::len), Some(2));
         let cells: Vec<String> = removals

@@ -34,6 +34,9 @@ pub struct RatedItem {
     pub rating: f64,
     /// `NAME:RATING`.
     pub label: String,
+    /// No rating was written: a rating the user has stays (`rating` is
+    /// then 0, for a skill or language the user does not have yet).
+    pub unrated: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -74,7 +77,7 @@ pub fn placements(target: &LocationTarget, user: &User) -> Option<Vec<Value>> {
         LocationTarget::Clear if placed.is_empty() => None,
         LocationTarget::Clear => Some(Vec::new()),
         LocationTarget::At(id) if placed.contains(&id.as_str()) => None,
-        // The shape Genesys takes in `UpdateUser.locations` (PROVISIONING.md §3.7).
+        // The shape Genesys takes in `UpdateUser.locations` (docs/genesys-api.md#updating-users).
         LocationTarget::At(id) => Some(vec![json!({"id": id})]),
     }
 }
@@ -209,7 +212,8 @@ pub fn steps_for_existing(
             .iter()
             .filter(|w| {
                 !has.iter().any(|h| {
-                    h.id == w.id && h.proficiency.is_some_and(|p| (p - w.rating).abs() < 1e-9)
+                    h.id == w.id
+                        && (w.unrated || h.proficiency.is_some_and(|p| (p - w.rating).abs() < 1e-9))
                 })
             })
             .cloned()
@@ -269,11 +273,13 @@ mod tests {
                     id: "s1".into(),
                     rating: 4.0,
                     label: "Sales:4".into(),
+                    unrated: false,
                 },
                 RatedItem {
                     id: "s2".into(),
                     rating: 2.5,
                     label: "Billing:2.5".into(),
+                    unrated: false,
                 },
             ],
             groups: vec![Member {

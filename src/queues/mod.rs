@@ -1,11 +1,11 @@
 //! Why this exists: the queues resource kind owns its columns once: the
 //! create body a row becomes, how a row's cells are written into a whole
 //! queue (Genesys replaces a queue on PUT, so a sparse body would wipe its
-//! settings), and the contract's column order for `changes`.
+//! settings), and the documented column order for `changes`.
 
 pub mod export;
 
-/// The queues file's columns, in the contract's order: the order of
+/// The queues file's columns, in the documented order (docs/queues.md): the order of
 /// `changes` items and of the export's columns.
 pub const COLUMNS: [&str; 11] = [
     "name",
@@ -25,7 +25,7 @@ use serde_json::{json, Map, Value};
 
 use crate::input::queues::QueueRow;
 
-/// A cell that clears its field (CONTRACT.md, Queues): never written as text.
+/// A cell that clears its field (docs/queues.md): never written as text.
 const CLEAR: &str = "-";
 
 /// Where each column lives in a queue body.
@@ -182,7 +182,7 @@ fn ensure_path(value: &mut Value, pointer: &str) {
     }
 }
 
-/// The contract's order of queue columns, for `changes`.
+/// The documented order of queue columns, for `changes`.
 pub fn column_rank(column: &str) -> u8 {
     COLUMNS
         .iter()

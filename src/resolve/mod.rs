@@ -288,7 +288,7 @@ fn subjects(
             Some(w),
         ) = (&job.plan, wanted)
         {
-            // A restored user gets no roles back (PROVISIONING.md §2.6), so
+            // A restored user gets no roles back (docs/genesys-api.md#restored-users), so
             // its grants are not read (a deleted subject answers 404).
             let needs_grants = !restore && plan::needs_grants(w, existing);
             subjects.push(Subject::new(&existing.id, needs_grants, w));

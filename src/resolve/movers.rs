@@ -312,7 +312,7 @@ impl Exact {
             );
         }
         planned.delete_user = row.state == Some(UserState::Deleted);
-        removals::fit_steps(steps, &mut planned, wanted, inactive);
+        removals::fit_steps(steps, &mut planned, wanted, user, inactive);
         steps.removals = planned;
     }
 }

@@ -1,8 +1,8 @@
 //! Why this exists: the users resource owns its columns once: the profile
-//! columns as `Field` (the `changes` names, in the contract's order) and how
+//! columns as `Field` (the `changes` names, in docs/results.md's order) and how
 //! a rating is written, for the reader, the diff, the plans and export.
 
-/// A profile column, in the contract's order for `changes`.
+/// A profile column, in the documented order for `changes`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Field {
     Name,
@@ -38,7 +38,7 @@ impl Field {
     }
 }
 
-/// A rating as the contract writes it: `4`, `2.5`.
+/// A rating as docs/provisioning.md writes it: `4`, `2.5`.
 pub fn rating_text(rating: f64) -> String {
     if rating.fract() == 0.0 {
         format!("{}", rating as i64)

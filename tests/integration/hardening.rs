@@ -1,8 +1,7 @@
-//! The holes found when genimport was attacked and fed careless input
-//! (issue 9): each test here failed before the fix.
+//! The holes found when genimport was attacked and fed careless input:
+//! each test here failed before the fix.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use std::io::Read;
 use std::process::Stdio;
@@ -19,7 +18,7 @@ fn output_hard_linked_to_the_input_is_refused() {
         .arg(&input)
         .args(["--dry-run", "-o"])
         .arg(&link));
-    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::USAGE, "{}", stderr(&out));
     assert!(
         stderr(&out).contains("is the input file"),
         "{}",
@@ -42,7 +41,7 @@ fn a_redirected_create_is_failed_and_names_the_location() {
     let out = run(genimport_against(s.dir.path(), &fake).arg(&input));
     // The preflight's search is redirected first: the run stops (69) and
     // nothing reaches the other host.
-    assert_eq!(code(&out), 69, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::UNAVAILABLE, "{}", stderr(&out));
     assert!(stderr(&out).contains(&elsewhere.url()), "{}", stderr(&out));
     assert_eq!(elsewhere.state().counters.api_requests, 0);
     let rows = read_results(&s.path("u.results.csv"));
@@ -61,7 +60,7 @@ fn a_redirect_on_the_create_itself_fails_the_row() {
         "email,name,password\na@example.com,A,Secret-pass-123\n",
     );
     let out = run(genimport_against(s.dir.path(), &fake).arg(&input));
-    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::ROWS_NEED_ATTENTION, "{}", stderr(&out));
     let rows = read_results(&s.path("u.results.csv"));
     assert_eq!(statuses(&rows), ["failed"]);
     assert_eq!(rows[0].http_status, "307");
@@ -87,7 +86,7 @@ fn a_redirected_token_request_stops_the_run() {
     let s = Scratch::new();
     let input = s.write("u.csv", users_csv(1));
     let out = run(genimport_against(s.dir.path(), &fake).arg(&input));
-    assert_eq!(code(&out), 69, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::UNAVAILABLE, "{}", stderr(&out));
     assert!(
         stderr(&out).contains("https://evil.example/oauth/token"),
         "{}",
@@ -110,7 +109,7 @@ fn credentials_inside_the_api_url_are_refused_without_echo() {
         "--api-url",
         "https://admin:hunter2pw@api.example.com",
     ]));
-    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::USAGE, "{}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("credentials inside a URL"), "{err}");
     assert!(
@@ -129,7 +128,7 @@ fn a_broken_env_file_names_the_line_not_the_secret() {
         "GENESYS_CLIENT_ID=abc\nGENESYS_CLIENT_SECRET=\"TopSecretValue42\nGENESYS_REGION=eu-west-1\n",
     );
     let out = run(genimport(s.dir.path()).arg(&input).arg("--dry-run"));
-    assert_eq!(code(&out), 78, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::CONFIG, "{}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains(".env") && err.contains("line 2"), "{err}");
     assert!(!err.contains("TopSecretValue42"), "{err}");
@@ -155,7 +154,7 @@ fn a_parent_directory_env_file_is_not_read() {
     std::fs::create_dir(&sub).unwrap();
     std::fs::write(sub.join("u.csv"), users_csv(2)).unwrap();
     let out = run(genimport(&sub).args(["u.csv", "--dry-run"]));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     assert!(stderr(&out).contains("no credentials"), "{}", stderr(&out));
     assert_eq!(fake.state().counters.token_requests, 0);
 }
@@ -171,7 +170,7 @@ fn an_absurd_max_retry_after_is_a_usage_error() {
         "--max-retry-after",
         "18446744073709551615",
     ]));
-    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::USAGE, "{}", stderr(&out));
 }
 
 #[test]
@@ -183,7 +182,7 @@ fn a_huge_token_lifetime_does_not_panic() {
     let s = Scratch::new();
     let input = s.write("u.csv", users_csv(3));
     let out = run(genimport_against(s.dir.path(), &fake).arg(&input));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     assert_eq!(
         statuses(&read_results(&s.path("u.results.csv"))),
         ["created"; 3]
@@ -198,7 +197,7 @@ fn a_worker_that_dies_leaves_every_row_written_and_exits_70() {
     let out = run(genimport_against(s.dir.path(), &fake)
         .arg(&input)
         .env("GENIMPORT_PANIC_ON_LINE", "3"));
-    assert_eq!(code(&out), 70, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::INTERNAL, "{}", stderr(&out));
     let rows = read_results(&s.path("u.results.csv"));
     assert_each_line_once(&rows, 5);
     let line3 = rows.iter().find(|r| r.line == 3).unwrap();
@@ -228,7 +227,7 @@ fn a_conflict_after_an_unknown_outcome_is_not_called_created_without_a_user() {
     let s = Scratch::new();
     let input = s.write("u.csv", users_csv(1));
     let out = run(genimport_against(s.dir.path(), &fake).arg(&input));
-    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::ROWS_NEED_ATTENTION, "{}", stderr(&out));
     let rows = read_results(&s.path("u.results.csv"));
     assert_eq!(statuses(&rows), ["failed"]);
     assert_eq!(rows[0].user_id, "");
@@ -254,7 +253,7 @@ fn a_conflict_after_an_unknown_outcome_with_a_deleted_user_is_exists() {
     let rows = read_results(&s.path("u.results.csv"));
     assert_eq!(statuses(&rows), ["exists"], "{}", stderr(&out));
     assert!(rows[0].message.contains("deleted"), "{}", rows[0].message);
-    assert_eq!(code(&out), 0);
+    assert_eq!(code(&out), exit::OK);
 }
 
 // 8. A search refused for one email fails that row only.
@@ -267,7 +266,7 @@ fn a_search_refused_for_one_email_fails_only_that_row() {
     let s = Scratch::new();
     let input = s.write("u.csv", users_csv(3));
     let out = run(genimport_against(s.dir.path(), &fake).arg(&input));
-    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::ROWS_NEED_ATTENTION, "{}", stderr(&out));
     let rows = read_results(&s.path("u.results.csv"));
     assert_eq!(statuses(&rows), ["created", "failed", "created"]);
     assert_eq!(rows[1].http_status, "400");
@@ -285,13 +284,13 @@ fn cr_only_files_get_physical_line_numbers_and_stray_crs_do_not_split_rows() {
     let s = Scratch::new();
     let input = s.write("cr.csv", "email,name\ra@x.com,A\rb@x.com,B\r");
     let out = run(genimport(s.dir.path()).arg(&input).arg("--dry-run"));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let rows = read_results(&s.path("cr.results.csv"));
     assert_eq!(rows.iter().map(|r| r.line).collect::<Vec<_>>(), [2, 3]);
 
     let input = s.write("lf.csv", "email,name\na@x.com,Ann\rLee\nb@x.com,B\n");
     let out = run(genimport(s.dir.path()).arg(&input).arg("--dry-run"));
-    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::ROWS_NEED_ATTENTION, "{}", stderr(&out));
     let rows = read_results(&s.path("lf.results.csv"));
     assert_eq!(rows.len(), 2, "not split into an extra row");
     assert_eq!((rows[0].line, rows[0].status.as_str()), (2, "invalid"));
@@ -335,7 +334,7 @@ fn ctrl_c_is_prompt_while_the_login_server_is_down() {
         "took {:?}",
         sent.elapsed()
     );
-    assert_eq!(code(&out), 130, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::INTERRUPTED, "{}", stderr(&out));
     assert_each_line_once(&read_results(&s.path("u.results.csv")), 3);
 }
 
@@ -371,7 +370,7 @@ fn a_stalled_stdout_reader_does_not_stall_the_creates() {
         .read_to_end(&mut results)
         .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     assert_each_line_once(&parse_results(&results), n);
 }
 
@@ -383,7 +382,7 @@ fn a_semicolon_file_read_as_commas_says_so() {
     let out = run(genimport(s.dir.path())
         .arg(&input)
         .args(["--dry-run", "--delimiter", ","]));
-    assert_eq!(code(&out), 65, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::DATA_ERR, "{}", stderr(&out));
     assert!(
         stderr(&out).contains("looks separated by `;`"),
         "{}",
@@ -396,7 +395,7 @@ fn a_semicolon_file_read_as_commas_says_so() {
 fn client_secret_as_a_flag_names_the_variable() {
     let s = Scratch::new();
     let out = run(genimport(s.dir.path()).args(["u.csv", "--client-secret", "sekrit-value"]));
-    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::USAGE, "{}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("GENESYS_CLIENT_SECRET"), "{err}");
     assert!(
@@ -414,7 +413,7 @@ fn a_refused_login_says_what_to_check() {
     let out = run(genimport_against(s.dir.path(), &fake)
         .arg(&input)
         .env("GENESYS_CLIENT_SECRET", "wrong"));
-    assert_eq!(code(&out), 77, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::NO_PERM, "{}", stderr(&out));
     let err = stderr(&out);
     for hint in [
         "client id",
@@ -437,7 +436,7 @@ fn a_tls_failure_is_a_sentence() {
         .arg(&input)
         .env("GENESYS_API_URL", &https)
         .args(["--max-retries", "0"]));
-    assert_eq!(code(&out), 69, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::UNAVAILABLE, "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
         err.contains("the TLS handshake failed: the server did not answer with TLS"),
@@ -455,7 +454,7 @@ fn control_characters_are_named_and_never_copied_raw() {
     let s = Scratch::new();
     let input = s.write("u.csv", "email,name\na@x.com,A\0B\nb@x.com,C\x1b[31mD\n");
     let out = run(genimport(s.dir.path()).arg(&input).arg("--dry-run"));
-    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::ROWS_NEED_ATTENTION, "{}", stderr(&out));
     let raw = std::fs::read(s.path("u.results.csv")).unwrap();
     assert!(
         !raw.contains(&0) && !raw.contains(&0x1b),
@@ -505,7 +504,7 @@ fn invisible_characters_in_an_email_make_the_row_invalid() {
         "email,name\nann\u{200B}@x.com,Ann\nbo@x\u{202E}.com,Bo\nok@x.com,Ok\n",
     );
     let out = run(genimport(s.dir.path()).arg(&input).arg("--dry-run"));
-    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::ROWS_NEED_ATTENTION, "{}", stderr(&out));
     let rows = read_results(&s.path("u.results.csv"));
     assert_eq!(statuses(&rows), ["invalid", "invalid", "would_create"]);
     assert!(
@@ -525,12 +524,12 @@ fn the_readme_samples_behave_as_documented() {
         .arg(root.join("examples/users.csv"))
         .args(["--dry-run", "-o"])
         .arg(s.path("a.csv")));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let out = run(genimport(s.dir.path())
         .arg(root.join("examples/invalid-rows.csv"))
         .args(["--dry-run", "-o"])
         .arg(s.path("b.csv")));
-    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::ROWS_NEED_ATTENTION, "{}", stderr(&out));
     let rows = read_results(&s.path("b.csv"));
     assert!(rows.iter().filter(|r| r.status == "invalid").count() >= 3);
 }

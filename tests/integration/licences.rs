@@ -1,9 +1,8 @@
-//! The licence preview (issue 22): before anything is written, the run and
+//! The licence preview (docs/provisioning.md#licences): before anything is written, the run and
 //! the dry run say which licences the file gives and takes, asking Genesys
 //! once per distinct role set; a refusal only warns.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use serde_json::{json, Value};
 
@@ -67,7 +66,7 @@ fn a_dry_run_of_new_users_prints_what_each_licence_gains_and_writes_nothing() {
         .arg(&input)
         .arg("--dry-run"));
     let err = stderr(&out);
-    assert_eq!(code(&out), 0, "{err}");
+    assert_eq!(code(&out), exit::OK, "{err}");
     assert_eq!(
         statuses(&read_results(&s.path("u.results.csv"))),
         ["would_create"; 8]
@@ -103,7 +102,7 @@ fn a_real_run_previews_before_the_first_write_and_prints_the_line() {
         .arg(&input)
         .args(["--concurrency", "4"]));
     let err = stderr(&out);
-    assert_eq!(code(&out), 0, "{err}");
+    assert_eq!(code(&out), exit::OK, "{err}");
     assert_eq!(
         statuses(&read_results(&s.path("u.results.csv"))),
         ["created"; 8]
@@ -139,7 +138,7 @@ fn infer_is_asked_once_per_distinct_role_set() {
         "4",
     ]));
     let err = stderr(&out);
-    assert_eq!(code(&out), 0, "{err}");
+    assert_eq!(code(&out), exit::OK, "{err}");
     assert!(
         fake.state().licences.infer_requests <= 2,
         "{} infer requests for 2 distinct role sets",
@@ -160,7 +159,7 @@ fn a_refused_infer_only_warns_and_names_the_scope() {
     let input = s.write("u.csv", new_users_csv());
     let out = run(genimport_against(s.dir.path(), &fake).arg(&input));
     let err = stderr(&out);
-    assert_eq!(code(&out), 0, "the run goes on: {err}");
+    assert_eq!(code(&out), exit::OK, "the run goes on: {err}");
     assert_eq!(
         statuses(&read_results(&s.path("u.results.csv"))),
         ["created"; 8]
@@ -188,7 +187,7 @@ fn unreadable_licence_names_warn_and_show_the_ids() {
         .arg(&input)
         .arg("--dry-run"));
     let err = stderr(&out);
-    assert_eq!(code(&out), 0, "{err}");
+    assert_eq!(code(&out), exit::OK, "{err}");
     assert!(err.contains("authorization:license:view"), "{err}");
     assert_eq!(
         licences_line(&err),
@@ -208,7 +207,7 @@ fn the_json_log_carries_the_counts() {
         "json",
     ]));
     let err = stderr(&out);
-    assert_eq!(code(&out), 0, "{err}");
+    assert_eq!(code(&out), exit::OK, "{err}");
     let line: Value = err
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
@@ -254,7 +253,7 @@ fn deactivating_users_with_update_loses_their_licences() {
         .arg(&input)
         .args(["--update", "--dry-run"]));
     let err = stderr(&out);
-    assert_eq!(code(&out), 0, "{err}");
+    assert_eq!(code(&out), exit::OK, "{err}");
     assert_eq!(
         licences_line(&err),
         Some("licences       -2 communicate   -1 cloudCX2   -1 cloudCX3"),
@@ -292,7 +291,7 @@ fn exact_removing_a_licensed_role_counts_the_licence_lost() {
         "--dry-run",
     ]));
     let err = stderr(&out);
-    assert_eq!(code(&out), 0, "{err}");
+    assert_eq!(code(&out), exit::OK, "{err}");
     let rows = read_results(&s.path("u.results.csv"));
     assert_eq!(
         rows[0].changes, "add role Agent@Home; remove role Supervisor@Home",
@@ -323,7 +322,7 @@ fn an_already_applied_file_asks_nothing_about_licences() {
         .arg(&input)
         .args(["--update", "--dry-run"]));
     let err = stderr(&out);
-    assert_eq!(code(&out), 0, "{err}");
+    assert_eq!(code(&out), exit::OK, "{err}");
     assert_eq!(licences_line(&err), None, "{err}");
     assert_eq!(fake.state().licences.infer_requests, 0);
 }
@@ -334,6 +333,6 @@ fn an_offline_dry_run_asks_nothing() {
     let input = s.write("u.csv", new_users_csv());
     let out = run(genimport(s.dir.path()).arg(&input).arg("--dry-run"));
     let err = stderr(&out);
-    assert_eq!(code(&out), 0, "{err}");
+    assert_eq!(code(&out), exit::OK, "{err}");
     assert_eq!(licences_line(&err), None, "{err}");
 }

@@ -1,8 +1,7 @@
 //! Offline behaviour: bad input gets one clear line and a documented exit
 //! code; the results file accounts for every row; cells are defused.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 #[test]
 fn dry_run_without_credentials_validates_offline() {
@@ -12,7 +11,7 @@ fn dry_run_without_credentials_validates_offline() {
         "email,name,phone,state,password\na@example.com,Ann,+13175550123,active,S3cret!pass\nbad-email,,12,gone,\n",
     );
     let out = run(genimport(s.dir.path()).arg(&input).arg("--dry-run"));
-    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::ROWS_NEED_ATTENTION, "{}", stderr(&out));
     assert!(stderr(&out).contains("preflight against the org was skipped"));
     let rows = read_results(&s.path("users.results.csv"));
     assert_eq!(statuses(&rows), ["would_create", "invalid"]);
@@ -30,7 +29,7 @@ fn valid_file_dry_run_exits_zero() {
     let s = Scratch::new();
     let input = s.write("u.csv", users_csv(3));
     let out = run(genimport(s.dir.path()).arg(&input).arg("--dry-run"));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     assert_eq!(
         statuses(&read_results(&s.path("u.results.csv"))),
         ["would_create"; 3]
@@ -44,7 +43,7 @@ fn stdin_input_writes_results_to_stdout() {
         genimport(s.dir.path()).args(["-", "--dry-run"]),
         b"\xef\xbb\xbfEMAIL , Name\r\nx@example.com,X\r\n\r\ny@example.com,Y\r\n",
     );
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let rows = parse_results(&out.stdout);
     assert_eq!(rows.iter().map(|r| r.line).collect::<Vec<_>>(), [2, 4]);
 }
@@ -53,7 +52,7 @@ fn stdin_input_writes_results_to_stdout() {
 fn missing_file_exits_66() {
     let s = Scratch::new();
     let out = run(genimport(s.dir.path()).args(["nope.csv", "--dry-run"]));
-    assert_eq!(code(&out), 66);
+    assert_eq!(code(&out), exit::NO_INPUT);
     assert!(stderr(&out).contains("nope.csv"), "{}", stderr(&out));
 }
 
@@ -77,7 +76,7 @@ fn unusable_csv_exits_65_with_one_clear_line() {
         let s = Scratch::new();
         let input = s.write(&format!("{name}.csv"), content);
         let out = run(genimport(s.dir.path()).arg(&input).arg("--dry-run"));
-        assert_eq!(code(&out), 65, "{name}: {}", stderr(&out));
+        assert_eq!(code(&out), exit::DATA_ERR, "{name}: {}", stderr(&out));
         let err = stderr(&out);
         assert!(err.contains(expected), "{name}: {err}");
         assert!(!err.contains("panicked"), "{name}: {err}");
@@ -96,7 +95,7 @@ fn ragged_rows_duplicates_and_formulas() {
         "email,name,notes\na@example.com,=HYPERLINK(\"http://x\"),n\nb@example.com,B\nA@EXAMPLE.COM,Again,n\n@evil.com,+cmd,n\n",
     );
     let out = run(genimport(s.dir.path()).arg(&input).arg("--dry-run"));
-    assert_eq!(code(&out), 1);
+    assert_eq!(code(&out), exit::ROWS_NEED_ATTENTION);
     assert!(
         stderr(&out).contains("ignoring unknown column(s): notes"),
         "{}",
@@ -122,7 +121,7 @@ fn strict_refuses_invalid_rows_with_65() {
     let out = run(genimport(s.dir.path())
         .arg(&input)
         .args(["--dry-run", "--strict"]));
-    assert_eq!(code(&out), 65);
+    assert_eq!(code(&out), exit::DATA_ERR);
     assert_eq!(
         statuses(&read_results(&s.path("u.results.csv"))),
         ["would_create", "invalid"]
@@ -138,7 +137,7 @@ fn unwritable_results_exit_73_before_anything_else() {
         "-o",
         "/nonexistent-dir/r.csv",
     ]));
-    assert_eq!(code(&out), 73, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::CANT_CREATE, "{}", stderr(&out));
     assert!(stderr(&out).contains("/nonexistent-dir/r.csv"));
 }
 
@@ -147,14 +146,14 @@ fn configuration_and_usage_errors() {
     let s = Scratch::new();
     let input = s.write("u.csv", users_csv(1));
     let out = run(genimport(s.dir.path()).arg(&input));
-    assert_eq!(code(&out), 78, "no credentials for a real run");
+    assert_eq!(code(&out), exit::CONFIG, "no credentials for a real run");
     assert!(stderr(&out).contains("GENESYS_CLIENT_SECRET"));
     assert!(!s.path("u.results.csv").exists(), "nothing written");
 
     let out = run(genimport(s.dir.path()).arg("missing.csv"));
     assert_eq!(
         code(&out),
-        66,
+        exit::NO_INPUT,
         "the input is checked before the credentials"
     );
 
@@ -163,27 +162,27 @@ fn configuration_and_usage_errors() {
         "http://api.example.com",
         "--dry-run",
     ]));
-    assert_eq!(code(&out), 2, "plain http to a remote host");
+    assert_eq!(code(&out), exit::USAGE, "plain http to a remote host");
 
     let out = run(genimport(s.dir.path())
         .arg(&input)
         .args(["--region", "mars-1", "--dry-run"]));
-    assert_eq!(code(&out), 2);
+    assert_eq!(code(&out), exit::USAGE);
 
     let out = run(genimport(s.dir.path())
         .arg(&input)
         .args(["--concurrency", "0"]));
-    assert_eq!(code(&out), 2);
+    assert_eq!(code(&out), exit::USAGE);
 
     let out = run(genimport(s.dir.path()).args(["--dry-run"]));
-    assert_eq!(code(&out), 2, "CSV argument required");
+    assert_eq!(code(&out), exit::USAGE, "CSV argument required");
 
     let out = run(genimport(s.dir.path())
         .arg(&input)
         .args(["-o"])
         .arg(&input)
         .arg("--dry-run"));
-    assert_eq!(code(&out), 2, "results over the input");
+    assert_eq!(code(&out), exit::USAGE, "results over the input");
 }
 
 #[test]
@@ -199,21 +198,21 @@ fn dotenv_is_read_but_the_environment_wins() {
         "--time-scale",
         "0",
     ]));
-    assert_eq!(code(&out), 69, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::UNAVAILABLE, "{}", stderr(&out));
     assert!(!stderr(&out).contains("dotenv-secret"));
     // A real environment variable wins over .env.
     let out = run(genimport(s.dir.path())
         .arg(&input)
         .args(["--dry-run"])
         .env("GENESYS_API_URL", "http://api.example.com"));
-    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::USAGE, "{}", stderr(&out));
 }
 
 #[test]
 fn help_has_examples_and_completions_work() {
     let s = Scratch::new();
     let out = run(genimport(s.dir.path()).arg("--help"));
-    assert_eq!(code(&out), 0);
+    assert_eq!(code(&out), exit::OK);
     let help = String::from_utf8_lossy(&out.stdout);
     for needle in [
         "--dry-run",
@@ -225,9 +224,9 @@ fn help_has_examples_and_completions_work() {
         assert!(help.contains(needle), "{needle}");
     }
     let out = run(genimport(s.dir.path()).args(["completions", "bash"]));
-    assert_eq!(code(&out), 0);
+    assert_eq!(code(&out), exit::OK);
     assert!(String::from_utf8_lossy(&out.stdout).contains("genimport"));
     let out = run(genimport(s.dir.path()).arg("man"));
-    assert_eq!(code(&out), 0);
+    assert_eq!(code(&out), exit::OK);
     assert!(String::from_utf8_lossy(&out.stdout).contains(".TH"));
 }

@@ -2,8 +2,7 @@
 //! queues, groups, location, employer info and the invitation, by name,
 //! batched across users, additive, and complete on a re-run.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use serde_json::json;
 
@@ -11,7 +10,7 @@ const HEADER: &str = "email,name,manager,roles,skills,languages,queues,groups,lo
 
 fn id_of(
     fake: &Fake,
-    list: fn(&common::fake::State) -> &Vec<(String, String)>,
+    list: fn(&crate::common::fake::State) -> &Vec<(String, String)>,
     name: &str,
 ) -> String {
     let state = fake.state();
@@ -36,7 +35,7 @@ fn a_full_row_makes_a_working_agent_and_a_re_run_sends_nothing() {
         ),
     );
     let out = run(genimport_against(s.dir.path(), &fake).arg(&input));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let mut rows = read_results(&s.path("u.results.csv"));
     rows.sort_by_key(|r| r.line);
     assert_eq!(statuses(&rows), ["created", "created"]);
@@ -94,7 +93,7 @@ fn a_full_row_makes_a_working_agent_and_a_re_run_sends_nothing() {
     );
     assert!(grants.contains(&(
         state.roles[2].0.clone(),
-        common::fake::SALES_DIVISION.to_string()
+        crate::common::fake::SALES_DIVISION.to_string()
     )));
     let queue = &state.queues[0].0;
     assert_eq!(state.queue_members[queue], std::slice::from_ref(&ana.id));
@@ -112,7 +111,7 @@ fn a_full_row_makes_a_working_agent_and_a_re_run_sends_nothing() {
     let out = run(genimport_against(s.dir.path(), &fake)
         .arg(&input)
         .arg("--update"));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let rows = read_results(&s.path("u.results.csv"));
     assert_eq!(statuses(&rows), ["unchanged", "unchanged"], "{rows:?}");
     assert_eq!(writes(&fake), before, "an applied file sends no writes");
@@ -135,7 +134,7 @@ fn unknown_or_ambiguous_names_make_the_row_invalid_before_any_write() {
         ),
     );
     let out = run(genimport_against(s.dir.path(), &fake).arg(&input));
-    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::ROWS_NEED_ATTENTION, "{}", stderr(&out));
     let mut rows = read_results(&s.path("u.results.csv"));
     rows.sort_by_key(|r| r.line);
     assert_eq!(
@@ -220,7 +219,7 @@ fn batches_are_split_on_the_documented_caps() {
     let out = run(genimport_against(s.dir.path(), &fake)
         .arg(&input)
         .args(["--concurrency", "4"]));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let state = fake.state();
     assert_eq!(state.counters.queue_member_requests, 2, "100 + 20");
     assert_eq!(state.counters.group_member_requests, 3, "50 + 50 + 20");
@@ -251,7 +250,7 @@ fn members_not_visible_yet_are_retried() {
         format!("{HEADER}\na@example.com,A,,,,,Sales,Weekend,,,,,\n"),
     );
     let out = run(genimport_against(s.dir.path(), &fake).arg(&input));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let rows = read_results(&s.path("u.results.csv"));
     assert_eq!(
         rows[0].changes,
@@ -275,7 +274,7 @@ fn a_group_changed_meanwhile_is_read_again() {
         format!("{HEADER}\na@example.com,A,,,,,,Weekend,,,,,\n"),
     );
     let out = run(genimport_against(s.dir.path(), &fake).arg(&input));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let state = fake.state();
     assert_eq!(
         (
@@ -297,7 +296,7 @@ fn a_refused_step_is_incomplete_names_the_permission_and_update_completes_it() {
         format!("{HEADER}\na@example.com,A,,Quality Evaluator,Tech:1,,,,,,,,\n"),
     );
     let out = run(genimport_against(s.dir.path(), &fake).arg(&input));
-    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::ROWS_NEED_ATTENTION, "{}", stderr(&out));
     let rows = read_results(&s.path("u.results.csv"));
     assert_eq!(statuses(&rows), ["incomplete"]);
     assert_eq!(rows[0].changes, "create; add skill Tech:1");
@@ -312,7 +311,7 @@ fn a_refused_step_is_incomplete_names_the_permission_and_update_completes_it() {
     let out = run(genimport_against(s.dir.path(), &fake)
         .arg(&input)
         .arg("--update"));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let rows = read_results(&s.path("u.results.csv"));
     assert_eq!(
         (rows[0].status.as_str(), rows[0].changes.as_str()),
@@ -335,7 +334,7 @@ fn existing_users_are_not_provisioned_without_update() {
         format!("{HEADER}\na@example.com,A,,Admin,,,,,,,,,\n"),
     );
     let out = run(genimport_against(s.dir.path(), &fake).arg(&input));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     assert_eq!(
         statuses(&read_results(&s.path("u.results.csv"))),
         ["exists"]
@@ -365,7 +364,7 @@ fn an_existing_user_gets_only_what_it_lacks() {
     let out = run(genimport_against(s.dir.path(), &fake)
         .arg(&input)
         .args(["--update", "--dry-run"]));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let rows = read_results(&s.path("u.results.csv"));
     assert_eq!(
         (rows[0].status.as_str(), rows[0].changes.as_str()),
@@ -376,7 +375,7 @@ fn an_existing_user_gets_only_what_it_lacks() {
     let out = run(genimport_against(s.dir.path(), &fake)
         .arg(&input)
         .arg("--update"));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let rows = read_results(&s.path("u.results.csv"));
     assert_eq!(
         (rows[0].status.as_str(), rows[0].changes.as_str()),
@@ -403,7 +402,7 @@ fn dry_run_shows_every_step_and_sends_nothing() {
     let out = run(genimport_against(s.dir.path(), &fake)
         .arg(&input)
         .args(["--dry-run", "--invite"]));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let rows = read_results(&s.path("u.results.csv"));
     assert_eq!(
         (rows[0].status.as_str(), rows[0].changes.as_str()),
@@ -427,7 +426,7 @@ fn provisioning_cells_are_checked_offline() {
         ),
     );
     let out = run(genimport(s.dir.path()).arg(&input).arg("--dry-run"));
-    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::ROWS_NEED_ATTENTION, "{}", stderr(&out));
     let rows = read_results(&s.path("u.results.csv"));
     let m = &rows[0].message;
     for expected in [

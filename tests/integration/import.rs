@@ -2,8 +2,7 @@
 //! rate limiting, token renewal, refused credentials and permissions,
 //! password warnings, and faults after the server stored the user.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use std::time::Duration;
 
@@ -19,7 +18,7 @@ fn happy_path_creates_every_user_with_the_spec_body() {
          cy@example.com,Cy,22222222-2222-4222-8222-222222222222,,,,\n",
     );
     let out = run(genimport_against(s.dir.path(), &fake).arg(&input));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let rows = read_results(&s.path("u.results.csv"));
     assert_eq!(statuses(&rows), ["created"; 3]);
     let state = fake.state();
@@ -29,14 +28,14 @@ fn happy_path_creates_every_user_with_the_spec_body() {
     assert_eq!(
         ana.body,
         serde_json::json!({
-            "name": "Ana", "email": "ana@example.com", "divisionId": common::fake::HOME_DIVISION,
+            "name": "Ana", "email": "ana@example.com", "divisionId": crate::common::fake::HOME_DIVISION,
             "department": "Support", "title": "Agent", "state": "inactive",
             "addresses": [{"address": "+13175550123", "mediaType": "PHONE", "type": "WORK"}]
         })
     );
     assert_eq!(
         state.user("bo@example.com").unwrap().division_id,
-        common::fake::SALES_DIVISION
+        crate::common::fake::SALES_DIVISION
     );
     let summary = stderr(&out);
     let counted = |status: &str| -> Option<u64> {
@@ -59,7 +58,7 @@ fn existing_users_are_reported_not_recreated() {
     let s = Scratch::new();
     let input = s.write("u.csv", users_csv(3));
     let out = run(genimport_against(s.dir.path(), &fake).arg(&input));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let rows = read_results(&s.path("u.results.csv"));
     assert_eq!(statuses(&rows), ["created", "exists", "created"]);
     assert_eq!(rows[1].user_id, id);
@@ -85,7 +84,7 @@ fn conflict_on_create_is_exists_even_when_search_lags() {
     let s = Scratch::new();
     let input = s.write("u.csv", users_csv(2));
     let out = run(genimport_against(s.dir.path(), &fake).arg(&input));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let rows = read_results(&s.path("u.results.csv"));
     assert_eq!(statuses(&rows), ["exists", "created"]);
     assert!(
@@ -110,7 +109,7 @@ fn retry_after_429_then_success_pauses_and_retries() {
         .create_faults
         .extend([Fault::Status(429, "too.many.requests.retry.after")]);
     let out = run(genimport_against(s.dir.path(), &fake).arg(&input));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let rows = read_results(&s.path("u.results.csv"));
     assert_eq!(statuses(&rows), ["created"; 4]);
     assert_eq!(fake.state().users.len(), 4);
@@ -119,7 +118,7 @@ fn retry_after_429_then_success_pauses_and_retries() {
 
 #[test]
 fn rate_limits_of_every_kind_are_honoured_without_losing_rows() {
-    use common::fake::Limiter;
+    use crate::common::fake::Limiter;
     for limiter in [Limiter::Fixed, Limiter::Sliding, Limiter::Bucket] {
         let fake = Fake::spawn(FakeConfig {
             rate_limit: Some((5, Duration::from_millis(300))),
@@ -135,7 +134,7 @@ fn rate_limits_of_every_kind_are_honoured_without_losing_rows() {
             "--concurrency",
             "3",
         ]));
-        assert_eq!(code(&out), 0, "{limiter:?}: {}", stderr(&out));
+        assert_eq!(code(&out), exit::OK, "{limiter:?}: {}", stderr(&out));
         let rows = read_results(&s.path("u.results.csv"));
         assert_each_line_once(&rows, 12);
         assert!(rows.iter().all(|r| r.status == "created"), "{limiter:?}");
@@ -164,7 +163,12 @@ fn tokens_spread_a_per_token_limit_and_keep_to_one_when_it_is_shared() {
             .env("GENIMPORT_TIME_SCALE", "1")
             .args(["--tokens", "3", "--concurrency", "6"])
             .arg(&input));
-        assert_eq!(code(&out), 0, "per token {per_token}: {}", stderr(&out));
+        assert_eq!(
+            code(&out),
+            exit::OK,
+            "per token {per_token}: {}",
+            stderr(&out)
+        );
         let rows = read_results(&s.path("u.results.csv"));
         assert_each_line_once(&rows, 40);
         assert!(rows.iter().all(|r| r.status == "created"));
@@ -200,7 +204,7 @@ fn retry_after_above_the_ceiling_stops_sending_and_exits_69() {
     let out = run(genimport_against(s.dir.path(), &fake)
         .arg(&input)
         .args(["--max-retry-after", "60"]));
-    assert_eq!(code(&out), 69, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::UNAVAILABLE, "{}", stderr(&out));
     let rows = read_results(&s.path("u.results.csv"));
     assert_eq!(statuses(&rows), ["not_attempted"; 3]);
     for row in &rows {
@@ -228,7 +232,7 @@ fn token_expiry_mid_run_renews_once_and_continues() {
     let s = Scratch::new();
     let input = s.write("u.csv", users_csv(6));
     let out = run(genimport_against(s.dir.path(), &fake).arg(&input));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     assert_eq!(
         fake.state().counters.unauthorized,
         1,
@@ -253,7 +257,7 @@ fn short_lived_tokens_are_renewed_before_they_expire() {
     let s = Scratch::new();
     let input = s.write("u.csv", users_csv(8));
     let out = run(genimport_against(s.dir.path(), &fake).arg(&input));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let state = fake.state();
     assert_eq!(state.users.len(), 8);
     assert!(state.counters.token_requests >= 2);
@@ -272,7 +276,7 @@ fn wrong_secret_exits_77_and_never_prints_the_secret() {
         .arg(&input)
         .args(["-vv", "--log-format", "json"])
         .env("GENESYS_CLIENT_SECRET", "wrong-secret-xyz"));
-    assert_eq!(code(&out), 77, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::NO_PERM, "{}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("invalid_client"), "the server's words: {err}");
     assert!(!err.contains("wrong-secret-xyz"));
@@ -319,7 +323,7 @@ fn forbidden_create_stops_the_run_with_77() {
     let s = Scratch::new();
     let input = s.write("u.csv", users_csv(4));
     let out = run(genimport_against(s.dir.path(), &fake).arg(&input));
-    assert_eq!(code(&out), 77, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::NO_PERM, "{}", stderr(&out));
     let rows = read_results(&s.path("u.results.csv"));
     assert_eq!(
         statuses(&rows),
@@ -345,7 +349,7 @@ fn invalid_password_makes_the_created_user_incomplete() {
     let out = run(genimport_against(s.dir.path(), &fake).arg(&input));
     assert_eq!(
         code(&out),
-        1,
+        exit::ROWS_NEED_ATTENTION,
         "incomplete needs attention: {}",
         stderr(&out)
     );
@@ -374,7 +378,7 @@ fn dropped_connection_after_commit_creates_no_duplicate() {
     let s = Scratch::new();
     let input = s.write("u.csv", users_csv(4));
     let out = run(genimport_against(s.dir.path(), &fake).arg(&input));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let rows = read_results(&s.path("u.results.csv"));
     assert_eq!(statuses(&rows), ["created"; 4]);
     assert!(
@@ -404,7 +408,7 @@ fn lost_creates_close_together_are_checked_by_one_search() {
         .env("GENIMPORT_TIME_SCALE", "0.05")
         .args(["--concurrency", "8"])
         .arg(&input));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let rows = read_results(&s.path("u.results.csv"));
     assert_eq!(statuses(&rows), ["created"; 8]);
     assert!(rows.iter().all(|r| r.message.contains("found by email")));
@@ -434,7 +438,7 @@ fn failures_before_commit_are_retried_after_checking() {
     let s = Scratch::new();
     let input = s.write("u.csv", users_csv(2));
     let out = run(genimport_against(s.dir.path(), &fake).arg(&input));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     assert_eq!(
         statuses(&read_results(&s.path("u.results.csv"))),
         ["created", "created"]
@@ -457,7 +461,7 @@ fn lost_response_with_lagging_search_is_never_duplicated_nor_called_created() {
     let input = s.write("u.csv", users_csv(1));
     let out = run(genimport_against(s.dir.path(), &fake).arg(&input));
     // Search cannot show the user, so `created` cannot be proven.
-    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::ROWS_NEED_ATTENTION, "{}", stderr(&out));
     let rows = read_results(&s.path("u.results.csv"));
     assert_eq!(statuses(&rows), ["failed"]);
     assert!(
@@ -479,13 +483,13 @@ fn unknown_division_is_invalid_before_any_create() {
     let out = run(genimport_against(s.dir.path(), &fake)
         .arg(&input)
         .args(["--division", "Sales"]));
-    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::ROWS_NEED_ATTENTION, "{}", stderr(&out));
     let rows = read_results(&s.path("u.results.csv"));
     assert_eq!(statuses(&rows), ["invalid", "invalid", "created"]);
     assert!(rows[0].message.contains("no division named `Marketing`"));
     assert_eq!(
         fake.state().user("c@example.com").unwrap().division_id,
-        common::fake::SALES_DIVISION
+        crate::common::fake::SALES_DIVISION
     );
     assert_eq!(fake.state().counters.create_requests, 1);
 }
@@ -501,7 +505,7 @@ fn dry_run_with_credentials_runs_the_preflight_and_writes_nothing() {
     let out = run(genimport_against(s.dir.path(), &fake)
         .arg(&input)
         .arg("--dry-run"));
-    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::ROWS_NEED_ATTENTION, "{}", stderr(&out));
     let rows = read_results(&s.path("u.results.csv"));
     assert_eq!(
         statuses(&rows),
@@ -524,7 +528,7 @@ fn deleted_users_are_reported_or_restored() {
     let s = Scratch::new();
     let input = s.write("u.csv", users_csv(1));
     let out = run(genimport_against(s.dir.path(), &fake).arg(&input));
-    assert_eq!(code(&out), 0);
+    assert_eq!(code(&out), exit::OK);
     let rows = read_results(&s.path("u.results.csv"));
     assert_eq!(statuses(&rows), ["exists"]);
     assert!(rows[0].message.contains("--restore-deleted"));
@@ -532,7 +536,7 @@ fn deleted_users_are_reported_or_restored() {
     let out = run(genimport_against(s.dir.path(), &fake)
         .arg(&input)
         .arg("--restore-deleted"));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let rows = read_results(&s.path("u.results.csv"));
     // Restored, then the row applied to it like an update; Genesys gives
     // a restored user no role back, so Employee is granted again.
@@ -558,7 +562,7 @@ fn json_logs_are_json_and_the_summary_matches_the_results() {
         "json",
         "-v",
     ]));
-    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::ROWS_NEED_ATTENTION, "{}", stderr(&out));
     let mut summary = None;
     let mut requests_logged = 0;
     for line in stderr(&out).lines() {
@@ -606,7 +610,7 @@ fn preflight_adapts_to_stricter_search_limits() {
     let s = Scratch::new();
     let input = s.write("u.csv", users_csv(20));
     let out = run(genimport_against(s.dir.path(), &fake).arg(&input));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let rows = read_results(&s.path("u.results.csv"));
     assert_each_line_once(&rows, 20);
     assert_eq!(rows[3].status, "exists");
@@ -633,7 +637,7 @@ fn missing_home_division_sends_rows_without_division_id() {
     let s = Scratch::new();
     let input = s.write("u.csv", users_csv(2));
     let out = run(genimport_against(s.dir.path(), &fake).arg(&input));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     assert!(stderr(&out).contains("cannot read the home division"));
     let state = fake.state();
     assert_eq!(state.users.len(), 2);

@@ -1,23 +1,13 @@
-//! Issue 18, the read-only preflight: a key held by several users fails
+//! The read-only preflight: a key held by several users fails
 //! its row, employee ids are searched as written, one row's read failing
 //! fails that row only, `exists` says what `--update` would add, reads
 //! speak Genesys' wire format (`expand` repeated, 50 values a search), and
 //! an offline dry run lists a new user's whole plan.
 
-mod common;
-use common::fake::HOME_DIVISION;
-use common::*;
+use crate::common::fake::HOME_DIVISION;
+use crate::common::*;
 
 use serde_json::json;
-
-/// Runs genimport on `csv` with `args`; its exit code and results.
-fn run_csv(fake: &Fake, csv: &str, args: &[&str]) -> (i32, String, Vec<ResultRow>) {
-    let s = Scratch::new();
-    let input = s.write("u.csv", csv);
-    let out = run(genimport_against(s.dir.path(), fake).arg(&input).args(args));
-    let rows = read_results(&s.path("u.results.csv"));
-    (code(&out), stderr(&out), rows)
-}
 
 #[test]
 fn an_employee_id_two_users_hold_fails_the_row_and_writes_nothing() {
@@ -33,12 +23,16 @@ fn an_employee_id_two_users_hold_fails_the_row_and_writes_nothing() {
         json!({"title": "Agent", "employerInfo": {"employeeId": "E-7"}}),
     );
     let before = fake.state().users.clone();
-    let (code, err, rows) = run_csv(
+    let Ran {
+        code,
+        stderr: err,
+        rows,
+    } = import_csv(
         &fake,
         "email,name,employee_id,title\ncleo@example.com,Cleo,E-7,Boss\n",
         &["--update", "--match", "employee_id"],
     );
-    assert_eq!(code, 1, "{err}");
+    assert_eq!(code, exit::ROWS_NEED_ATTENTION, "{err}");
     assert_eq!(statuses(&rows), ["failed"]);
     for named in [&first, &second] {
         assert!(
@@ -62,12 +56,16 @@ fn employee_ids_are_searched_as_written() {
         "Ana",
         json!({"title": "Agent", "employerInfo": {"employeeId": "E-3026"}}),
     );
-    let (code, err, rows) = run_csv(
+    let Ran {
+        code,
+        stderr: err,
+        rows,
+    } = import_csv(
         &fake,
         "email,name,employee_id,title\nana@example.com,Ana,E-3026,Lead\n",
         &["--update", "--match", "employee_id"],
     );
-    assert_eq!(code, 0, "{err}");
+    assert_eq!(code, exit::OK, "{err}");
     assert_eq!(statuses(&rows), ["updated"], "{rows:?}");
     assert_eq!(rows[0].user_id, id);
     assert_eq!(rows[0].changes, "title");
@@ -82,12 +80,16 @@ fn restoring_a_user_that_held_a_named_role_does_not_abort_the_run() {
     let fake = Fake::spawn(FakeConfig::default());
     let gone = fake.state().add_user("gone@example.com", "Gone", "deleted");
     fake.state().seed_grant(&gone, "Agent", HOME_DIVISION);
-    let (code, err, rows) = run_csv(
+    let Ran {
+        code,
+        stderr: err,
+        rows,
+    } = import_csv(
         &fake,
         "email,name,roles\ngone@example.com,Gone,Agent\nnew@example.com,New,Agent\n",
         &["--restore-deleted"],
     );
-    assert_eq!(code, 0, "{err}");
+    assert_eq!(code, exit::OK, "{err}");
     assert_eq!(statuses(&rows), ["updated", "created"], "{rows:?}");
     assert!(
         rows[0].changes.starts_with("restore") && rows[0].changes.contains("add role Agent@Home"),
@@ -104,16 +106,20 @@ fn one_users_failed_grants_read_fails_only_its_row() {
     let ana = fake.state().add_user("ana@example.com", "Ana", "active");
     let bea = fake.state().add_user("bea@example.com", "Bea", "active");
     fake.state()
-        .seed_grant(&ana, "Agent", common::fake::SALES_DIVISION);
+        .seed_grant(&ana, "Agent", crate::common::fake::SALES_DIVISION);
     fake.state()
-        .seed_grant(&bea, "Agent", common::fake::SALES_DIVISION);
+        .seed_grant(&bea, "Agent", crate::common::fake::SALES_DIVISION);
     fake.state().refuse_subject_reads.insert(ana.clone());
-    let (code, err, rows) = run_csv(
+    let Ran {
+        code,
+        stderr: err,
+        rows,
+    } = import_csv(
         &fake,
         "email,name,roles\nana@example.com,Ana,Agent\nbea@example.com,Bea,Agent\n",
         &["--update"],
     );
-    assert_eq!(code, 1, "{err}");
+    assert_eq!(code, exit::ROWS_NEED_ATTENTION, "{err}");
     assert_eq!(statuses(&rows), ["failed", "updated"], "{rows:?}");
     assert!(rows[0].message.contains("grants"), "{}", rows[0].message);
     assert_eq!(rows[0].user_id, ana);
@@ -133,13 +139,17 @@ fn an_existing_user_says_what_update_would_add() {
         .state()
         .add_user_with("ana@example.com", "Ana", json!({"title": "Agent"}));
     fake.state()
-        .seed_grant(&ana, "Agent", common::fake::SALES_DIVISION);
-    let (code, err, rows) = run_csv(
+        .seed_grant(&ana, "Agent", crate::common::fake::SALES_DIVISION);
+    let Ran {
+        code,
+        stderr: err,
+        rows,
+    } = import_csv(
         &fake,
         "email,name,title,roles,queues\nana@example.com,Ana,Lead,Agent,Billing\n",
         &[],
     );
-    assert_eq!(code, 0, "{err}");
+    assert_eq!(code, exit::OK, "{err}");
     assert_eq!(statuses(&rows), ["exists"]);
     assert_eq!(
         rows[0].message,
@@ -155,7 +165,11 @@ fn an_existing_user_says_what_update_would_add() {
         .queue_members
         .insert(billing, vec![ana.clone()]);
     fake.state().seed_grant(&ana, "Agent", HOME_DIVISION);
-    let (_, _, rows) = run_csv(
+    let Ran {
+        code: _,
+        stderr: _,
+        rows,
+    } = import_csv(
         &fake,
         "email,name,title,roles,queues\nana@example.com,Ana,Agent,Agent,Billing\n",
         &[],
@@ -170,12 +184,16 @@ fn a_user_reread_after_a_version_conflict_asks_expand_repeated() {
     fake.state()
         .add_user_with("ana@example.com", "Ana", json!({"title": "Agent"}));
     fake.state().concurrent_edits = 1;
-    let (code, err, rows) = run_csv(
+    let Ran {
+        code,
+        stderr: err,
+        rows,
+    } = import_csv(
         &fake,
         "email,name,title\nana@example.com,Ana,Lead\n",
         &["--update"],
     );
-    assert_eq!(code, 0, "{err}");
+    assert_eq!(code, exit::OK, "{err}");
     assert_eq!(statuses(&rows), ["updated"], "{rows:?}");
     let state = fake.state();
     assert_eq!(
@@ -192,8 +210,12 @@ fn a_user_reread_after_a_version_conflict_asks_expand_repeated() {
 fn searches_send_at_most_fifty_values() {
     // The fake refuses more than 50 values per criterion, as Genesys does.
     let fake = Fake::spawn(FakeConfig::default());
-    let (code, err, rows) = run_csv(&fake, &users_csv(120), &["--dry-run"]);
-    assert_eq!(code, 0, "{err}");
+    let Ran {
+        code,
+        stderr: err,
+        rows,
+    } = import_csv(&fake, &users_csv(120), &["--dry-run"]);
+    assert_eq!(code, exit::OK, "{err}");
     assert_each_line_once(&rows, 120);
     // 50 + 50 + 20, none refused and split.
     assert_eq!(fake.state().counters.search_requests, 3);
@@ -210,7 +232,7 @@ fn an_offline_dry_run_lists_a_new_users_plan() {
          bea@example.com,Bea,,,,,,,,,,\n",
     );
     let out = run(genimport(s.dir.path()).arg(&input).arg("--dry-run"));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let rows = read_results(&s.path("u.results.csv"));
     assert_eq!(statuses(&rows), ["would_create", "would_create"]);
     assert_eq!(
@@ -226,7 +248,7 @@ fn an_offline_dry_run_lists_a_new_users_plan() {
     let out = run(genimport(s.dir.path())
         .arg(&input)
         .args(["--dry-run", "--invite"]));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let rows = read_results(&s.path("u.results.csv"));
     assert_eq!(rows[1].changes, "create; invite");
 }
@@ -238,12 +260,16 @@ fn a_failed_queue_members_read_fails_only_the_rows_that_name_the_queue() {
     fake.state().add_user("bea@example.com", "Bea", "active");
     let billing = fake.state().queues[1].0.clone();
     fake.state().refuse_member_reads.insert(billing);
-    let (code, err, rows) = run_csv(
+    let Ran {
+        code,
+        stderr: err,
+        rows,
+    } = import_csv(
         &fake,
         "email,name,queues\nana@example.com,Ana,Billing\nbea@example.com,Bea,Sales\n",
         &["--update", "--max-retries", "2"],
     );
-    assert_eq!(code, 1, "{err}");
+    assert_eq!(code, exit::ROWS_NEED_ATTENTION, "{err}");
     assert_eq!(statuses(&rows), ["failed", "updated"], "{rows:?}");
     assert!(
         rows[0].message.contains("members of queue Billing"),

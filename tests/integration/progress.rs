@@ -2,8 +2,7 @@
 //! progress: `users n/N` while rows take their own steps, then `steps n/N`
 //! for the follow-ups after the barrier.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 const HEADER: &str = "email,name,manager,roles,skills,languages,queues,groups,location,employee_id,employee_type,hire_date,invite";
 
@@ -28,7 +27,7 @@ fn the_log_line_shows_the_steps_phase_and_its_progress() {
         ),
     );
     let out = run(genimport_against(s.dir.path(), &fake).arg(&input));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let log = stderr(&out);
     // Ana: 2 roles, a skill, a language, a queue, a group; Bo: a role, a queue.
     assert_eq!(last_phase(&log, "steps"), Some((8, 8)), "{log}");
@@ -49,7 +48,7 @@ fn a_queues_file_has_a_queues_phase() {
     let out = run(genimport_against(s.dir.path(), &fake)
         .args(["queues"])
         .arg(&input));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let log = stderr(&out);
     assert_eq!(last_phase(&log, "queues"), Some((3, 3)), "{log}");
 }

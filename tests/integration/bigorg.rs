@@ -7,8 +7,7 @@
 //! `--user-page-size`) and the fake's `big.results_cap`, so the orgs stay
 //! small; the 100,000-user figures are the benchmark's (`bench bigorg`).
 
-mod common;
-use common::*;
+use crate::common::*;
 
 fn org(users: usize, inactive: usize, cap: usize) -> Fake {
     let fake = Fake::spawn(FakeConfig::default());

@@ -1,13 +1,12 @@
 //! `--help` is part of the user manual: pinned so changes are deliberate.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 #[test]
 fn long_help_is_pinned() {
     let s = Scratch::new();
     let out = run(genimport(s.dir.path()).arg("--help").env("COLUMNS", "100"));
-    assert_eq!(code(&out), 0);
+    assert_eq!(code(&out), exit::OK);
     insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
 }
 
@@ -15,6 +14,6 @@ fn long_help_is_pinned() {
 fn short_help_is_pinned() {
     let s = Scratch::new();
     let out = run(genimport(s.dir.path()).arg("-h").env("COLUMNS", "100"));
-    assert_eq!(code(&out), 0);
+    assert_eq!(code(&out), exit::OK);
     insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
 }

@@ -1,24 +1,13 @@
-//! An org's data is safe in every write path (issue 18): one snapshot per
+//! An org's data is safe in every write path: one snapshot per
 //! user merged by every answer, location moves, independent steps with
 //! every failure named, invitations completed, restores that apply the
 //! whole row, poisoned batches isolated, created users that always get
 //! their steps, timeouts settled by a re-read, and a re-run that writes
 //! nothing.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use serde_json::{json, Value};
-
-/// Runs genimport on `csv` with `args` against `fake`; its exit code and results.
-fn run_rows(fake: &Fake, csv: &str, args: &[&str]) -> (i32, Vec<ResultRow>, String) {
-    let s = Scratch::new();
-    let input = s.write("u.csv", csv);
-    let out = run(genimport_against(s.dir.path(), fake).arg(&input).args(args));
-    let mut rows = read_results(&s.path("u.results.csv"));
-    rows.sort_by_key(|r| r.line);
-    (code(&out), rows, stderr(&out))
-}
 
 fn location(fake: &Fake, name: &str) -> String {
     let state = fake.state();
@@ -32,7 +21,6 @@ fn profile(fake: &Fake, email: &str, key: &str) -> Value {
     user.profile.get(key).cloned().unwrap_or(Value::Null)
 }
 
-// Item 1.
 #[test]
 fn a_state_change_keeps_employer_info_the_patch_answer_lacks() {
     let fake = Fake::spawn(FakeConfig::default());
@@ -41,12 +29,16 @@ fn a_state_change_keeps_employer_info_the_patch_answer_lacks() {
         "Ana",
         json!({"title": "Agent", "employerInfo": {"officialName": "Ana Q. Souza", "employeeId": "E-1", "employeeType": "Full-time", "dateHire": "2020-01-02"}}),
     );
-    let (code, rows, err) = run_rows(
+    let Ran {
+        code,
+        rows,
+        stderr: err,
+    } = import_csv(
         &fake,
         "email,name,title,state,employee_id\nana@example.com,Ana,Lead,inactive,E-1\n",
         &["--update"],
     );
-    assert_eq!(code, 0, "{err}");
+    assert_eq!(code, exit::OK, "{err}");
     assert_eq!(statuses(&rows), ["updated"]);
     assert!(
         !rows[0].changes.contains("employee_id"),
@@ -60,7 +52,6 @@ fn a_state_change_keeps_employer_info_the_patch_answer_lacks() {
     );
 }
 
-// Item 2.
 #[test]
 fn a_location_is_kept_with_its_details_moved_or_cleared() {
     let fake = Fake::spawn(FakeConfig::default());
@@ -91,8 +82,12 @@ fn a_location_is_kept_with_its_details_moved_or_cleared() {
                stay@example.com,Stay,Lead,Lisbon Office\n\
                move@example.com,Move,,Lisbon Office\n\
                clear@example.com,Clear,,-\n";
-    let (code, rows, err) = run_rows(&fake, csv, &["--update"]);
-    assert_eq!(code, 0, "{err}");
+    let Ran {
+        code,
+        rows,
+        stderr: err,
+    } = import_csv(&fake, csv, &["--update"]);
+    assert_eq!(code, exit::OK, "{err}");
     assert_eq!(statuses(&rows), ["updated", "updated", "updated"]);
     assert_eq!(rows[0].changes, "title");
     assert_eq!(rows[1].changes, "location");
@@ -113,7 +108,7 @@ fn three_existing(fake: &Fake) -> [String; 3] {
         .map(|n| state.add_user_with(&format!("{n}@example.com"), n, json!({"title": "Agent"})))
 }
 
-// Items 6 and 10 (and 7: the invitation is independent of the failed steps).
+// The invitation is independent of the failed steps too.
 #[test]
 fn one_poisoned_member_fails_only_its_row_and_its_other_steps_are_done() {
     let fake = Fake::spawn(FakeConfig::default());
@@ -123,8 +118,12 @@ fn one_poisoned_member_fails_only_its_row_and_its_other_steps_are_done() {
                ana@example.com,ana,Lead,Agent,Billing,Night Shift,yes\n\
                bob@example.com,bob,Lead,Agent,Billing,Night Shift,yes\n\
                cid@example.com,cid,Lead,Agent,Billing,Night Shift,yes\n";
-    let (code, rows, err) = run_rows(&fake, csv, &["--update"]);
-    assert_eq!(code, 1, "{err}");
+    let Ran {
+        code,
+        rows,
+        stderr: err,
+    } = import_csv(&fake, csv, &["--update"]);
+    assert_eq!(code, exit::ROWS_NEED_ATTENTION, "{err}");
     assert_eq!(statuses(&rows), ["updated", "incomplete", "updated"]);
     let bob_row = &rows[1];
     for step in ["role Agent", "queue `Billing`", "group `Night Shift`"] {
@@ -152,7 +151,6 @@ fn one_poisoned_member_fails_only_its_row_and_its_other_steps_are_done() {
     assert_eq!(state.invited.len(), 3, "every invitation sent");
 }
 
-// Item 7.
 #[test]
 fn update_invites_an_existing_user_only_if_it_never_was() {
     let fake = Fake::spawn(FakeConfig::default());
@@ -172,8 +170,12 @@ fn update_invites_an_existing_user_only_if_it_never_was() {
                never@example.com,Never,yes\n\
                welcomed@example.com,Welcomed,yes\n\
                flag@example.com,Flag,\n";
-    let (code, rows, err) = run_rows(&fake, csv, &["--update", "--invite"]);
-    assert_eq!(code, 0, "{err}");
+    let Ran {
+        code,
+        rows,
+        stderr: err,
+    } = import_csv(&fake, csv, &["--update", "--invite"]);
+    assert_eq!(code, exit::OK, "{err}");
     assert_eq!(statuses(&rows), ["updated", "unchanged", "updated"]);
     assert_eq!(rows[0].changes, "invite");
     let mut invited = fake.state().invited.clone();
@@ -183,11 +185,14 @@ fn update_invites_an_existing_user_only_if_it_never_was() {
     assert_eq!(invited, expected);
     assert!(!fake.state().invited.contains(&welcomed));
     // A second run: every invitation is on record, nothing is sent.
-    let (_, rows, _) = run_rows(&fake, csv, &["--update", "--invite"]);
+    let Ran {
+        code: _,
+        rows,
+        stderr: _,
+    } = import_csv(&fake, csv, &["--update", "--invite"]);
     assert_eq!(statuses(&rows), ["unchanged", "unchanged", "unchanged"]);
 }
 
-// Item 8.
 #[test]
 fn a_deleted_user_found_by_the_create_conflict_gets_the_whole_row() {
     let fake = Fake::spawn(FakeConfig::default());
@@ -197,8 +202,12 @@ fn a_deleted_user_found_by_the_create_conflict_gets_the_whole_row() {
     fake.state().delete_on_first_create = Some("gone@example.com".into());
     let csv = "email,name,title,division,roles,queues,location,manager\n\
                gone@example.com,Gone Back,Agent,Sales,Agent,Billing,Lisbon Office,maria@example.com\n";
-    let (code, rows, err) = run_rows(&fake, csv, &["--restore-deleted"]);
-    assert_eq!(code, 0, "{err}\n{rows:?}");
+    let Ran {
+        code,
+        rows,
+        stderr: err,
+    } = import_csv(&fake, csv, &["--restore-deleted"]);
+    assert_eq!(code, exit::OK, "{err}\n{rows:?}");
     assert_eq!(statuses(&rows), ["updated"]);
     let changes = &rows[0].changes;
     assert!(changes.starts_with("restore;"), "{changes}");
@@ -217,7 +226,7 @@ fn a_deleted_user_found_by_the_create_conflict_gets_the_whole_row() {
     let state = fake.state();
     let user = state.user("gone@example.com").unwrap();
     assert_eq!(user.state, "active");
-    assert_eq!(user.division_id, common::fake::SALES_DIVISION);
+    assert_eq!(user.division_id, crate::common::fake::SALES_DIVISION);
     assert_eq!(user.profile["manager"]["id"], maria.as_str());
     assert_eq!(
         user.profile["locations"][0]["locationDefinition"]["id"],
@@ -225,13 +234,15 @@ fn a_deleted_user_found_by_the_create_conflict_gets_the_whole_row() {
     );
     let grants = &state.grants[&user.id];
     assert!(
-        grants.iter().any(|(r, _)| r == common::fake::EMPLOYEE_ROLE),
+        grants
+            .iter()
+            .any(|(r, _)| r == crate::common::fake::EMPLOYEE_ROLE),
         "{grants:?}"
     );
     assert_eq!(grants.len(), 2, "{grants:?}");
 }
 
-// Item 11: a lost answer, a search that misses, then a conflict.
+// A lost answer, a search that misses, then a conflict.
 #[test]
 fn a_create_found_after_a_lost_answer_and_a_conflict_gets_its_steps() {
     let fake = Fake::spawn(FakeConfig::default());
@@ -243,12 +254,16 @@ fn a_create_found_after_a_lost_answer_and_a_conflict_gets_its_steps() {
         // The preflight's search, then the check after the create.
         state.write_faults.blind_searches = 2;
     }
-    let (code, rows, err) = run_rows(
+    let Ran {
+        code,
+        rows,
+        stderr: err,
+    } = import_csv(
         &fake,
         "email,name,queues,employee_id\nana@example.com,Ana,Billing,E-5\n",
         &[],
     );
-    assert_eq!(code, 0, "{err}\n{rows:?}");
+    assert_eq!(code, exit::OK, "{err}\n{rows:?}");
     assert_eq!(statuses(&rows), ["created"]);
     assert_eq!(rows[0].changes, "create; employee_id; add queue Billing");
     assert_eq!(
@@ -257,7 +272,7 @@ fn a_create_found_after_a_lost_answer_and_a_conflict_gets_its_steps() {
     );
 }
 
-// Item 11: a 2xx without an id.
+// A 2xx without an id.
 #[test]
 fn a_create_answered_without_an_id_gets_its_steps() {
     let fake = Fake::spawn(FakeConfig::default());
@@ -267,47 +282,57 @@ fn a_create_answered_without_an_id_gets_its_steps() {
         // The preflight's search, then the check after the create.
         state.write_faults.blind_searches = 2;
     }
-    let (code, rows, err) = run_rows(
+    let Ran {
+        code,
+        rows,
+        stderr: err,
+    } = import_csv(
         &fake,
         "email,name,queues\nana@example.com,Ana,Billing\n",
         &[],
     );
-    assert_eq!(code, 0, "{err}\n{rows:?}");
+    assert_eq!(code, exit::OK, "{err}\n{rows:?}");
     assert_eq!(statuses(&rows), ["created"]);
     assert_eq!(rows[0].changes, "create; add queue Billing");
     assert!(!rows[0].user_id.is_empty());
 }
 
-// Item 14.
 #[test]
 fn a_patch_that_landed_but_timed_out_is_reported_done() {
     let fake = Fake::spawn(FakeConfig::default());
     fake.state()
         .add_user_with("ana@example.com", "Ana", json!({"title": "Agent"}));
     fake.state().write_faults.patch_timeouts = 1;
-    let (code, rows, err) = run_rows(
+    let Ran {
+        code,
+        rows,
+        stderr: err,
+    } = import_csv(
         &fake,
         "email,name,title\nana@example.com,Ana,Lead\n",
         &["--update"],
     );
-    assert_eq!(code, 0, "{err}");
+    assert_eq!(code, exit::OK, "{err}");
     assert_eq!(statuses(&rows), ["updated"]);
     assert_eq!(rows[0].changes, "title");
     assert_eq!(fake.state().counters.patch_requests, 1, "not sent twice");
 }
 
-// Item 15.
 #[test]
 fn a_version_conflict_during_a_restore_rereads_the_deleted_user() {
     let fake = Fake::spawn(FakeConfig::default());
     fake.state().add_user("gone@example.com", "Gone", "deleted");
     fake.state().concurrent_edits = 1;
-    let (code, rows, err) = run_rows(
+    let Ran {
+        code,
+        rows,
+        stderr: err,
+    } = import_csv(
         &fake,
         "email,name\ngone@example.com,Gone\n",
         &["--restore-deleted"],
     );
-    assert_eq!(code, 0, "{err}\n{rows:?}");
+    assert_eq!(code, exit::OK, "{err}\n{rows:?}");
     assert_eq!(statuses(&rows), ["updated"]);
     assert!(
         rows[0].changes.starts_with("restore"),
@@ -328,13 +353,21 @@ fn the_readme_provisioning_example_twice_writes_nothing_the_second_time() {
         .add_user("maria.lopez@example.com", "Maria Lopez", "active");
     let csv = "email,name,manager,roles,skills,languages,queues,groups,location,employee_id,employee_type,hire_date,invite\n\
 ana.souza@example.com,Ana Souza,maria.lopez@example.com,Agent; Quality Evaluator@Sales,Sales:4; Billing:2.5,English:4; French:3,Sales; Billing,Night Shift,Lisbon Office,E-10442,Full-time,2026-12-01,yes\n";
-    let (code, rows, err) = run_rows(&fake, csv, &["--update"]);
-    assert_eq!(code, 0, "{err}");
+    let Ran {
+        code,
+        rows,
+        stderr: err,
+    } = import_csv(&fake, csv, &["--update"]);
+    assert_eq!(code, exit::OK, "{err}");
     assert_eq!(statuses(&rows), ["created"]);
     let first = fake.state().write_faults.writes_by_method.clone();
     assert!(writes(&fake) > 0);
-    let (code, rows, err) = run_rows(&fake, csv, &["--update"]);
-    assert_eq!(code, 0, "{err}");
+    let Ran {
+        code,
+        rows,
+        stderr: err,
+    } = import_csv(&fake, csv, &["--update"]);
+    assert_eq!(code, exit::OK, "{err}");
     assert_eq!(statuses(&rows), ["unchanged"], "{rows:?}");
     assert_eq!(
         fake.state().write_faults.writes_by_method,

@@ -4,10 +4,9 @@
 //! sends no writes; five edited cells send exactly five changes), xlsx,
 //! paging, and a refused read (exit 77, the old file kept).
 
-mod common;
-use common::*;
+use crate::common::*;
 
-use common::fake::{HOME_DIVISION, SALES_DIVISION};
+use crate::common::fake::{HOME_DIVISION, SALES_DIVISION};
 use serde_json::json;
 
 fn id_of(items: &[(String, String)], name: &str) -> String {
@@ -124,7 +123,7 @@ fn users_are_exported_in_the_import_columns_with_only_direct_holdings() {
     let fake = seeded();
     let s = Scratch::new();
     let out = export(&fake, s.dir.path(), &["users", "-o", "org.csv"]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let rows = read_csv(&s.path("org.csv"));
     assert_eq!(
         rows[0],
@@ -197,7 +196,7 @@ fn state_and_division_filters_and_stdout() {
     let fake = seeded();
     let s = Scratch::new();
     let out = export(&fake, s.dir.path(), &["users", "--state", "inactive"]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.starts_with("email,name,division,"), "{text}");
     assert_eq!(text.lines().count(), 2, "{text}");
@@ -207,14 +206,14 @@ fn state_and_division_filters_and_stdout() {
         s.dir.path(),
         &["users", "--division", "Sales", "-o", "-"],
     );
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     assert_eq!(
         String::from_utf8(out.stdout).unwrap().lines().count(),
         1,
         "nobody in Sales"
     );
     let out = export(&fake, s.dir.path(), &["users", "--division", "Nowhere"]);
-    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::USAGE, "{}", stderr(&out));
     assert!(stderr(&out).contains("Nowhere"));
 }
 
@@ -226,7 +225,7 @@ fn update(fake: &Fake, dir: &std::path::Path, file: &str, queues: bool) -> Vec<R
         cmd.arg("queues");
     }
     let out = run(cmd.arg(file).arg("--update").arg("-o").arg("results.csv"));
-    assert!(matches!(code(&out), 0 | 1), "{}", stderr(&out));
+    assert!(matches!(code(&out), exit::OK | 1), "{}", stderr(&out));
     let mut rows = if queues {
         read_csv(&dir.join("results.csv"))
             .into_iter()
@@ -255,7 +254,7 @@ fn users_round_trip_sends_nothing_and_then_exactly_the_edits() {
     let fake = seeded();
     let s = Scratch::new();
     let out = export(&fake, s.dir.path(), &["users", "-o", "org.csv"]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let before = writes(&fake);
     let rows = update(&fake, s.dir.path(), "org.csv", false);
     assert_eq!(
@@ -308,7 +307,7 @@ fn users_round_trip_with_exact_sends_nothing_and_then_exactly_the_removal() {
     let fake = seeded();
     let s = Scratch::new();
     let out = export(&fake, s.dir.path(), &["users", "-o", "org.csv"]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let exact = |fake: &Fake| {
         let out = run(genimport_against(s.dir.path(), fake).args([
             "org.csv",
@@ -317,7 +316,7 @@ fn users_round_trip_with_exact_sends_nothing_and_then_exactly_the_removal() {
             "-o",
             "results.csv",
         ]));
-        assert!(matches!(code(&out), 0 | 1), "{}", stderr(&out));
+        assert!(matches!(code(&out), exit::OK | 1), "{}", stderr(&out));
         let mut rows = read_results(&s.path("results.csv"));
         rows.sort_by_key(|r| r.line);
         rows
@@ -366,7 +365,7 @@ fn queues_round_trip_sends_nothing_and_then_exactly_the_edit() {
     }
     let s = Scratch::new();
     let out = export(&fake, s.dir.path(), &["queues", "-o", "q.csv"]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let rows = read_csv(&s.path("q.csv"));
     assert_eq!(
         rows[0],
@@ -426,7 +425,7 @@ fn xlsx_export_reads_back_unchanged() {
     let fake = seeded();
     let s = Scratch::new();
     let out = export(&fake, s.dir.path(), &["users", "-o", "org.xlsx"]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let bytes = std::fs::read(s.path("org.xlsx")).unwrap();
     assert!(bytes.starts_with(b"PK"), "a zip workbook");
     let before = writes(&fake);
@@ -439,7 +438,7 @@ fn xlsx_export_reads_back_unchanged() {
     assert_eq!(writes(&fake), before);
 
     let out = export(&fake, s.dir.path(), &["queues", "-o", "q.xlsx"]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let results = update(&fake, s.dir.path(), "q.xlsx", true);
     assert!(
         results.iter().all(|r| r.status == "unchanged"),
@@ -454,7 +453,7 @@ fn a_refused_read_exits_77_and_keeps_the_old_file() {
     let s = Scratch::new();
     s.write("org.csv", "old");
     let out = export(&fake, s.dir.path(), &["users", "-o", "org.csv"]);
-    assert_eq!(code(&out), 77, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::NO_PERM, "{}", stderr(&out));
     assert!(
         stderr(&out).contains("authorization:grant:view"),
         "{}",
@@ -485,7 +484,7 @@ fn pages_through_every_user() {
     let out = run(genimport_against(s.dir.path(), &fake)
         .args(["--user-page-size", "5"])
         .args(["export", "users", "--state", "active", "-o", "org.csv"]));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let rows = read_csv(&s.path("org.csv"));
     assert_eq!(rows.len(), 24);
     assert_eq!(fake.state().export.user_pages, 5);
@@ -506,7 +505,7 @@ fn pages_past_ten_thousand_users() {
     }
     let s = Scratch::new();
     let out = export(&fake, s.dir.path(), &["users", "-o", "org.csv"]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     assert_eq!(read_csv(&s.path("org.csv")).len(), 10_051);
     let st = fake.state();
     assert_eq!(st.export.user_pages, 21 + 1);
@@ -525,7 +524,7 @@ fn an_export_without_a_secret_exits_78_and_offers_no_dry_run() {
         .env_remove("GENESYS_CLIENT_SECRET")
         .args(["export", "users"]));
     let err = stderr(&out);
-    assert_eq!(code(&out), 78, "{err}");
+    assert_eq!(code(&out), exit::CONFIG, "{err}");
     assert!(err.contains("GENESYS_CLIENT_SECRET"), "{err}");
     assert!(!err.contains("--dry-run"), "export has no dry run: {err}");
 }

@@ -1,8 +1,7 @@
 //! The files admins actually have: `.xlsx` workbooks, `;` and tab
 //! separators, Excel's `sep=` line, UTF-16, and HR column names (`--map`).
 
-mod common;
-use common::*;
+use crate::common::*;
 
 fn fixture(name: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -21,7 +20,7 @@ fn a_workbook_is_read_cell_by_cell_with_worksheet_row_numbers() {
         .args(HR_MAP)
         .args(["-o"])
         .arg(s.path("r.csv")));
-    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::ROWS_NEED_ATTENTION, "{}", stderr(&out));
     let mut rows = read_results(&s.path("r.csv"));
     rows.sort_by_key(|r| r.line);
     // The header is on row 2 (row 1 is empty): data rows are 3 and 4.
@@ -50,7 +49,7 @@ fn sheet_picks_another_worksheet_and_a_wrong_name_lists_them() {
         .arg(fixture("users.xlsx"))
         .args(["--dry-run", "--sheet", "Other", "-o"])
         .arg(s.path("r.csv")));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let rows = read_results(&s.path("r.csv"));
     assert_eq!(rows.len(), 1);
     assert_eq!(
@@ -62,7 +61,7 @@ fn sheet_picks_another_worksheet_and_a_wrong_name_lists_them() {
         .arg(fixture("users.xlsx"))
         .args(["--dry-run", "--sheet", "Nope", "-o"])
         .arg(s.path("r.csv")));
-    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::USAGE, "{}", stderr(&out));
     assert!(
         stderr(&out).contains("the workbook has: Users, Other"),
         "{}",
@@ -75,7 +74,7 @@ fn a_file_that_is_not_a_workbook_is_a_clear_error() {
     let s = Scratch::new();
     let input = s.write("users.xlsx", "email,name\na@x.com,A\n");
     let out = run(genimport(s.dir.path()).arg(&input).arg("--dry-run"));
-    assert_eq!(code(&out), 65, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::DATA_ERR, "{}", stderr(&out));
     assert!(
         stderr(&out).contains("not a readable .xlsx workbook"),
         "{}",
@@ -86,9 +85,27 @@ fn a_file_that_is_not_a_workbook_is_a_clear_error() {
     // A workbook saved under a .csv name is named for what it is.
     let input = s.write("book.csv", std::fs::read(fixture("users.xlsx")).unwrap());
     let out = run(genimport(s.dir.path()).arg(&input).arg("--dry-run"));
-    assert_eq!(code(&out), 65, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::DATA_ERR, "{}", stderr(&out));
     assert!(
         stderr(&out).contains("this is a workbook"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_comma_is_announced_only_when_asked() {
+    let s = Scratch::new();
+    let input = s.write("comma.csv", "email,name\nana@x.com,Ana\n");
+    let out = run(genimport(s.dir.path()).arg(&input).arg("--dry-run"));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(!stderr(&out).contains("separated by"), "{}", stderr(&out));
+    let out = run(genimport(s.dir.path())
+        .arg(&input)
+        .args(["--dry-run", "-v"]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("separated by `,` (detected from the header line)"),
         "{}",
         stderr(&out)
     );
@@ -102,7 +119,7 @@ fn semicolon_files_with_and_without_a_sep_line() {
         "email;name;title\r\nana@x.com;Ana;\"Agent; Tier 2\"\r\n",
     );
     let out = run(genimport(s.dir.path()).arg(&input).arg("--dry-run"));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     assert!(
         stderr(&out).contains("separated by `;` (detected from the header line)"),
         "{}",
@@ -116,7 +133,7 @@ fn semicolon_files_with_and_without_a_sep_line() {
         "sep=;\r\nemail;name\r\nana@x.com;Ana\r\nbad;Bo\r\n",
     );
     let out = run(genimport(s.dir.path()).arg(&input).arg("--dry-run"));
-    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::ROWS_NEED_ATTENTION, "{}", stderr(&out));
     assert!(
         stderr(&out).contains("the file's sep= line"),
         "{}",
@@ -136,7 +153,7 @@ fn a_utf16le_tab_file_is_decoded() {
     bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
     let input = s.write("unicode.txt", bytes);
     let out = run(genimport(s.dir.path()).arg(&input).arg("--dry-run"));
-    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::ROWS_NEED_ATTENTION, "{}", stderr(&out));
     assert!(
         stderr(&out).contains("separated by tab"),
         "{}",
@@ -153,7 +170,7 @@ fn other_encodings_are_refused_with_the_line_and_a_hint() {
     let s = Scratch::new();
     let input = s.write("latin1.csv", b"email,name\na@x.com,A\nb@x.com,Jos\xe9\n");
     let out = run(genimport(s.dir.path()).arg(&input).arg("--dry-run"));
-    assert_eq!(code(&out), 65, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::DATA_ERR, "{}", stderr(&out));
     assert!(
         stderr(&out).contains("line 3: not valid UTF-8 (save the file as UTF-8"),
         "{}",
@@ -170,7 +187,7 @@ fn an_hr_export_is_read_with_map() {
     );
     // Without --map: the error suggests it.
     let out = run(genimport(s.dir.path()).arg(&input).arg("--dry-run"));
-    assert_eq!(code(&out), 65, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::DATA_ERR, "{}", stderr(&out));
     assert!(
         stderr(&out).contains(r#"--map "Work Email=email" --map "Full Name=name""#),
         "{}",
@@ -186,7 +203,7 @@ fn an_hr_export_is_read_with_map() {
             "--map",
             "employee number=employee_id",
         ]));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let rows = read_results(&s.path("hr.results.csv"));
     assert_eq!(statuses(&rows), ["would_create"]);
     assert_eq!(rows[0].changes, "create; employee_id");
@@ -199,7 +216,7 @@ fn a_map_naming_a_missing_column_is_a_usage_error_listing_the_columns() {
     let out = run(genimport(s.dir.path())
         .arg(&input)
         .args(["--dry-run", "--map", "E-mail=email"]));
-    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::USAGE, "{}", stderr(&out));
     assert!(
         stderr(&out).contains("its columns are: Work Email, Full Name"),
         "{}",
@@ -209,7 +226,7 @@ fn a_map_naming_a_missing_column_is_a_usage_error_listing_the_columns() {
         run(genimport(s.dir.path())
             .arg(&input)
             .args(["--dry-run", "--map", "Work Email=mail"]));
-    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::USAGE, "{}", stderr(&out));
     assert!(
         stderr(&out).contains("not a column genimport reads"),
         "{}",

@@ -1,8 +1,7 @@
 //! Every way a run can end leaves each input row in the results exactly
 //! once, and a re-run of the same file creates only what is missing.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -57,7 +56,7 @@ fn rerun_completes(
     let out = run(genimport_against(s.dir.path(), fake)
         .arg(input)
         .args(["--concurrency", "4"]));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let rows = read_results(&s.path("u.results.csv"));
     assert_each_line_once(&rows, n);
     for earlier in first.iter().filter(|r| r.status == "created") {
@@ -87,7 +86,7 @@ fn ctrl_c_finishes_in_flight_marks_the_rest_and_exits_130() {
         .status()
         .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert_eq!(code(&out), 130, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::INTERRUPTED, "{}", stderr(&out));
     let rows = read_results(&s.path("u.results.csv"));
     assert_each_line_once(&rows, n);
     let created = rows.iter().filter(|r| r.status == "created").count();
@@ -148,7 +147,7 @@ fn results_write_failure_stops_creating_and_exits_73() {
         .current_dir(s.dir.path())
         .output()
         .unwrap();
-    assert_eq!(code(&out), 73, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::CANT_CREATE, "{}", stderr(&out));
     let written = std::fs::read_to_string(s.path("u.results.csv")).unwrap();
     let written_rows = written.lines().count() - 1;
     let created = fake.state().users.len();
@@ -188,7 +187,7 @@ fn credentials_revoked_mid_run_exit_77_and_the_rest_is_not_attempted() {
         state.expire_tokens();
     }
     let out = child.wait_with_output().unwrap();
-    assert_eq!(code(&out), 77, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::NO_PERM, "{}", stderr(&out));
     let rows = read_results(&s.path("u.results.csv"));
     assert_each_line_once(&rows, n);
     assert!(rows.iter().any(|r| r.status == "not_attempted"));
@@ -222,9 +221,9 @@ fn random_server_faults_never_duplicate_and_re_runs_converge() {
         if last_code == 0 {
             break;
         }
-        assert_eq!(last_code, 1, "{}", stderr(&out));
+        assert_eq!(last_code, exit::ROWS_NEED_ATTENTION, "{}", stderr(&out));
     }
-    assert_eq!(last_code, 0, "converged within four runs");
+    assert_eq!(last_code, exit::OK, "converged within four runs");
     let state = fake.state();
     assert_eq!(state.users.len(), n);
     assert!(state.duplicates().is_empty());

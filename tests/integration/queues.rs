@@ -1,8 +1,7 @@
 //! `genimport queues FILE`: create queues, keep them in line without losing
 //! a setting (Genesys replaces a queue on PUT), and send nothing on re-runs.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use serde_json::json;
 
@@ -61,13 +60,16 @@ fn queues_are_created_copied_and_given_wrapup_codes() {
     let out = run(genimport_against(s.dir.path(), &fake)
         .args(["queues"])
         .arg(&input));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let rows = results(&s.path("q.results.csv"));
     let status: Vec<&str> = rows.iter().map(|r| r[2].as_str()).collect();
     assert_eq!(status, ["created", "created", "exists"]);
     assert_eq!(rows[0][7], "create; add wrapup Callback; add wrapup Sale");
     let escalations = queue_named(&fake, "Escalations");
-    assert_eq!(escalations["division"]["id"], common::fake::SALES_DIVISION);
+    assert_eq!(
+        escalations["division"]["id"],
+        crate::common::fake::SALES_DIVISION
+    );
     assert_eq!(
         escalations["acwSettings"],
         json!({"wrapupPrompt": "MANDATORY_TIMEOUT", "timeoutMs": 30000})
@@ -107,7 +109,7 @@ fn unknown_names_and_repeats_are_invalid_before_any_write() {
     let out = run(genimport_against(s.dir.path(), &fake)
         .args(["queues"])
         .arg(&input));
-    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::ROWS_NEED_ATTENTION, "{}", stderr(&out));
     let rows = results(&s.path("q.results.csv"));
     let status: Vec<&str> = rows.iter().map(|r| r[2].as_str()).collect();
     assert_eq!(
@@ -142,7 +144,7 @@ fn update_changes_only_the_row_keeps_every_other_setting_and_re_runs_send_nothin
         .args(["queues"])
         .arg(&input)
         .args(["--update", "--dry-run"]));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let rows = results(&s.path("q.results.csv"));
     assert_eq!(
         (rows[0][2].as_str(), rows[0][7].as_str()),
@@ -158,7 +160,7 @@ fn update_changes_only_the_row_keeps_every_other_setting_and_re_runs_send_nothin
         .args(["queues"])
         .arg(&input)
         .arg("--update"));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let rows = results(&s.path("q.results.csv"));
     assert_eq!(
         (rows[0][2].as_str(), rows[0][7].as_str()),
@@ -190,7 +192,7 @@ fn update_changes_only_the_row_keeps_every_other_setting_and_re_runs_send_nothin
         .args(["queues"])
         .arg(&input)
         .arg("--update"));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let rows = results(&s.path("q.results.csv"));
     assert_eq!(
         (rows[0][2].as_str(), rows[1][2].as_str()),
@@ -212,7 +214,7 @@ fn a_different_division_moves_an_existing_queue() {
         .args(["queues"])
         .arg(&input)
         .arg("--update"));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let rows = results(&s.path("q.results.csv"));
     assert_eq!(
         (rows[0][2].as_str(), rows[0][7].as_str()),
@@ -220,7 +222,7 @@ fn a_different_division_moves_an_existing_queue() {
     );
     assert_eq!(
         queue_named(&fake, "Tech")["division"]["id"],
-        common::fake::SALES_DIVISION
+        crate::common::fake::SALES_DIVISION
     );
     assert_eq!(fake.state().counters.queue_puts, 0, "a move is not a PUT");
 }
@@ -236,7 +238,7 @@ fn queues_are_checked_offline_and_users_is_the_explicit_default() {
         .args(["queues"])
         .arg(&input)
         .arg("--dry-run"));
-    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::ROWS_NEED_ATTENTION, "{}", stderr(&out));
     let rows = results(&s.path("q.results.csv"));
     assert_eq!(
         (rows[0][2].as_str(), rows[0][7].as_str()),
@@ -249,7 +251,7 @@ fn queues_are_checked_offline_and_users_is_the_explicit_default() {
         .args(["users"])
         .arg(&users)
         .arg("--dry-run"));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     assert_eq!(
         statuses(&read_results(&s.path("u.results.csv"))),
         ["would_create"]
@@ -308,7 +310,7 @@ fn a_dash_clears_description_and_caller_id_and_is_never_written_as_text() {
         .args(["queues"])
         .arg(&input)
         .arg("--update"));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let rows = results(&s.path("q.results.csv"));
     assert_eq!(
         (rows[0][2].as_str(), rows[0][7].as_str()),
@@ -335,7 +337,7 @@ fn a_dash_clears_description_and_caller_id_and_is_never_written_as_text() {
         .args(["queues"])
         .arg(&input)
         .arg("--update"));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let rows = results(&s.path("q.results.csv"));
     assert_eq!(
         (rows[0][2].as_str(), rows[1][2].as_str()),
@@ -358,7 +360,7 @@ fn a_persistent_5xx_or_408_on_create_fails_the_row_after_the_retry_cap() {
                 .args(["--max-retries", "3"]),
             std::time::Duration::from_secs(60),
         );
-        assert_eq!(code(&out), 1, "{}", stderr(&out));
+        assert_eq!(code(&out), exit::ROWS_NEED_ATTENTION, "{}", stderr(&out));
         let rows = results(&s.path("q.results.csv"));
         assert_eq!(rows.len(), 1, "the row has its result");
         assert_eq!(
@@ -398,7 +400,7 @@ fn update_reads_the_queue_again_before_the_put_and_keeps_a_setting_changed_meanw
         .args(["queues"])
         .arg(&input)
         .arg("--update"));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let rows = results(&s.path("q.results.csv"));
     assert_eq!(
         (rows[0][2].as_str(), rows[0][7].as_str()),
@@ -425,7 +427,7 @@ fn a_queue_put_conflict_reads_again_and_retries_within_the_cap() {
         .args(["queues"])
         .arg(&input)
         .args(["--update", "--concurrency", "1"]));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let rows = results(&s.path("q.results.csv"));
     assert_eq!(
         (rows[0][2].as_str(), rows[1][2].as_str()),
@@ -455,7 +457,7 @@ fn a_queue_put_conflict_reads_again_and_retries_within_the_cap() {
             .args(["--update", "--max-retries", "2"]),
         std::time::Duration::from_secs(60),
     );
-    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::ROWS_NEED_ATTENTION, "{}", stderr(&out));
     let rows = results(&s.path("q.results.csv"));
     assert_eq!(
         (

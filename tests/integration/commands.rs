@@ -2,8 +2,7 @@
 //! `export` are subcommands only where a subcommand can stand, so a flag's
 //! value that happens to be one of those words stays a value.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 #[test]
 fn a_sheet_named_users_or_queues_is_the_flags_value() {
@@ -17,7 +16,7 @@ fn a_sheet_named_users_or_queues_is_the_flags_value() {
             "-o",
             "-",
         ]));
-        assert_eq!(code(&out), 0, "--sheet {sheet}: {}", stderr(&out));
+        assert_eq!(code(&out), exit::OK, "--sheet {sheet}: {}", stderr(&out));
         let results = String::from_utf8_lossy(&out.stdout);
         assert!(
             results.starts_with("line,email,"),
@@ -34,7 +33,7 @@ fn an_import_flag_before_the_subcommand_is_refused_not_lost() {
     let out = run(genimport(s.dir.path())
         .args(["--update", "queues"])
         .arg(&input));
-    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::USAGE, "{}", stderr(&out));
     assert!(
         stderr(&out).contains("--update must come after `queues`"),
         "{}",
@@ -46,6 +45,6 @@ fn an_import_flag_before_the_subcommand_is_refused_not_lost() {
         .args(["--no-progress", "queues"])
         .arg(&input)
         .args(["--dry-run", "-o", "-"]));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("line,name,status,queue_id"));
 }

@@ -2,8 +2,7 @@
 //! what differs is sent, versions are respected, nothing the row does not
 //! name is lost, and an applied file sends no writes at all.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use serde_json::json;
 
@@ -29,7 +28,7 @@ fn run_update(fake: &Fake, csv: &str) -> Vec<ResultRow> {
     let out = run(genimport_against(s.dir.path(), fake)
         .arg(&input)
         .arg("--update"));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     read_results(&s.path("u.results.csv"))
 }
 
@@ -121,7 +120,7 @@ fn a_different_division_moves_users_in_one_batch() {
         "--concurrency",
         "2",
     ]));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let rows = read_results(&s.path("u.results.csv"));
     assert_eq!(statuses(&rows), ["updated"; 3]);
     assert!(rows.iter().all(|r| r.changes == "division"));
@@ -129,7 +128,7 @@ fn a_different_division_moves_users_in_one_batch() {
     assert!(state
         .users
         .iter()
-        .all(|u| u.division_id == common::fake::SALES_DIVISION));
+        .all(|u| u.division_id == crate::common::fake::SALES_DIVISION));
     assert_eq!(
         state.counters.division_moves, 1,
         "one request for three users"
@@ -150,7 +149,7 @@ fn a_refused_step_is_incomplete_and_a_re_run_completes_only_it() {
     let out = run(genimport_against(s.dir.path(), &fake)
         .arg(&input)
         .arg("--update"));
-    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::ROWS_NEED_ATTENTION, "{}", stderr(&out));
     let rows = read_results(&s.path("u.results.csv"));
     assert_eq!(statuses(&rows), ["incomplete"]);
     assert_eq!(rows[0].changes, "title");
@@ -167,7 +166,7 @@ fn a_refused_step_is_incomplete_and_a_re_run_completes_only_it() {
     let out = run(genimport_against(s.dir.path(), &fake)
         .arg(&input)
         .arg("--update"));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let rows = read_results(&s.path("u.results.csv"));
     assert_eq!(
         (rows[0].status.as_str(), rows[0].changes.as_str()),
@@ -211,7 +210,7 @@ fn endless_version_conflicts_give_up_without_overwriting() {
     let out = run(genimport_against(s.dir.path(), &fake)
         .arg(&input)
         .arg("--update"));
-    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::ROWS_NEED_ATTENTION, "{}", stderr(&out));
     let rows = read_results(&s.path("u.results.csv"));
     assert_eq!(statuses(&rows), ["failed"]);
     assert!(
@@ -256,7 +255,7 @@ fn match_employee_id_finds_the_user_and_changes_its_email() {
         "--match",
         "employee_id",
     ]));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let rows = read_results(&s.path("u.results.csv"));
     assert_eq!(statuses(&rows), ["updated", "created"]);
     assert_eq!(rows[0].changes, "email");
@@ -280,7 +279,7 @@ fn match_employee_id_finds_the_user_and_changes_its_email() {
         "--match",
         "employee_id",
     ]));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     assert_eq!(
         statuses(&read_results(&s.path("u.results.csv"))),
         ["unchanged"; 2]
@@ -296,7 +295,7 @@ fn match_employee_id_needs_the_column_and_unique_ids() {
         run(genimport(s.dir.path())
             .arg(&input)
             .args(["--dry-run", "--match", "employee_id"]));
-    assert_eq!(code(&out), 65, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::DATA_ERR, "{}", stderr(&out));
     assert!(stderr(&out).contains("employee_id"), "{}", stderr(&out));
 
     let input = s.write(
@@ -307,7 +306,7 @@ fn match_employee_id_needs_the_column_and_unique_ids() {
         run(genimport(s.dir.path())
             .arg(&input)
             .args(["--dry-run", "--match", "employee_id"]));
-    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::ROWS_NEED_ATTENTION, "{}", stderr(&out));
     let rows = read_results(&s.path("dup.results.csv"));
     assert_eq!(statuses(&rows), ["would_create", "invalid", "invalid"]);
     assert_eq!(rows[1].message, "employee_id: repeats line 2");
@@ -331,7 +330,7 @@ fn dry_run_update_prints_the_plan_and_sends_no_write() {
     let out = run(genimport_against(s.dir.path(), &fake)
         .arg(&input)
         .args(["--update", "--dry-run"]));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let rows = read_results(&s.path("u.results.csv"));
     assert_eq!(
         statuses(&rows),
@@ -345,7 +344,7 @@ fn dry_run_update_prints_the_plan_and_sends_no_write() {
     let out = run(genimport_against(s.dir.path(), &fake)
         .arg(&input)
         .arg("--update"));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let mut applied = read_results(&s.path("u.results.csv"));
     // A row waiting for a (batched) division move is written last.
     applied.sort_by_key(|r| r.line);
@@ -370,7 +369,7 @@ fn an_applied_file_sends_no_writes_on_a_re_run() {
         "--concurrency",
         "4",
     ]));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     assert_eq!(
         statuses(&read_results(&s.path("u.results.csv"))),
         ["created"; 20]
@@ -382,7 +381,7 @@ fn an_applied_file_sends_no_writes_on_a_re_run() {
         "--concurrency",
         "4",
     ]));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let rows = read_results(&s.path("u.results.csv"));
     assert_eq!(statuses(&rows), ["unchanged"; 20]);
     assert!(rows.iter().all(|r| r.changes.is_empty()));
@@ -402,7 +401,7 @@ fn without_update_existing_users_are_left_alone_and_the_message_says_why() {
     let s = Scratch::new();
     let input = s.write("u.csv", "email,name,title\nana@example.com,Ana,Lead\n");
     let out = run(genimport_against(s.dir.path(), &fake).arg(&input));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let rows = read_results(&s.path("u.results.csv"));
     assert_eq!(statuses(&rows), ["exists"]);
     assert!(
@@ -426,7 +425,7 @@ fn a_restored_user_gets_its_row_applied() {
     let out = run(genimport_against(s.dir.path(), &fake)
         .arg(&input)
         .arg("--restore-deleted"));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let rows = read_results(&s.path("u.results.csv"));
     assert_eq!(statuses(&rows), ["updated"]);
     // Genesys gives a restored user no role back: Employee is granted again.
@@ -440,5 +439,5 @@ fn a_restored_user_gets_its_row_applied() {
         (user.state.as_str(), user.name.as_str()),
         ("active", "Back Again")
     );
-    assert_eq!(user.division_id, common::fake::SALES_DIVISION);
+    assert_eq!(user.division_id, crate::common::fake::SALES_DIVISION);
 }

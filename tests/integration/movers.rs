@@ -5,8 +5,7 @@
 //! deletes only with `--allow-delete`; a dry run shows every removal; an
 //! applied file sends no writes.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use serde_json::json;
 
@@ -55,17 +54,6 @@ fn mover_named(fake: &Fake, email: &str) -> String {
     ana
 }
 
-/// Runs genimport on `csv` with `args`; (exit code, results, stderr).
-fn run_file(fake: &Fake, csv: &str, args: &[&str]) -> (i32, Vec<ResultRow>, String) {
-    let s = Scratch::new();
-    let input = s.write("m.csv", csv);
-    let out = run(genimport_against(s.dir.path(), fake).arg(&input).args(args));
-    let mut results = read_results(&s.path("m.results.csv"));
-    // Rows waiting for the batched steps are written after the others.
-    results.sort_by_key(|r| r.line);
-    (code(&out), results, stderr(&out))
-}
-
 fn role_names(fake: &Fake, user: &str) -> Vec<String> {
     let st = fake.state();
     let mut names: Vec<String> = st
@@ -91,8 +79,12 @@ fn exact_adds_the_missing_and_removes_the_rest_of_every_kind() {
     let ana = mover(&fake);
     let csv = "email,roles,skills,languages,queues,groups\n\
                ana@example.com,Agent;Admin,Sales:4;Tech:3,English:5,Support Tier 1;Sales,Night Shift;Weekend\n";
-    let (code, rows, err) = run_file(&fake, csv, EXACT);
-    assert_eq!(code, 0, "{err}");
+    let Ran {
+        code,
+        rows,
+        stderr: err,
+    } = import_csv(&fake, csv, EXACT);
+    assert_eq!(code, exit::OK, "{err}");
     assert_eq!(rows[0].status, "updated", "{:?}", rows[0]);
     assert_eq!(
         rows[0].changes,
@@ -114,11 +106,19 @@ fn an_applied_file_sends_no_writes_the_second_time() {
     mover(&fake);
     let csv = "email,state,roles,skills,languages,queues,groups\n\
                ana@example.com,active,Agent,Sales:4,-,Sales,Weekend\n";
-    let (code, rows, err) = run_file(&fake, csv, EXACT);
+    let Ran {
+        code,
+        rows,
+        stderr: err,
+    } = import_csv(&fake, csv, EXACT);
     assert_eq!((code, rows[0].status.as_str()), (0, "updated"), "{err}");
     let before = fake.state().writes();
-    let (code, rows, err) = run_file(&fake, csv, EXACT);
-    assert_eq!(code, 0, "{err}");
+    let Ran {
+        code,
+        rows,
+        stderr: err,
+    } = import_csv(&fake, csv, EXACT);
+    assert_eq!(code, exit::OK, "{err}");
     assert_eq!(rows[0].status, "unchanged", "{:?}", rows[0]);
     assert_eq!(rows[0].changes, "");
     assert_eq!(fake.state().writes(), before, "a re-run sends no writes");
@@ -130,8 +130,12 @@ fn without_exact_nothing_is_removed() {
     let ana = mover(&fake);
     let csv = "email,roles,skills,languages,queues,groups\n\
                ana@example.com,Admin,Tech:3,-,Sales,-\n";
-    let (code, rows, err) = run_file(&fake, csv, &["--update"]);
-    assert_eq!(code, 0, "{err}");
+    let Ran {
+        code,
+        rows,
+        stderr: err,
+    } = import_csv(&fake, csv, &["--update"]);
+    assert_eq!(code, exit::OK, "{err}");
     assert_eq!(
         rows[0].changes,
         "add role Admin@Home; add skill Tech:3; add queue Sales"
@@ -151,8 +155,12 @@ fn a_dash_removes_every_item_and_a_blank_cell_leaves_its_kind_alone() {
     let ana = mover(&fake);
     let csv = "email,roles,skills,languages,queues,groups\n\
                ana@example.com,-,,-,,-\n";
-    let (code, rows, err) = run_file(&fake, csv, EXACT);
-    assert_eq!(code, 0, "{err}");
+    let Ran {
+        code,
+        rows,
+        stderr: err,
+    } = import_csv(&fake, csv, EXACT);
+    assert_eq!(code, exit::OK, "{err}");
     assert_eq!(
         rows[0].changes,
         "remove role Agent@Home; remove role Supervisor@Home; remove language English; \
@@ -178,8 +186,12 @@ fn a_dash_removes_every_item_and_a_blank_cell_leaves_its_kind_alone() {
 fn the_default_role_is_never_removed() {
     let fake = Fake::spawn(FakeConfig::default());
     let ana = mover(&fake);
-    let (code, rows, err) = run_file(&fake, "email,roles\nana@example.com,Agent\n", EXACT);
-    assert_eq!(code, 0, "{err}");
+    let Ran {
+        code,
+        rows,
+        stderr: err,
+    } = import_csv(&fake, "email,roles\nana@example.com,Agent\n", EXACT);
+    assert_eq!(code, exit::OK, "{err}");
     assert_eq!(rows[0].changes, "remove role Supervisor@Home");
     assert_eq!(role_names(&fake, &ana), ["Agent", "Employee"]);
 }
@@ -198,16 +210,24 @@ fn grants_and_queue_memberships_from_a_group_stay_and_the_message_says_why() {
     }
     let csv = "email,roles,queues,groups\n\
                ana@example.com,Agent,Support Tier 1,Night Shift;Day Shift\n";
-    let (code, rows, err) = run_file(&fake, csv, &["--update", "--exact", "--dry-run"]);
-    assert_eq!(code, 0, "{err}");
+    let Ran {
+        code,
+        rows,
+        stderr: err,
+    } = import_csv(&fake, csv, &["--update", "--exact", "--dry-run"]);
+    assert_eq!(code, exit::OK, "{err}");
     assert_eq!(rows[0].status, "would_update");
     assert!(
         rows[0].message.contains("queue VIP stayed"),
         "the dry run says why: {:?}",
         rows[0]
     );
-    let (code, rows, err) = run_file(&fake, csv, EXACT);
-    assert_eq!(code, 0, "{err}");
+    let Ran {
+        code,
+        rows,
+        stderr: err,
+    } = import_csv(&fake, csv, EXACT);
+    assert_eq!(code, exit::OK, "{err}");
     assert_eq!(rows[0].status, "updated", "{:?}", rows[0]);
     assert_eq!(
         rows[0].changes,
@@ -236,8 +256,12 @@ fn a_leaver_is_deactivated_and_taken_out_of_queues_and_groups_with_roles_uncompa
     let fake = Fake::spawn(FakeConfig::default());
     let ana = mover(&fake);
     let csv = "email,state,roles,queues,groups\nana@example.com,inactive,-,-,-\n";
-    let (code, rows, err) = run_file(&fake, csv, EXACT);
-    assert_eq!(code, 0, "{err}");
+    let Ran {
+        code,
+        rows,
+        stderr: err,
+    } = import_csv(&fake, csv, EXACT);
+    assert_eq!(code, exit::OK, "{err}");
     assert_eq!(
         rows[0].changes,
         "state; remove queue Billing; remove queue Support Tier 1; remove group Day Shift; remove group Night Shift"
@@ -254,8 +278,12 @@ fn a_leaver_is_deactivated_and_taken_out_of_queues_and_groups_with_roles_uncompa
 fn deleted_without_allow_delete_is_invalid_and_sends_nothing() {
     let fake = Fake::spawn(FakeConfig::default());
     let ana = mover(&fake);
-    let (code, rows, _) = run_file(&fake, "email,state\nana@example.com,deleted\n", EXACT);
-    assert_eq!(code, 1);
+    let Ran {
+        code,
+        rows,
+        stderr: _,
+    } = import_csv(&fake, "email,state\nana@example.com,deleted\n", EXACT);
+    assert_eq!(code, exit::ROWS_NEED_ATTENTION);
     assert_eq!(rows[0].status, "invalid");
     assert!(rows[0].message.contains("--allow-delete"), "{:?}", rows[0]);
     let st = fake.state();
@@ -269,8 +297,12 @@ fn deleted_with_allow_delete_deletes_the_user_once() {
     let ana = mover(&fake);
     let csv = "email,state,queues\nana@example.com,deleted,Sales\nnobody@example.com,deleted,\n";
     let args = ["--update", "--allow-delete"];
-    let (code, rows, err) = run_file(&fake, csv, &args);
-    assert_eq!(code, 0, "{err}");
+    let Ran {
+        code,
+        rows,
+        stderr: err,
+    } = import_csv(&fake, csv, &args);
+    assert_eq!(code, exit::OK, "{err}");
     assert_eq!(rows[0].status, "updated", "{:?}", rows[0]);
     assert_eq!(rows[0].changes, "state");
     assert_eq!(rows[1].status, "unchanged", "{:?}", rows[1]);
@@ -279,8 +311,12 @@ fn deleted_with_allow_delete_deletes_the_user_once() {
         assert_eq!(st.user_by_id(&ana).unwrap().state, "deleted");
         assert_eq!(st.writes(), 1, "one DELETE; the other cells are ignored");
     }
-    let (code, rows, err) = run_file(&fake, csv, &args);
-    assert_eq!(code, 0, "{err}");
+    let Ran {
+        code,
+        rows,
+        stderr: err,
+    } = import_csv(&fake, csv, &args);
+    assert_eq!(code, exit::OK, "{err}");
     assert_eq!(rows[0].status, "unchanged", "{:?}", rows[0]);
     assert_eq!(fake.state().writes(), 1, "already deleted: nothing sent");
 }
@@ -293,8 +329,12 @@ fn a_dry_run_shows_every_removal_and_writes_nothing() {
                ana@example.com,Agent,Sales:4,English:5,Support Tier 1,Night Shift\n";
     let mut args = EXACT.to_vec();
     args.push("--dry-run");
-    let (code, rows, err) = run_file(&fake, csv, &args);
-    assert_eq!(code, 0, "{err}");
+    let Ran {
+        code,
+        rows,
+        stderr: err,
+    } = import_csv(&fake, csv, &args);
+    assert_eq!(code, exit::OK, "{err}");
     assert_eq!(rows[0].status, "would_update");
     assert_eq!(
         rows[0].changes,
@@ -309,8 +349,12 @@ fn with_update_only_a_row_that_creates_a_user_needs_a_name() {
     let fake = Fake::spawn(FakeConfig::default());
     mover(&fake);
     let csv = "email,groups\nana@example.com,Night Shift\nnew@example.com,Night Shift\n";
-    let (code, rows, _) = run_file(&fake, csv, EXACT);
-    assert_eq!(code, 1);
+    let Ran {
+        code,
+        rows,
+        stderr: _,
+    } = import_csv(&fake, csv, EXACT);
+    assert_eq!(code, exit::ROWS_NEED_ATTENTION);
     assert_eq!(rows[0].status, "updated", "{:?}", rows[0]);
     assert_eq!(rows[0].changes, "remove group Day Shift");
     assert_eq!(rows[1].status, "invalid");
@@ -328,8 +372,12 @@ fn a_failed_removal_leaves_the_row_incomplete_with_the_others_done() {
     let ana = mover(&fake);
     fake.state().movers.refuse_grant_removals = true;
     let csv = "email,roles,groups\nana@example.com,Agent,Night Shift\n";
-    let (code, rows, _) = run_file(&fake, csv, EXACT);
-    assert_eq!(code, 1);
+    let Ran {
+        code,
+        rows,
+        stderr: _,
+    } = import_csv(&fake, csv, EXACT);
+    assert_eq!(code, exit::ROWS_NEED_ATTENTION);
     assert_eq!(rows[0].status, "incomplete", "{:?}", rows[0]);
     assert_eq!(rows[0].http_status, "403");
     assert!(
@@ -349,8 +397,12 @@ fn a_grant_whose_role_is_gone_is_removed_one_at_a_time() {
         let mut st = fake.state();
         st.grant_user(&ana, "r9999999-0000-4000-8000-000000000000", "*");
     }
-    let (code, rows, err) = run_file(&fake, "email,roles\nana@example.com,Agent\n", EXACT);
-    assert_eq!(code, 0, "{err}");
+    let Ran {
+        code,
+        rows,
+        stderr: err,
+    } = import_csv(&fake, "email,roles\nana@example.com,Agent\n", EXACT);
+    assert_eq!(code, exit::OK, "{err}");
     assert_eq!(rows[0].status, "updated", "{:?}", rows[0]);
     assert_eq!(role_names(&fake, &ana), ["Agent", "Employee"]);
     let st = fake.state();
@@ -411,8 +463,12 @@ fn a_role_many_movers_lose_everywhere_costs_one_request_and_a_role_kept_elsewher
 lee@example.com,Agent; Supervisor@Sales
 ",
     );
-    let (code, rows, err) = run_file(&fake, &csv, EXACT);
-    assert_eq!(code, 0, "{err}");
+    let Ran {
+        code,
+        rows,
+        stderr: err,
+    } = import_csv(&fake, &csv, EXACT);
+    assert_eq!(code, exit::OK, "{err}");
     for row in &rows[..6] {
         assert_eq!(row.status, "updated", "{row:?}");
         assert_eq!(row.changes, "remove role Supervisor@Home", "{row:?}");
@@ -463,8 +519,12 @@ fn a_refused_role_batch_fails_only_the_poisoned_users_row() {
 "
         ));
     }
-    let (code, rows, err) = run_file(&fake, &csv, EXACT);
-    assert_eq!(code, 1, "{err}");
+    let Ran {
+        code,
+        rows,
+        stderr: err,
+    } = import_csv(&fake, &csv, EXACT);
+    assert_eq!(code, exit::ROWS_NEED_ATTENTION, "{err}");
     for (i, row) in rows.iter().enumerate() {
         if i == 2 {
             assert_eq!(row.status, "incomplete", "{row:?}");
@@ -501,7 +561,7 @@ fn exact_and_allow_delete_need_update() {
     let input = s.write("m.csv", "email,name\na@example.com,A\n");
     for flag in ["--exact", "--allow-delete"] {
         let out = run(genimport_against(s.dir.path(), &fake).arg(&input).arg(flag));
-        assert_eq!(code(&out), 2, "{flag}: {}", stderr(&out));
+        assert_eq!(code(&out), exit::USAGE, "{flag}: {}", stderr(&out));
     }
 }
 
@@ -522,8 +582,12 @@ fn many_movers_read_grants_role_by_role_with_the_same_plan() {
         // Admin: a role none holds, so the adds read no grants either.
         csv.push_str(&format!("m{i}@example.com,Admin,Night Shift\n"));
     }
-    let (code, rows, err) = run_file(&fake, &csv, EXACT);
-    assert_eq!(code, 0, "{err}");
+    let Ran {
+        code,
+        rows,
+        stderr: err,
+    } = import_csv(&fake, &csv, EXACT);
+    assert_eq!(code, exit::OK, "{err}");
     for row in &rows {
         assert_eq!(row.status, "updated", "{row:?}");
         assert_eq!(
@@ -555,11 +619,15 @@ fn a_restored_user_is_not_read_before_so_nothing_is_removed_from_it() {
         .unwrap()
         .state = "deleted".into();
     let csv = "email,name,groups,languages\nana@example.com,Ana,-,-\n";
-    let (code, rows, err) = run_file(&fake, csv, &["--update", "--exact", "--restore-deleted"]);
-    assert_eq!(code, 0, "{err}");
+    let Ran {
+        code,
+        rows,
+        stderr: err,
+    } = import_csv(&fake, csv, &["--update", "--exact", "--restore-deleted"]);
+    assert_eq!(code, exit::OK, "{err}");
     assert_eq!(rows[0].status, "updated", "{:?}", rows[0]);
-    // A restored user gets nothing back (PROVISIONING.md §2.6): the Employee
-    // role is granted again (issue 18), and nothing is removed.
+    // A restored user gets nothing back (docs/genesys-api.md#restored-users):
+    // the Employee role is granted again, and nothing is removed.
     assert_eq!(rows[0].changes, "restore; add role Employee@Home");
     let st = fake.state();
     assert_eq!(st.groups_of(&ana), ["Night Shift", "Day Shift"]);
@@ -579,7 +647,7 @@ fn an_offline_dry_run_does_not_offer_to_create_a_leaver() {
         "--allow-delete",
         "--dry-run",
     ]));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let rows = read_results(&s.path("m.results.csv"));
     assert_eq!(statuses(&rows), ["would_update", "would_update"]);
     assert_eq!(rows[0].changes, "state");
@@ -596,8 +664,12 @@ fn a_user_whose_grants_cannot_be_read_fails_alone_and_nothing_is_removed() {
     let bea = mover_named(&fake, "bea@example.com");
     fake.state().refuse_subject_reads.insert(ana.clone());
     let csv = "email,roles\nana@example.com,Agent\nbea@example.com,Agent\n";
-    let (code, rows, err) = run_file(&fake, csv, &["--update", "--exact"]);
-    assert_eq!(code, 1, "{err}");
+    let Ran {
+        code,
+        rows,
+        stderr: err,
+    } = import_csv(&fake, csv, &["--update", "--exact"]);
+    assert_eq!(code, exit::ROWS_NEED_ATTENTION, "{err}");
     assert_eq!(rows[0].status, "failed", "{:?}", rows[0]);
     assert!(rows[0].message.contains("grants"), "{}", rows[0].message);
     assert_eq!(rows[1].status, "updated", "{:?}", rows[1]);
@@ -619,8 +691,12 @@ fn a_rerun_of_an_applied_file_reads_grants_in_a_few_requests_and_writes_nothing(
     for i in 0..N {
         csv.push_str(&format!("m{i}@example.com,Agent,Night Shift\n"));
     }
-    let (code, rows, err) = run_file(&fake, &csv, EXACT);
-    assert_eq!(code, 0, "{err}");
+    let Ran {
+        code,
+        rows,
+        stderr: err,
+    } = import_csv(&fake, &csv, EXACT);
+    assert_eq!(code, exit::OK, "{err}");
     for row in &rows {
         assert_eq!(row.status, "updated", "{row:?}");
         assert_eq!(
@@ -637,8 +713,12 @@ fn a_rerun_of_an_applied_file_reads_grants_in_a_few_requests_and_writes_nothing(
         )
     };
     assert_eq!(subjects, 0, "the first run reads no user on its own either");
-    let (code, rows, err) = run_file(&fake, &csv, EXACT);
-    assert_eq!(code, 0, "{err}");
+    let Ran {
+        code,
+        rows,
+        stderr: err,
+    } = import_csv(&fake, &csv, EXACT);
+    assert_eq!(code, exit::OK, "{err}");
     for row in &rows {
         assert_eq!(row.status, "unchanged", "{row:?}");
         assert_eq!(row.changes, "");
@@ -673,8 +753,12 @@ fn a_role_held_through_a_group_is_not_granted_again_whichever_way_grants_are_rea
         for i in 0..users {
             csv.push_str(&format!("m{i}@example.com,Agent;Quality Evaluator\n"));
         }
-        let (code, rows, err) = run_file(&fake, &csv, &["--update", "--exact", "--dry-run"]);
-        assert_eq!(code, 0, "{err}");
+        let Ran {
+            code,
+            rows,
+            stderr: err,
+        } = import_csv(&fake, &csv, &["--update", "--exact", "--dry-run"]);
+        assert_eq!(code, exit::OK, "{err}");
         for row in &rows {
             assert_eq!(row.status, "would_update", "{users}: {row:?}");
             assert_eq!(row.changes, "remove role Supervisor@Home", "{users}");
