@@ -86,6 +86,8 @@ pub struct Config {
     pub log: LogSettings,
     /// Test hook (hidden flag): panic while working on this line.
     pub panic_on_line: Option<u64>,
+    /// Between looks for a new phone's station (hidden flag; default 2 s).
+    pub station_wait: std::time::Duration,
 }
 
 /// `genimport doctor [FILE]`: the connection, and the file's plan settings
@@ -406,6 +408,11 @@ impl Config {
             restore_deleted: args.restore_deleted,
             log,
             panic_on_line: args.panic_on_line,
+            station_wait: args
+                .station_wait
+                .filter(|s| s.is_finite() && *s >= 0.0 && *s <= 60.0)
+                .map(std::time::Duration::from_secs_f64)
+                .unwrap_or(crate::engine::STATION_WAIT),
         })
     }
 }
@@ -439,6 +446,7 @@ impl DoctorConfig {
                     match_key: args.match_key,
                     restore_deleted: false,
                     panic_on_line: None,
+                    station_wait: None,
                 };
                 Config::from_args(import, Resource::Users, connection, log.clone())
             })

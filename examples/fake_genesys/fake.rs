@@ -49,6 +49,8 @@ pub mod movers;
 pub use limiter::Limiter;
 #[path = "licences.rs"]
 pub mod licences;
+#[path = "phones.rs"]
+pub mod phones;
 
 #[path = "access.rs"]
 pub mod access;
@@ -269,6 +271,8 @@ pub struct State {
     pub movers: movers::Movers,
     /// Indexes and caps of big orgs (bigorg.rs).
     pub big: bigorg::BigOrg,
+    /// WebRTC phones, sites, stations (phones.rs).
+    pub telephony: phones::Telephony,
     /// The client's roles and what they allow (access.rs).
     pub access: access::AccessModel,
 }
@@ -370,6 +374,7 @@ impl State {
             refuse_member_reads: HashSet::new(),
             movers: movers::Movers::default(),
             big: bigorg::BigOrg::default(),
+            telephony: phones::Telephony::default(),
             access: access::AccessModel::default(),
             config,
             tokens: HashMap::new(),
@@ -686,6 +691,9 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Reply {
         return reply;
     }
     if let Some(reply) = licences::route(&mut st, &method, &segments, &body) {
+        return reply;
+    }
+    if let Some(reply) = phones::route(&mut st, &method, &segments, &query, &body) {
         return reply;
     }
     if let Some(reply) = export::route(&mut st, &method, &segments, &req_query_all(&raw_query)) {

@@ -15,6 +15,7 @@ pub mod directory;
 pub mod licences;
 pub mod lists;
 pub mod pages;
+pub mod phones;
 pub mod pool;
 pub mod provisioning;
 pub mod queues;

@@ -36,6 +36,8 @@ pub(super) enum Column {
     Queues,
     Groups,
     Invite,
+    WebrtcPhone,
+    Site,
 }
 
 impl Column {
@@ -60,6 +62,8 @@ impl Column {
             "queues" | "queue" => Column::Queues,
             "groups" | "group" => Column::Groups,
             "invite" => Column::Invite,
+            "webrtc_phone" | "webrtcphone" => Column::WebrtcPhone,
+            "site" => Column::Site,
             _ => return None,
         })
     }
@@ -85,11 +89,13 @@ impl Column {
             Column::Queues => "queues",
             Column::Groups => "groups",
             Column::Invite => "invite",
+            Column::WebrtcPhone => "webrtc_phone",
+            Column::Site => "site",
         }
     }
 }
 
-pub(super) const COLUMN_COUNT: usize = 19;
+pub(super) const COLUMN_COUNT: usize = 21;
 
 /// The provisioning columns that hold lists (or, for `invite`, a flag) and
 /// are parsed together; with `manager`, their presence makes a file a

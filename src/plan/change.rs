@@ -20,6 +20,8 @@ pub enum Change {
     AddLanguage(String),
     AddQueue(String),
     AddGroup(String),
+    /// A WebRTC phone of this base settings.
+    AddPhone(String),
     AddWrapup(String),
     /// `--exact` removals (`NAME@DIVISION`, or a name).
     RemoveRole(String),
@@ -27,6 +29,7 @@ pub enum Change {
     RemoveLanguage(String),
     RemoveQueue(String),
     RemoveGroup(String),
+    RemovePhone(String),
     Invite,
 }
 
@@ -43,11 +46,13 @@ impl Change {
             Change::AddLanguage(l) => format!("add language {l}").into(),
             Change::AddQueue(q) => format!("add queue {q}").into(),
             Change::AddGroup(g) => format!("add group {g}").into(),
+            Change::AddPhone(p) => format!("add phone {p}").into(),
             Change::RemoveRole(r) => format!("remove role {r}").into(),
             Change::RemoveSkill(s) => format!("remove skill {s}").into(),
             Change::RemoveLanguage(l) => format!("remove language {l}").into(),
             Change::RemoveQueue(q) => format!("remove queue {q}").into(),
             Change::RemoveGroup(g) => format!("remove group {g}").into(),
+            Change::RemovePhone(p) => format!("remove phone {p}").into(),
             Change::Invite => "invite".into(),
         }
     }
