@@ -267,7 +267,7 @@ async fn export_users(
     });
     Ok((
         Table {
-            header: users::USER_COLUMNS.to_vec(),
+            header: users::user_columns(),
             rows,
         },
         unread,
