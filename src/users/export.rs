@@ -13,7 +13,7 @@ use crate::genesys::users::{RatedRef, User};
 use crate::users::rating_text;
 
 /// The export's columns: the import's user columns, in the documented order (docs/export.md).
-pub const USER_COLUMNS: [&str; 17] = [
+pub const USER_COLUMNS: [&str; 19] = [
     "email",
     "name",
     "division",
@@ -31,6 +31,8 @@ pub const USER_COLUMNS: [&str; 17] = [
     "employee_id",
     "employee_type",
     "hire_date",
+    "webrtc_phone",
+    "site",
 ];
 
 /// Names by id, read once.
@@ -51,6 +53,8 @@ pub struct Holdings {
     pub roles: HashMap<String, Vec<String>>,
     pub queues: HashMap<String, Vec<String>>,
     pub groups: HashMap<String, Vec<String>>,
+    /// A user's WebRTC phone: its base settings' and its site's names.
+    pub phones: HashMap<String, (String, String)>,
 }
 
 impl Holdings {
@@ -155,6 +159,14 @@ pub fn user_row(
         employer("employeeId"),
         employer("employeeType"),
         employer("dateHire"),
+        held.phones
+            .get(&user.id)
+            .map(|(base, _)| value(base))
+            .unwrap_or_default(),
+        held.phones
+            .get(&user.id)
+            .map(|(_, site)| value(site))
+            .unwrap_or_default(),
     ]
 }
 
@@ -208,7 +220,14 @@ mod tests {
             ..Names::default()
         };
         let emails = HashMap::from([("m1".to_string(), "boss@example.com".to_string())]);
-        let row = user_row(&user, &names, &Holdings::default(), &emails);
+        let held = Holdings {
+            phones: HashMap::from([(
+                "u1".to_string(),
+                ("WebRTC; Agents".to_string(), "Lisbon".to_string()),
+            )]),
+            ..Holdings::default()
+        };
+        let row = user_row(&user, &names, &held, &emails);
         assert_eq!(
             row,
             [
@@ -228,7 +247,9 @@ mod tests {
                 "Lisbon Office",
                 "E-1",
                 "",
-                "2026-12-01"
+                "2026-12-01",
+                "WebRTC; Agents",
+                "Lisbon"
             ]
         );
     }
