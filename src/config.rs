@@ -519,8 +519,9 @@ fn parse_map(raw: &str) -> Result<(String, String), Error> {
     }
     if !crate::input::is_known_column(column) {
         return Err(bad(format!(
-            "`{}` is not a column genimport reads (email, name, division, department, title, phone, state, password, employee_id, employee_type, hire_date)",
-            crate::text::cut(column.trim())
+            "`{}` is not a column genimport reads ({})",
+            crate::text::cut(column.trim()),
+            crate::users::columns::column_names()
         )));
     }
     Ok((source.trim().to_string(), column.trim().to_lowercase()))

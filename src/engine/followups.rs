@@ -75,10 +75,11 @@ fn usable(h: &Held) -> bool {
 /// cannot be added), so splitting the batch can isolate it. A 403, a 429 or
 /// a 5xx concerns every member alike.
 fn member_specific(error: &CallError) -> bool {
+    // 413: a batch too large for an undocumented cap; its halves may pass.
     matches!(
         error,
         CallError::Rejected {
-            status: 400 | 404 | 409 | 422,
+            status: 400 | 404 | 409 | 413 | 422,
             ..
         }
     )

@@ -210,7 +210,7 @@ impl RowReader {
             value => match check(&unescape(value)) {
                 Ok(v) => Cell::Set(v),
                 Err(why) => {
-                    problems.push(format!("{}: {why}", column.canonical()));
+                    problems.push(format!("{}: {why}", column.name()));
                     Cell::Blank
                 }
             },
@@ -302,7 +302,7 @@ impl RowReader {
                 _ => parse_invite(value).map(|v| lists.invite = v),
             };
             if let Err(why) = parsed {
-                problems.push(format!("{}: {why}", column.canonical()));
+                problems.push(format!("{}: {why}", column.name()));
             }
         }
         Ok(lists)

@@ -609,32 +609,6 @@ fn many_movers_read_grants_role_by_role_with_the_same_plan() {
 }
 
 #[test]
-fn a_restored_user_is_not_read_before_so_nothing_is_removed_from_it() {
-    let fake = Fake::spawn(FakeConfig::default());
-    let ana = mover(&fake);
-    fake.state()
-        .users
-        .iter_mut()
-        .find(|u| u.id == ana)
-        .unwrap()
-        .state = "deleted".into();
-    let csv = "email,name,groups,languages\nana@example.com,Ana,-,-\n";
-    let Ran {
-        code,
-        rows,
-        stderr: err,
-    } = import_csv(&fake, csv, &["--update", "--exact", "--restore-deleted"]);
-    assert_eq!(code, exit::OK, "{err}");
-    assert_eq!(rows[0].status, "updated", "{:?}", rows[0]);
-    // A restored user gets nothing back (docs/genesys-api.md#restored-users):
-    // the Employee role is granted again, and nothing is removed.
-    assert_eq!(rows[0].changes, "restore; add role Employee@Home");
-    let st = fake.state();
-    assert_eq!(st.groups_of(&ana), ["Night Shift", "Day Shift"]);
-    assert_eq!(st.movers.grant_removals + st.counters.language_requests, 0);
-}
-
-#[test]
 fn an_offline_dry_run_does_not_offer_to_create_a_leaver() {
     let s = Scratch::new();
     let input = s.write(

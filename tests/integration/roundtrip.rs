@@ -479,3 +479,75 @@ fn stayed_notes_only_when_the_file_asks_to_remove_what_stays() {
     assert_eq!(own_roles(&fake, &ana), ["Agent@Home"]);
     assert_eq!(fake.state().queues_of(&ana), ["Support Tier 1"]);
 }
+
+#[test]
+fn a_poisoned_role_batch_is_split_once_over_not_twice() {
+    let fake = Fake::spawn(FakeConfig::default());
+    let ids: Vec<String> = {
+        let mut st = fake.state();
+        (0..30)
+            .map(|i| st.add_user(&format!("u{i}@example.com"), &format!("U {i}"), "active"))
+            .collect()
+    };
+    fake.state().write_faults.poison_members = vec![ids[7].clone()];
+    let mut csv = String::from("email,roles\n");
+    for i in 0..30 {
+        csv.push_str(&format!("u{i}@example.com,Agent\n"));
+    }
+    let ran = import_csv(&fake, &csv, &["--update"]);
+    assert_eq!(ran.code, exit::ROWS_NEED_ATTENTION, "{}", ran.stderr);
+    let failed: Vec<u64> = ran
+        .rows
+        .iter()
+        .filter(|r| r.status != "updated")
+        .map(|r| r.line)
+        .collect();
+    assert_eq!(failed, [9], "only the poisoned user's row");
+    // 30 -> 15 -> 8 -> 4 -> 2 -> 1: the batch, then both halves at each of five levels.
+    let requests = fake.state().counters.grant_requests;
+    assert!(
+        requests <= 11,
+        "{requests} grant POSTs for one poisoned member of 30"
+    );
+}
+
+#[test]
+fn a_restored_user_gets_its_whole_row_removals_included() {
+    let fake = Fake::spawn(FakeConfig::default());
+    let ana = {
+        let mut st = fake.state();
+        let languages = st.languages.clone();
+        let language = |n: &str| json!({"id": id_of(&languages, n), "name": n, "proficiency": 3.0});
+        let profile = json!({"languages": [language("English"), language("French")]});
+        let ana = st.add_user_with("ana@example.com", "Ana", profile);
+        for group in ["Night Shift", "Day Shift"] {
+            let id = st
+                .groups
+                .iter()
+                .find(|g| g.name == group)
+                .unwrap()
+                .id
+                .clone();
+            st.join_group(&id, &ana);
+        }
+        st.users.iter_mut().find(|u| u.id == ana).unwrap().state = "deleted".into();
+        ana
+    };
+    let csv = "email,name,groups,languages\nana@example.com,Ana,Night Shift,English:3\n";
+    let args = ["--update", "--exact", "--restore-deleted"];
+    let ran = import_csv(&fake, csv, &args);
+    assert_eq!(ran.code, exit::OK, "{}", ran.stderr);
+    assert_eq!(ran.rows[0].status, "updated", "{:?}", ran.rows[0]);
+    assert_eq!(
+        ran.rows[0].changes,
+        "restore; add role Employee@Home; remove language French; remove group Day Shift"
+    );
+    let st = fake.state();
+    assert_eq!(st.groups_of(&ana), ["Night Shift"]);
+    assert_eq!(st.rated_of(&ana, "languages"), ["English"]);
+    drop(st);
+    let before = writes(&fake);
+    let again = import_csv(&fake, csv, &args);
+    assert_eq!(again.rows[0].status, "unchanged", "{:?}", again.rows[0]);
+    assert_eq!(writes(&fake), before, "the first run did it all");
+}
