@@ -687,6 +687,9 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Reply {
     ) {
         return reply;
     }
+    if let Some(reply) = roundtrip::route(&mut st, &method, &segments) {
+        return reply;
+    }
     if let Some(reply) = movers::route(&mut st, &method, &segments, &query, &body) {
         return reply;
     }

@@ -371,7 +371,54 @@ async fn read_holdings(
                 .push(group.name.clone());
         }
     }
+    held.phones = read_phones(client, wanted).await?;
     Ok(held)
+}
+
+/// Each user's WebRTC phone, from one paged listing of the org's phones
+/// (base settings and sites read only when the listing leaves out their
+/// names). A client that may not read phones gets the columns blank (a
+/// blank cell leaves a phone as it is), with a warning.
+async fn read_phones(
+    client: &Client,
+    wanted: &HashSet<&str>,
+) -> Result<HashMap<String, (String, String)>, Failure> {
+    use crate::genesys::phones::{lacks_name, phones_by_user};
+    let phones = match client.all_phones().await {
+        Err(CallError::Rejected { status: 403, .. }) => {
+            tracing::warn!("the phones could not be read (needs telephony:plugin:all): webrtc_phone and site are left blank");
+            return Ok(HashMap::new());
+        }
+        other => other.map_err(reading("phones", "telephony:plugin:all"))?,
+    };
+    let phones: Vec<_> = phones
+        .into_iter()
+        .filter(|p| p.user_id().is_some_and(|u| wanted.contains(u)))
+        .collect();
+    let bases = if phones.iter().any(|p| lacks_name(&p.phone_base_settings)) {
+        let bases = client
+            .phone_bases()
+            .await
+            .map_err(reading("phone base settings", "telephony:plugin:all"))?;
+        bases
+            .into_iter()
+            .map(|b| Named {
+                id: b.id,
+                name: b.name,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let sites = if phones.iter().any(|p| lacks_name(&p.site)) {
+        client
+            .sites()
+            .await
+            .map_err(reading("sites", "telephony:plugin:all"))?
+    } else {
+        Vec::new()
+    };
+    Ok(phones_by_user(&phones, &bases, &sites))
 }
 
 async fn export_queues(client: &Client, settings: &ExportSettings) -> Result<Table, Failure> {

@@ -25,7 +25,7 @@ use crate::input::{Row, UserRow, UserState};
 use crate::plan::removals::{self, Holding, Removals};
 use crate::plan::{self, failed_outcome, Job, Outcome, Plan, Status, Steps, Wanted};
 
-use super::holdings::ends_run;
+use super::holdings::{ends_run, ends_run_for_queue};
 use super::Settings;
 
 /// Whether the preflight must plan steps even for rows without
@@ -97,6 +97,8 @@ pub(super) struct Exact {
     queues: Option<HashMap<String, Vec<HeldQueue>>>,
     defaults: HashSet<String>,
     group_names: HashMap<String, String>,
+    /// Queues whose members could not be read (not compared).
+    unread_queues: Vec<UnreadQueue>,
 }
 
 impl Exact {
@@ -185,7 +187,9 @@ impl Exact {
             exact.defaults = org_roles.defaults;
         }
         if queues {
-            exact.queues = Some(queue_memberships(client, jobs).await?);
+            let (queues, unread) = queue_memberships(client, jobs).await?;
+            exact.queues = Some(queues);
+            exact.unread_queues = unread;
         }
         if groups {
             exact.group_names = client
@@ -306,6 +310,17 @@ impl Exact {
             Removals::default()
         };
         removals::keep_listed(steps, &planned, wanted, &holding);
+        if row.listed.queues {
+            // A queue the row names fails it (see `Holdings::failure`); another is said.
+            for q in &self.unread_queues {
+                if !wanted.queues.iter().any(|w| w.id == q.id) {
+                    planned.kept.push(format!(
+                        "queue {} not compared: reading its members failed ({})",
+                        q.name, q.why
+                    ));
+                }
+            }
+        }
         if inactive && !steps.roles.is_empty() {
             planned.kept.push(
                 "roles: not compared for an inactive user (Genesys removes an inactive user's roles)"
@@ -320,13 +335,28 @@ impl Exact {
 
 /// Every queue's members (a group's membership told apart), by user: what
 /// `--exact` may take a user out of.
+/// A queue whose members could not be read (a refusal that concerns that
+/// queue alone, such as a 403 in its division) is left out, with why.
 async fn queue_memberships(
     client: &Client,
     jobs: &[Job],
-) -> Result<HashMap<String, Vec<HeldQueue>>, CallError> {
+) -> Result<(HashMap<String, Vec<HeldQueue>>, Vec<UnreadQueue>), CallError> {
     let mut all = Vec::new();
+    let mut unread = Vec::new();
     for q in client.list_all(Catalog::Queues).await? {
-        let members = client.queue_memberships(&q.id).await?;
+        let members = match client.queue_memberships(&q.id).await {
+            Ok(members) => members,
+            Err(e) if ends_run_for_queue(&e) => return Err(e),
+            Err(e) => {
+                tracing::warn!(queue = %q.name, error = %e, "preflight: a queue's members could not be read; --exact does not compare it");
+                unread.push(UnreadQueue {
+                    id: q.id,
+                    name: q.name,
+                    why: e.to_string(),
+                });
+                continue;
+            }
+        };
         all.push(QueueMembers {
             id: q.id,
             name: q.name,
@@ -339,7 +369,14 @@ async fn queue_memberships(
             by_user.insert(existing.id.clone(), memberships_of(&existing.id, &all));
         }
     }
-    Ok(by_user)
+    Ok((by_user, unread))
+}
+
+/// A queue `--exact` could not compare: its members read was refused.
+pub(super) struct UnreadQueue {
+    id: String,
+    name: String,
+    why: String,
 }
 
 /// The grants of these users, read the cheaper way: one read a user, or

@@ -144,7 +144,9 @@ fn users_are_exported_in_the_import_columns_with_only_direct_holdings() {
             "location",
             "employee_id",
             "employee_type",
-            "hire_date"
+            "hire_date",
+            "webrtc_phone",
+            "site"
         ]
     );
     assert_eq!(
@@ -171,7 +173,9 @@ fn users_are_exported_in_the_import_columns_with_only_direct_holdings() {
             "Lisbon Office",
             "E-1",
             "Full-time",
-            "2024-02-01"
+            "2024-02-01",
+            "",
+            ""
         ],
         "the group's role (Quality Evaluator) and queue (VIP) are not Ana's own"
     );
