@@ -263,14 +263,14 @@ fn permitted(st: &State, permission: &str) -> Reply {
     )
 }
 
-/// Users and queues are division objects; their permissions are division-aware.
+/// Skills, languages and telephony are in no division; the rest is division-aware.
 fn catalogue(query: &str) -> Reply {
     let entities: Vec<Value> = query
         .split(',')
         .filter(|p| p.split(':').count() == 3)
         .map(|p| {
             let parts: Vec<&str> = p.split(':').collect();
-            let aware = matches!((parts[0], parts[1]), ("directory", "user") | ("routing", "queue") | ("routing", "queueMember"));
+            let aware = !matches!((parts[0], parts[1]), ("routing", "skill" | "language") | ("telephony", _));
             json!({"id": parts[0], "domain": parts[0], "permissionMap": {parts[1]: [
                 {"domain": parts[0], "entityType": parts[1], "action": parts[2], "label": p, "divisionAware": aware}
             ]}})
