@@ -4,7 +4,7 @@
 //! it cannot finish, and says once what it could not check.
 
 use crate::access::model::Source;
-use crate::access::{self, needs, Check};
+use crate::access::{self, Check};
 use crate::genesys::Client;
 use crate::plan::Job;
 
@@ -23,8 +23,7 @@ pub async fn run(client: &Client, client_id: &str, jobs: &mut [Job]) -> Prefligh
     if wanted.is_empty() {
         return Preflight::default();
     }
-    let grants = wanted.contains(&needs::GRANT_ADD) || wanted.contains(&needs::GRANT_DELETE);
-    let discovery = access::discover::discover(client, client_id, &wanted, grants).await;
+    let discovery = access::discover::discover(client, client_id, &wanted, false).await;
     if discovery.access.source == Source::None {
         tracing::warn!(
             reasons = %discovery.gaps.join("; "),
