@@ -141,6 +141,11 @@ pub struct ImportArgs {
         value_name = "LINE"
     )]
     pub panic_on_line: Option<u64>,
+
+    /// Test hook: seconds between looks for a new WebRTC phone's station
+    /// (Genesys indexes it asynchronously); 30 looks at most [default: 2]
+    #[arg(long, hide = true, value_name = "SECS")]
+    pub station_wait: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

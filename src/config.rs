@@ -84,6 +84,8 @@ pub struct Config {
     pub log: LogSettings,
     /// Test hook (hidden flag): panic while working on this line.
     pub panic_on_line: Option<u64>,
+    /// Between looks for a new phone's station (hidden flag; default 2 s).
+    pub station_wait: std::time::Duration,
 }
 
 /// `genimport doctor [FILE]`: the connection, and the file's plan settings
@@ -400,6 +402,11 @@ impl Config {
             restore_deleted: args.restore_deleted,
             log,
             panic_on_line: args.panic_on_line,
+            station_wait: args
+                .station_wait
+                .filter(|s| s.is_finite() && *s >= 0.0 && *s <= 60.0)
+                .map(std::time::Duration::from_secs_f64)
+                .unwrap_or(crate::engine::STATION_WAIT),
         })
     }
 }
@@ -433,6 +440,7 @@ impl DoctorConfig {
                     match_key: args.match_key,
                     restore_deleted: false,
                     panic_on_line: None,
+                    station_wait: None,
                 };
                 Config::from_args(import, Resource::Users, connection, log.clone())
             })
@@ -511,8 +519,9 @@ fn parse_map(raw: &str) -> Result<(String, String), Error> {
     }
     if !crate::input::is_known_column(column) {
         return Err(bad(format!(
-            "`{}` is not a column genimport reads (email, name, division, department, title, phone, state, password, employee_id, employee_type, hire_date)",
-            crate::text::cut(column.trim())
+            "`{}` is not a column genimport reads ({})",
+            crate::text::cut(column.trim()),
+            crate::users::columns::column_names()
         )));
     }
     Ok((source.trim().to_string(), column.trim().to_lowercase()))

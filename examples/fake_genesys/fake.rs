@@ -49,6 +49,8 @@ pub mod movers;
 pub use limiter::Limiter;
 #[path = "licences.rs"]
 pub mod licences;
+#[path = "phones.rs"]
+pub mod phones;
 
 #[path = "access.rs"]
 pub mod access;
@@ -77,7 +79,7 @@ pub struct FakeConfig {
     /// Probability that a create gets a random fault.
     pub fault_rate: f64,
     /// Shares of API requests answered 503 without acting, and of creates
-    /// stored and then dropped without an answer (the issue-13 fault mix).
+    /// stored and then dropped without an answer (the benchmark's fault mix, docs/performance.md).
     pub fault_mix: Option<(f64, f64)>,
     /// Status used for a duplicate email (409; Genesys may also use 400).
     pub conflict_status: u16,
@@ -265,6 +267,8 @@ pub struct State {
     pub refuse_member_reads: HashSet<String>,
     /// Movers and leavers: group grants and memberships, removal counts (movers.rs).
     pub movers: movers::Movers,
+    /// WebRTC phones, sites, stations (phones.rs).
+    pub telephony: phones::Telephony,
     /// The client's roles and what they allow (access.rs).
     pub access: access::AccessModel,
 }
@@ -365,6 +369,7 @@ impl State {
             refuse_subject_reads: HashSet::new(),
             refuse_member_reads: HashSet::new(),
             movers: movers::Movers::default(),
+            telephony: phones::Telephony::default(),
             access: access::AccessModel::default(),
             config,
             tokens: HashMap::new(),
@@ -680,6 +685,9 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Reply {
         return reply;
     }
     if let Some(reply) = licences::route(&mut st, &method, &segments, &body) {
+        return reply;
+    }
+    if let Some(reply) = phones::route(&mut st, &method, &segments, &query, &body) {
         return reply;
     }
     if let Some(reply) = export::route(&mut st, &method, &segments, &req_query_all(&raw_query)) {

@@ -72,8 +72,16 @@ pub const USER_SEARCH: Need = Need {
     what: "find existing users (read)",
     any_of: &["directory:user:view"],
 };
-// Phones and stations (`telephony:*`) go here, and in `ALL` and in
-// `steps_needs`, with the phone columns.
+/// WebRTC phones: create, delete, and the base settings and phones read
+/// for them (phones are not division objects).
+pub const PHONES: Need = Need {
+    what: "create and delete WebRTC phones",
+    any_of: &["telephony:plugin:all"],
+};
+pub const DEFAULT_STATION: Need = Need {
+    what: "set and clear users' default stations",
+    any_of: &["telephony:plugin:all", "telephony:phone:assign"],
+};
 
 /// Every kind of write genimport may send (and its one search).
 pub const ALL: &[Need] = &[
@@ -90,6 +98,8 @@ pub const ALL: &[Need] = &[
     QUEUE_MEMBERS,
     QUEUE_ADD,
     QUEUE_EDIT,
+    PHONES,
+    DEFAULT_STATION,
 ];
 
 /// Every permission string of `needs`, once.
@@ -224,6 +234,14 @@ fn steps_needs(steps: &Steps, user: &Place, places: &Places, needs: &mut Vec<(Ne
     }
     if removals.delete_user {
         needs.push((USER_DELETE, user.clone()));
+    }
+    if let Some(phone) = steps.phone.as_ref().filter(|p| !p.is_empty()) {
+        if phone.create.is_some() || !phone.remove.is_empty() {
+            needs.push((PHONES, Place::Anywhere));
+        }
+        if phone.add.is_some() || phone.remove.iter().any(|p| p.default_station) {
+            needs.push((DEFAULT_STATION, Place::Anywhere));
+        }
     }
     // Group members: the API description lists no permission (help: Directory
     // > Group > Edit, or owning the group), so they are not checked.

@@ -265,7 +265,7 @@ async fn export_users(
         (a[1].to_lowercase(), a[0].to_lowercase()).cmp(&(b[1].to_lowercase(), b[0].to_lowercase()))
     });
     Ok(Table {
-        header: users::USER_COLUMNS.to_vec(),
+        header: users::user_columns(),
         rows,
     })
 }

@@ -227,6 +227,7 @@ fn build_engine(
         results: results.sender(),
         stop: stop.clone(),
         panic_on_line: config.panic_on_line,
+        station_wait: config.station_wait,
         concurrency: config.concurrency,
         ids: std::sync::Mutex::default(),
         progress: Arc::clone(progress),

@@ -13,6 +13,7 @@ pub mod catalog;
 pub mod checks;
 pub mod licences;
 pub mod lists;
+pub mod phones;
 pub mod pool;
 pub mod provisioning;
 pub mod queues;

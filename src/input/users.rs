@@ -43,6 +43,10 @@ pub struct UserRow {
     pub invite: Option<bool>,
     /// Which list cells were written (`--exact` compares only those).
     pub listed: super::Listed,
+    /// `webrtc_phone`: a phone base settings name; `-` removes the phone.
+    pub webrtc_phone: Cell<String>,
+    /// `site`: the phone's site; `None`: the org's default site.
+    pub site: Option<String>,
 }
 
 /// One data row of the input, valid or not.
@@ -125,11 +129,17 @@ impl RowReader {
         self.check_employee_id(&optionals.employee_id, line, &mut problems);
         let state = self.state(line, &mut problems)?;
         let password = self.password(line)?;
+        let (webrtc_phone, site) = self.phone_cells(line, &mut problems)?;
         let validated = if problems.is_empty() && state == Some(UserState::Deleted) {
-            // A deletion ignores the row's other cells.
+            // A deletion ignores the row's other cells, but a phone's `-`
+            // removes the phone first.
             Ok(UserRow {
                 email: email.clone(),
                 state,
+                webrtc_phone: match webrtc_phone {
+                    Cell::Clear => Cell::Clear,
+                    _ => Cell::Blank,
+                },
                 ..UserRow::default()
             })
         } else if problems.is_empty() {
@@ -154,6 +164,8 @@ impl RowReader {
                 groups: lists.groups,
                 invite: lists.invite,
                 listed: lists.listed,
+                webrtc_phone,
+                site,
             })
         } else {
             Err(problems.join("; "))
@@ -198,7 +210,7 @@ impl RowReader {
             value => match check(&unescape(value)) {
                 Ok(v) => Cell::Set(v),
                 Err(why) => {
-                    problems.push(format!("{}: {why}", column.canonical()));
+                    problems.push(format!("{}: {why}", column.name()));
                     Cell::Blank
                 }
             },
@@ -290,10 +302,46 @@ impl RowReader {
                 _ => parse_invite(value).map(|v| lists.invite = v),
             };
             if let Err(why) = parsed {
-                problems.push(format!("{}: {why}", column.canonical()));
+                problems.push(format!("{}: {why}", column.name()));
             }
         }
         Ok(lists)
+    }
+
+    /// The `webrtc_phone` and `site` cells: a base settings name (or `-`),
+    /// and the site of that phone.
+    fn phone_cells(
+        &self,
+        line: u64,
+        problems: &mut Vec<String>,
+    ) -> Result<(Cell<String>, Option<String>), InputError> {
+        let text = |v: &str| check_text(v).map(|()| v.to_string());
+        let phone = self.optional(Column::WebrtcPhone, line, &text, problems)?;
+        let site = match self.cell(Column::Site, line)? {
+            "" => None,
+            "-" => {
+                problems.push(
+                    "site: `-` is not a site; leave the cell blank for the org's default site"
+                        .to_string(),
+                );
+                None
+            }
+            name => match check_text(name) {
+                Ok(()) if phone == Cell::Blank => {
+                    problems.push(format!(
+                        "site: `{}` names the site of a webrtc_phone, and this row names none",
+                        cut(name)
+                    ));
+                    None
+                }
+                Ok(()) => Some(name.to_string()),
+                Err(why) => {
+                    problems.push(format!("site: {why}"));
+                    None
+                }
+            },
+        };
+        Ok((phone, site))
     }
 
     /// An employee id must not repeat; `--match employee_id` needs one.

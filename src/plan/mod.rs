@@ -7,6 +7,7 @@ mod change;
 mod failures;
 pub mod licences;
 mod outcome;
+pub mod phones;
 pub mod removals;
 mod rowlog;
 mod steps;

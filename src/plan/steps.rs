@@ -96,6 +96,8 @@ pub struct Steps {
     pub invite: bool,
     /// `--exact` removals and a deletion (see `removals`).
     pub removals: crate::plan::removals::Removals,
+    /// The user's WebRTC phone (see `phones`), set by the preflight.
+    pub phone: Option<crate::plan::phones::PhoneStep>,
 }
 
 impl Steps {
@@ -126,6 +128,7 @@ impl Steps {
         changes.extend(self.queues.iter().map(|q| Change::AddQueue(q.name.clone())));
         changes.extend(self.groups.iter().map(|g| Change::AddGroup(g.name.clone())));
         changes.extend(self.removals.changes());
+        changes.extend(self.phone.iter().flat_map(|p| p.changes()));
         if self.invite {
             changes.push(Change::Invite);
         }
@@ -152,6 +155,7 @@ pub fn steps_for_new(wanted: &Wanted, invite: bool) -> Steps {
         groups: wanted.groups.clone(),
         invite,
         removals: Default::default(),
+        phone: None,
     }
 }
 
@@ -244,6 +248,7 @@ pub fn steps_for_existing(
             .collect(),
         invite: invite && user.date_welcome_sent.as_deref().unwrap_or("").is_empty(),
         removals: Default::default(),
+        phone: None,
     }
 }
 

@@ -8,6 +8,7 @@ mod holdings;
 pub mod licences;
 mod movers;
 pub mod names;
+mod phones;
 pub mod queues;
 
 use std::collections::HashMap;
@@ -235,6 +236,7 @@ async fn provision_plans(
             || u.location != Cell::Blank
             || u.manager != Cell::Blank
             || u.invite == Some(true)
+            || u.webrtc_phone != Cell::Blank
     };
     if !settings.invite
         && !movers::needed(settings, rows)
@@ -262,6 +264,7 @@ async fn provision_plans(
     }
     let holdings = Holdings::read(client, &subjects).await?;
     assign_steps(jobs, wanted, &holdings, settings, &exact);
+    phones::plan(client, jobs).await?;
     for (h, wanted) in held.into_iter().zip(held_wanted) {
         if let Some(wanted) = wanted {
             let index = h.index;

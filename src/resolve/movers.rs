@@ -121,12 +121,10 @@ impl Exact {
             let (Plan::Update { user, existing, .. }, Some(wanted)) = (&job.plan, wanted) else {
                 continue;
             };
-            // A user restored by this run is not read before: nothing is removed from it.
-            if existing.is_deleted() {
-                continue;
-            }
             let listed = user.listed;
-            if listed.roles && !inactive_after(user, existing) {
+            // A user this run restores gets no role back: its grants are not read (a
+            // deleted subject answers 404); its other kinds are compared as read.
+            if listed.roles && !inactive_after(user, existing) && !existing.is_deleted() {
                 roles = true;
                 let holds_none = existing
                     .authorization
@@ -239,11 +237,14 @@ impl Exact {
             group_names: Some(&self.group_names),
             default_roles: Some(&self.defaults),
         };
-        let mut planned = if settings.exact && !user.is_deleted() {
+        // A user this run restores is planned from its read as a deleted user: what it
+        // kept (skills, languages, queues, groups) is compared; its roles are gone.
+        let mut planned = if settings.exact {
             removals::plan(wanted, row.listed, user, &holding, inactive)
         } else {
             Removals::default()
         };
+        removals::keep_listed(steps, &planned, wanted, &holding);
         if inactive && !steps.roles.is_empty() {
             planned.kept.push(
                 "roles: not compared for an inactive user (Genesys removes an inactive user's roles)"

@@ -10,28 +10,12 @@ use std::collections::HashMap;
 
 use crate::escape::{escape, Context};
 use crate::genesys::users::{RatedRef, User};
-use crate::users::rating_text;
+use crate::users::{rating_text, Column};
 
-/// The export's columns: the import's user columns, in the contract's order.
-pub const USER_COLUMNS: [&str; 17] = [
-    "email",
-    "name",
-    "division",
-    "department",
-    "title",
-    "phone",
-    "state",
-    "manager",
-    "roles",
-    "skills",
-    "languages",
-    "queues",
-    "groups",
-    "location",
-    "employee_id",
-    "employee_type",
-    "hire_date",
-];
+/// The export's header: the users columns it writes, in the table's order.
+pub fn user_columns() -> Vec<&'static str> {
+    Column::exported().map(Column::name).collect()
+}
 
 /// Names by id, read once.
 #[derive(Debug, Default)]
@@ -134,28 +118,33 @@ pub fn user_row(
         .and_then(|id| names.locations.get(*id).map(|l| value(l)))
         .unwrap_or_default();
     let employer = |field: &str| value(user.employer(field).unwrap_or(""));
-    vec![
-        text(&user.email),
-        text(&user.name),
-        division,
-        text(&user.department),
-        text(&user.title),
-        work_phone(user),
-        user.state.clone().unwrap_or_else(|| "active".into()),
-        manager,
-        held.roles
-            .get(&user.id)
-            .map(|v| list(v.iter().cloned()))
-            .unwrap_or_default(),
-        rated(&user.skills, &names.skills),
-        rated(&user.languages, &names.languages),
-        names_of(&held.queues),
-        names_of(&held.groups),
-        location,
-        employer("employeeId"),
-        employer("employeeType"),
-        employer("dateHire"),
-    ]
+    Column::exported()
+        .map(|column| match column {
+            Column::Email => text(&user.email),
+            Column::Name => text(&user.name),
+            Column::Division => division.clone(),
+            Column::Department => text(&user.department),
+            Column::Title => text(&user.title),
+            Column::Phone => work_phone(user),
+            Column::State => user.state.clone().unwrap_or_else(|| "active".into()),
+            Column::Manager => manager.clone(),
+            Column::Roles => held
+                .roles
+                .get(&user.id)
+                .map(|v| list(v.iter().cloned()))
+                .unwrap_or_default(),
+            Column::Skills => rated(&user.skills, &names.skills),
+            Column::Languages => rated(&user.languages, &names.languages),
+            Column::Queues => names_of(&held.queues),
+            Column::Groups => names_of(&held.groups),
+            Column::Location => location.clone(),
+            Column::EmployeeId => employer("employeeId"),
+            Column::EmployeeType => employer("employeeType"),
+            Column::HireDate => employer("dateHire"),
+            // Never read back from Genesys.
+            Column::Password | Column::Invite | Column::WebrtcPhone | Column::Site => String::new(),
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ mod input_files;
 mod licences;
 mod movers;
 mod permissions;
+mod phones;
 mod preflight_safety;
 mod progress;
 mod provisioning;

@@ -4,7 +4,7 @@
 //! failed before its fix (see docs/round-trip.md).
 
 use crate::common::fake::roundtrip::Kind;
-use crate::common::fake::HOME_DIVISION;
+use crate::common::fake::{HOME_DIVISION, SALES_DIVISION};
 use crate::common::*;
 use serde_json::json;
 
@@ -297,4 +297,257 @@ fn a_skill_named_without_a_rating_keeps_the_rating_it_has() {
             .as_f64()
     };
     assert_eq!((rating("Billing"), rating("Sales")), (Some(3.0), Some(4.0)));
+}
+
+/// Ana holds Agent in Home and is in Support Tier 1, both her own; she is
+/// in group G2, which grants Quality Evaluator in Sales and brings queue
+/// VIP. With `also`, G2 also grants Agent in Home and brings Support Tier 1.
+fn grouped(fake: &Fake, also: bool) -> String {
+    let mut st = fake.state();
+    let (agent, quality) = (
+        id_of(&st.roles, "Agent"),
+        id_of(&st.roles, "Quality Evaluator"),
+    );
+    let (support, vip) = (
+        id_of(&st.queues, "Support Tier 1"),
+        id_of(&st.queues, "VIP"),
+    );
+    let g2 = st.add_named(Kind::Group, "G2");
+    let ana = st.add_user("ana@example.com", "Ana", "active");
+    st.grant_user(&ana, &agent, HOME_DIVISION);
+    st.queue_members
+        .entry(support.clone())
+        .or_default()
+        .push(ana.clone());
+    st.grant_group(&g2, &quality, SALES_DIVISION);
+    st.join_group(&g2, &ana);
+    st.add_queue_through_group(&vip, &g2);
+    if also {
+        st.grant_group(&g2, &agent, HOME_DIVISION);
+        st.add_queue_through_group(&support, &g2);
+    }
+    ana
+}
+
+/// The role names `user` holds directly, with their divisions' names.
+fn own_roles(fake: &Fake, user: &str) -> Vec<String> {
+    let st = fake.state();
+    let mut roles: Vec<String> = st
+        .direct_grants(user)
+        .iter()
+        .map(|(r, d)| {
+            let name = |list: &[(String, String)], id: &str| {
+                list.iter()
+                    .find(|(i, _)| i == id)
+                    .map(|(_, n)| n.clone())
+                    .unwrap_or_default()
+            };
+            format!("{}@{}", name(&st.roles, r), name(&st.divisions, d))
+        })
+        .collect();
+    roles.sort();
+    roles
+}
+
+#[test]
+fn a_row_leaving_a_group_keeps_what_it_lists_through_that_group() {
+    let fake = Fake::spawn(FakeConfig::default());
+    let ana = grouped(&fake, false);
+    let csv = "email,roles,queues,groups\n\
+               ana@example.com,Agent; Quality Evaluator@Sales,Support Tier 1; VIP,-\n";
+    let ran = import_csv(&fake, csv, EXACT);
+    assert_eq!(
+        (ran.code, ran.rows[0].status.as_str()),
+        (exit::OK, "updated"),
+        "{}",
+        ran.stderr
+    );
+    assert_eq!(
+        ran.rows[0].changes,
+        "add role Quality Evaluator@Sales; add queue VIP; remove group G2"
+    );
+    assert_eq!(
+        own_roles(&fake, &ana),
+        ["Agent@Home", "Quality Evaluator@Sales"]
+    );
+    assert_eq!(fake.state().queues_of(&ana), ["Support Tier 1", "VIP"]);
+    assert!(fake.state().groups_of(&ana).is_empty());
+    let before = writes(&fake);
+    let again = import_csv(&fake, csv, EXACT);
+    assert_eq!(again.rows[0].status, "unchanged", "{:?}", again.rows[0]);
+    assert_eq!(
+        writes(&fake),
+        before,
+        "the second run has nothing to add back"
+    );
+}
+
+#[test]
+fn removing_access_also_held_through_a_group_says_it_stays() {
+    let fake = Fake::spawn(FakeConfig::default());
+    grouped(&fake, true);
+    let csv = "email,roles,queues\nana@example.com,-,-\n";
+    let ran = import_csv(&fake, csv, EXACT);
+    let row = &ran.rows[0];
+    assert_eq!(
+        (ran.code, row.status.as_str()),
+        (exit::OK, "updated"),
+        "{}",
+        ran.stderr
+    );
+    assert_eq!(
+        row.changes,
+        "remove role Agent@Home; remove queue Support Tier 1"
+    );
+    assert!(
+        row.message
+            .contains("role Agent@Home stays: it is also granted through a group"),
+        "{row:?}"
+    );
+    assert!(
+        row.message
+            .contains("queue Support Tier 1 stays: the user is also a member through a group"),
+        "{row:?}"
+    );
+}
+
+#[test]
+fn exact_names_the_group_held_role_and_queue_it_cannot_remove() {
+    let fake = Fake::spawn(FakeConfig::default());
+    {
+        // Three users, so their grants are read role by role.
+        let mut st = fake.state();
+        let (agent, quality) = (
+            id_of(&st.roles, "Agent"),
+            id_of(&st.roles, "Quality Evaluator"),
+        );
+        let vip = id_of(&st.queues, "VIP");
+        let g2 = st.add_named(Kind::Group, "G2");
+        for name in ["ana", "bob", "cy"] {
+            let user = st.add_user(&format!("{name}@example.com"), name, "active");
+            st.grant_user(&user, &agent, HOME_DIVISION);
+            st.join_group(&g2, &user);
+        }
+        st.grant_group(&g2, &quality, SALES_DIVISION);
+        st.add_queue_through_group(&vip, &g2);
+    }
+    let csv = "email,roles,queues\n\
+               ana@example.com,-,-\nbob@example.com,-,-\ncy@example.com,-,-\n";
+    let ran = import_csv(&fake, csv, EXACT);
+    assert!(
+        fake.state().movers.subject_grant_reads > 0,
+        "read role by role"
+    );
+    for row in &ran.rows {
+        assert_eq!(
+            (row.status.as_str(), row.changes.as_str()),
+            ("updated", "remove role Agent@Home"),
+            "{row:?}"
+        );
+        assert!(
+            row.message.contains("role Quality Evaluator@Sales stayed"),
+            "{row:?}"
+        );
+        assert!(row.message.contains("queue VIP stayed"), "{row:?}");
+    }
+}
+
+#[test]
+fn stayed_notes_only_when_the_file_asks_to_remove_what_stays() {
+    let fake = Fake::spawn(FakeConfig::default());
+    let ana = grouped(&fake, false);
+    // An unedited export: the group's access is not the user's own, not asked away.
+    let s = Scratch::new();
+    export(&fake, &s);
+    let (code, rows, err) = apply(&fake, &s, "org.csv", EXACT);
+    assert_eq!(
+        (code, rows[0].status.as_str()),
+        (exit::OK, "unchanged"),
+        "{err}"
+    );
+    assert_eq!(rows[0].message, "", "{:?}", rows[0]);
+    // Leaving the group takes its access along: nothing "stays".
+    let csv = "email,roles,queues,groups\nana@example.com,Agent,Support Tier 1,-\n";
+    let ran = import_csv(&fake, csv, EXACT);
+    let row = &ran.rows[0];
+    assert_eq!(
+        (row.status.as_str(), row.changes.as_str()),
+        ("updated", "remove group G2"),
+        "{row:?}"
+    );
+    assert!(!row.message.contains("stayed"), "{row:?}");
+    assert_eq!(own_roles(&fake, &ana), ["Agent@Home"]);
+    assert_eq!(fake.state().queues_of(&ana), ["Support Tier 1"]);
+}
+
+#[test]
+fn a_poisoned_role_batch_is_split_once_over_not_twice() {
+    let fake = Fake::spawn(FakeConfig::default());
+    let ids: Vec<String> = {
+        let mut st = fake.state();
+        (0..30)
+            .map(|i| st.add_user(&format!("u{i}@example.com"), &format!("U {i}"), "active"))
+            .collect()
+    };
+    fake.state().write_faults.poison_members = vec![ids[7].clone()];
+    let mut csv = String::from("email,roles\n");
+    for i in 0..30 {
+        csv.push_str(&format!("u{i}@example.com,Agent\n"));
+    }
+    let ran = import_csv(&fake, &csv, &["--update"]);
+    assert_eq!(ran.code, exit::ROWS_NEED_ATTENTION, "{}", ran.stderr);
+    let failed: Vec<u64> = ran
+        .rows
+        .iter()
+        .filter(|r| r.status != "updated")
+        .map(|r| r.line)
+        .collect();
+    assert_eq!(failed, [9], "only the poisoned user's row");
+    // 30 -> 15 -> 8 -> 4 -> 2 -> 1: the batch, then both halves at each of five levels.
+    let requests = fake.state().counters.grant_requests;
+    assert!(
+        requests <= 11,
+        "{requests} grant POSTs for one poisoned member of 30"
+    );
+}
+
+#[test]
+fn a_restored_user_gets_its_whole_row_removals_included() {
+    let fake = Fake::spawn(FakeConfig::default());
+    let ana = {
+        let mut st = fake.state();
+        let languages = st.languages.clone();
+        let language = |n: &str| json!({"id": id_of(&languages, n), "name": n, "proficiency": 3.0});
+        let profile = json!({"languages": [language("English"), language("French")]});
+        let ana = st.add_user_with("ana@example.com", "Ana", profile);
+        for group in ["Night Shift", "Day Shift"] {
+            let id = st
+                .groups
+                .iter()
+                .find(|g| g.name == group)
+                .unwrap()
+                .id
+                .clone();
+            st.join_group(&id, &ana);
+        }
+        st.users.iter_mut().find(|u| u.id == ana).unwrap().state = "deleted".into();
+        ana
+    };
+    let csv = "email,name,groups,languages\nana@example.com,Ana,Night Shift,English:3\n";
+    let args = ["--update", "--exact", "--restore-deleted"];
+    let ran = import_csv(&fake, csv, &args);
+    assert_eq!(ran.code, exit::OK, "{}", ran.stderr);
+    assert_eq!(ran.rows[0].status, "updated", "{:?}", ran.rows[0]);
+    assert_eq!(
+        ran.rows[0].changes,
+        "restore; add role Employee@Home; remove language French; remove group Day Shift"
+    );
+    let st = fake.state();
+    assert_eq!(st.groups_of(&ana), ["Night Shift"]);
+    assert_eq!(st.rated_of(&ana, "languages"), ["English"]);
+    drop(st);
+    let before = writes(&fake);
+    let again = import_csv(&fake, csv, &args);
+    assert_eq!(again.rows[0].status, "unchanged", "{:?}", again.rows[0]);
+    assert_eq!(writes(&fake), before, "the first run did it all");
 }
