@@ -380,3 +380,41 @@ fn the_discovery_costs_a_handful_of_requests_whatever_the_file() {
         st.access.discovery_requests
     );
 }
+
+#[test]
+fn queue_members_are_checked_in_each_queues_division() {
+    let fake = fake_with(AccessModel::with_roles(&[
+        (
+            "Everything",
+            &["directory:*:*", "authorization:*:*", "routing:skill:*"],
+            &["*"],
+        ),
+        ("Queues Home", &["routing:queue:*"], &[HOME_DIVISION]),
+    ]));
+    let vip = {
+        let mut st = fake.state();
+        let vip = st
+            .queues
+            .iter()
+            .find(|(_, n)| n == "VIP")
+            .unwrap()
+            .0
+            .clone();
+        st.queue_bodies.get_mut(&vip).unwrap()["division"] =
+            serde_json::json!({"id": SALES_DIVISION, "name": "Sales"});
+        vip
+    };
+    let scratch = Scratch::new();
+    let input = scratch.write(
+        "users.csv",
+        "email,name,queues\na@example.com,A,Billing\nb@example.com,B,VIP\n",
+    );
+    let out = run(genimport_against(scratch.dir.path(), &fake).arg(&input));
+    assert_eq!(code(&out), exit::ROWS_NEED_ATTENTION, "{}", stderr(&out));
+    let rows = by_line(&scratch.path("users.results.csv"));
+    assert_eq!(statuses(&rows), ["created", "failed"]);
+    assert!(rows[1].message.contains("in Sales"), "{}", rows[1].message);
+    let st = fake.state();
+    assert!(st.access.refused.is_empty(), "{:?}", st.access.refused);
+    assert!(!st.queue_members.get(&vip).is_some_and(|m| !m.is_empty()));
+}
