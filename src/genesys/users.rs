@@ -176,7 +176,7 @@ struct SearchRequest<'a> {
 
 /// What a read of a user asks for beyond the basics: everything `--update`
 /// compares, so the search that finds users is the only read.
-const EXPAND: [&str; 7] = [
+pub const EXPAND: [&str; 7] = [
     "employerInfo",
     "skills",
     "languages",

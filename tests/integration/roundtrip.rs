@@ -551,3 +551,52 @@ fn a_restored_user_gets_its_whole_row_removals_included() {
     assert_eq!(again.rows[0].status, "unchanged", "{:?}", again.rows[0]);
     assert_eq!(writes(&fake), before, "the first run did it all");
 }
+
+#[test]
+fn a_refused_queue_read_fails_only_the_rows_that_name_the_queue() {
+    let fake = Fake::spawn(FakeConfig::default());
+    let (ana, bob) = {
+        let mut st = fake.state();
+        let (support, billing, vip) = (
+            id_of(&st.queues, "Support Tier 1"),
+            id_of(&st.queues, "Billing"),
+            id_of(&st.queues, "VIP"),
+        );
+        let ana = st.add_user("ana@example.com", "Ana", "active");
+        let bob = st.add_user("bob@example.com", "Bob", "active");
+        for user in [&ana, &bob] {
+            st.queue_members
+                .entry(support.clone())
+                .or_default()
+                .push(user.clone());
+            st.queue_members
+                .entry(billing.clone())
+                .or_default()
+                .push(user.clone());
+        }
+        st.roundtrip.forbid_member_reads.insert(vip);
+        (ana, bob)
+    };
+    let csv = "email,queues\nana@example.com,Support Tier 1\nbob@example.com,Support Tier 1; VIP\n";
+    let ran = import_csv(&fake, csv, EXACT);
+    assert_eq!(ran.code, exit::ROWS_NEED_ATTENTION, "{}", ran.stderr);
+    let (a, b) = (&ran.rows[0], &ran.rows[1]);
+    assert_eq!(
+        (a.status.as_str(), a.changes.as_str()),
+        ("updated", "remove queue Billing"),
+        "{a:?}"
+    );
+    assert!(a.message.contains("queue VIP not compared"), "{a:?}");
+    assert_eq!(b.status, "failed", "{b:?}");
+    assert!(
+        b.message.contains("queue VIP"),
+        "the refused queue is named: {b:?}"
+    );
+    let st = fake.state();
+    assert_eq!(st.queues_of(&ana), ["Support Tier 1"]);
+    assert_eq!(
+        st.queues_of(&bob),
+        ["Support Tier 1", "Billing"],
+        "nothing sent for Bob"
+    );
+}
