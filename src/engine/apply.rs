@@ -87,8 +87,8 @@ impl Applier {
             warning,
             note,
         } = match self.create_user(job, row, division_id, steps).await {
-            Ensured::Made(made) => made,
-            Ensured::Finished(applied) => return *applied,
+            Ensured::Made(made) => *made,
+            Ensured::Finished(applied) => return applied,
         };
         let mut log = RowLog::new(Kind::Create);
         log.notes.extend(note);
@@ -640,9 +640,9 @@ struct Taken<'a> {
 /// What ensuring a new user gives.
 enum Ensured {
     /// The user exists: its steps follow.
-    Made(Made),
+    Made(Box<Made>),
     /// The row's final answer (failed, exists, stopped...).
-    Finished(Box<Applied>),
+    Finished(Applied),
 }
 
 /// A user the create made (or found made), and what the row says of it.
@@ -656,15 +656,15 @@ struct Made {
 
 impl Ensured {
     fn made(user: User, warning: Option<Failure>, note: Option<String>) -> Ensured {
-        Ensured::Made(Made {
+        Ensured::Made(Box::new(Made {
             user,
             warning,
             note,
-        })
+        }))
     }
 
     fn finished(applied: Applied) -> Ensured {
-        Ensured::Finished(Box::new(applied))
+        Ensured::Finished(applied)
     }
 }
 
