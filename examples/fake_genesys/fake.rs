@@ -1174,6 +1174,11 @@ fn search(st: &mut State, body: &[u8]) -> Reply {
                     "state" => values.contains(&u.state),
                     "divisionId" => values.contains(&u.division_id),
                     "hr.employeeId" => employee_id_matches(c, u),
+                    "manager.id" => u
+                        .profile
+                        .get("manager")
+                        .and_then(|m| m["id"].as_str())
+                        .is_some_and(|m| values.contains(&m.to_lowercase())),
                     _ => false,
                 }
             })

@@ -11,6 +11,7 @@ mod movers;
 pub mod names;
 mod phones;
 pub mod queues;
+mod reports;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -264,6 +265,7 @@ async fn provision_plans(
     }
     let holdings = Holdings::read(client, &subjects).await?;
     assign_steps(jobs, wanted, &holdings, settings, &exact);
+    reports::name_reports(client, jobs).await?;
     phones::plan(client, jobs).await?;
     for (h, wanted) in held.into_iter().zip(held_wanted) {
         if let Some(wanted) = wanted {
