@@ -57,6 +57,8 @@ pub struct Connect {
     pub tokens: u8,
     pub retry: RetryPolicy,
     pub request_timeout: Duration,
+    /// Page sizes and caps of the user listings (hidden test flags).
+    pub paging: crate::genesys::pages::Paging,
 }
 
 /// An import's settings: `genimport [users|queues] FILE`.
@@ -308,9 +310,9 @@ impl Connect {
     /// One token's connection for a command with no offline mode (an
     /// export, the doctor): missing credentials are an error, without the
     /// `--dry-run` hint.
-    fn online(connection: &Connection) -> Result<Connect, Error> {
+    fn online(connection: &Connection, tokens: u8) -> Result<Connect, Error> {
         let reach = Reach::from_connection(connection)?;
-        let (connect, missing) = Connect::from_reach(reach, connection, 1);
+        let (connect, missing) = Connect::from_reach(reach, connection, tokens);
         missing.map_err(|missing| {
             Error::Config(ConfigError::MissingCredentials {
                 missing,
@@ -336,6 +338,10 @@ impl Connect {
             tokens,
             retry: reach.retry,
             request_timeout: Duration::from_secs(connection.request_timeout),
+            paging: crate::genesys::pages::Paging {
+                user_page: connection.user_page_size,
+                results_cap: connection.results_cap,
+            },
         };
         (connect, missing)
     }
@@ -417,7 +423,7 @@ impl DoctorConfig {
         connection: &Connection,
         log: LogSettings,
     ) -> Result<DoctorConfig, Error> {
-        let connect = Connect::online(connection)?;
+        let connect = Connect::online(connection, 1)?;
         // The file is planned as a dry run would plan it; nothing is written.
         let file = args
             .input
@@ -466,6 +472,8 @@ pub struct ExportSettings {
     /// `--division` names or ids; empty: every division.
     pub divisions: Vec<String>,
     pub state: ExportState,
+    /// Pages read at once (`--concurrency`).
+    pub concurrency: usize,
 }
 
 impl ExportConfig {
@@ -474,7 +482,7 @@ impl ExportConfig {
         connection: &Connection,
         log: LogSettings,
     ) -> Result<ExportConfig, Error> {
-        let connect = Connect::online(connection)?;
+        let connect = Connect::online(connection, args.tokens)?;
         let settings = ExportSettings {
             resource: match args.resource {
                 ResourceArg::Users => Resource::Users,
@@ -492,6 +500,7 @@ impl ExportConfig {
                 ExportStateArg::Inactive => ExportState::Inactive,
                 ExportStateArg::All => ExportState::All,
             },
+            concurrency: usize::from(args.concurrency),
         };
         Ok(ExportConfig {
             connect,

@@ -2,11 +2,14 @@
 //! that the CSV syntax uses (`;`, `@`, `:`, `-`, edge spaces), added as any
 //! other object of their kind; and a queue membership that a group brings
 //! and that goes with the group (a user taken out of the group leaves the
-//! queue, as Genesys keeps a group's queue members). A child of `fake`.
+//! queue, as Genesys keeps a group's queue members); and a queue whose
+//! member list the client may not read (403). A child of `fake`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use super::{seeded_queue, FakeGroup, State};
+use hyper::Method;
+
+use super::{error, seeded_queue, FakeGroup, Reply, State};
 
 /// A kind of named object the fake lists.
 #[derive(Debug, Clone, Copy)]
@@ -25,6 +28,25 @@ pub enum Kind {
 pub struct Roundtrip {
     /// queue id -> the groups whose members are in it through the group.
     pub queue_groups: HashMap<String, Vec<String>>,
+    /// Queue ids whose members read answers 403 (a division the client
+    /// may not see).
+    pub forbid_member_reads: HashSet<String>,
+}
+
+/// The round-trip routes; `None` for a request they do not serve.
+pub(super) fn route(st: &mut State, method: &Method, segments: &[&str]) -> Option<Reply> {
+    match (method, segments) {
+        (&Method::GET, ["api", "v2", "routing", "queues", queue, "members"])
+            if st.roundtrip.forbid_member_reads.contains(*queue) =>
+        {
+            Some(error(
+                403,
+                "missing.division.permission",
+                "You are missing the following permission: routing:queue:view",
+            ))
+        }
+        _ => None,
+    }
 }
 
 impl State {

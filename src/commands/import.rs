@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::commands::client::{build_client, CHECK_GATHER};
-use crate::commands::inputs::{read_all, Inputs};
+use crate::commands::inputs::{read_all, Inputs, Listed};
 use crate::commands::offline::offline_dry_run;
 use crate::commands::{discard_results, log_progress, output_error, watch_ctrl_c};
 use crate::config::Config;
@@ -46,7 +46,7 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
     };
     drop(reader);
     let listed = inputs.listed();
-    let invalid = listed.iter().filter(|r| r.3.is_some()).count();
+    let invalid = listed.iter().filter(|r| r.problems.is_some()).count();
     tracing::info!(rows = listed.len(), invalid, "input validated");
     if config.strict && invalid > 0 {
         return refuse_strict(&config, writer, &listed, invalid);
@@ -164,18 +164,18 @@ fn announce(reader: &RowReader) {
 fn refuse_strict(
     config: &Config,
     mut writer: ResultsWriter,
-    listed: &[(u64, &str, &str, Option<&String>)],
+    listed: &[Listed],
     invalid: usize,
 ) -> Result<Summary, Error> {
     let output_error = |source| output_error(&config.sink, source);
     let note = format!("not sent: --strict and {invalid} row(s) are invalid");
-    for (line, email, name, problems) in listed {
-        let outcome = match problems {
-            Some(problems) => Outcome::new(Status::Invalid).with_message((*problems).clone()),
+    for row in listed {
+        let outcome = match row.problems {
+            Some(problems) => Outcome::new(Status::Invalid).with_message(problems.clone()),
             None => Outcome::new(Status::NotAttempted).with_message(note.clone()),
         };
         writer
-            .write(*line, email, name, &outcome)
+            .write(row.line, row.email, row.name, &outcome)
             .map_err(output_error)?;
     }
     writer.finish().map_err(output_error)?;
@@ -279,7 +279,13 @@ async fn apply(
             let reason = plan::stop_reason(&e, stop);
             tracing::error!("preflight failed: {}", reason.describe());
             stop.raise(reason.clone());
-            for (line, email, name, problems) in inputs.listed() {
+            for Listed {
+                line,
+                email,
+                name,
+                problems,
+            } in inputs.listed()
+            {
                 let outcome = match problems {
                     Some(problems) => Outcome::new(Status::Invalid).with_message(problems.clone()),
                     None => Outcome::new(Status::NotAttempted)

@@ -551,3 +551,114 @@ fn a_restored_user_gets_its_whole_row_removals_included() {
     assert_eq!(again.rows[0].status, "unchanged", "{:?}", again.rows[0]);
     assert_eq!(writes(&fake), before, "the first run did it all");
 }
+
+#[test]
+fn a_refused_queue_read_fails_only_the_rows_that_name_the_queue() {
+    let fake = Fake::spawn(FakeConfig::default());
+    let (ana, bob) = {
+        let mut st = fake.state();
+        let (support, billing, vip) = (
+            id_of(&st.queues, "Support Tier 1"),
+            id_of(&st.queues, "Billing"),
+            id_of(&st.queues, "VIP"),
+        );
+        let ana = st.add_user("ana@example.com", "Ana", "active");
+        let bob = st.add_user("bob@example.com", "Bob", "active");
+        for user in [&ana, &bob] {
+            st.queue_members
+                .entry(support.clone())
+                .or_default()
+                .push(user.clone());
+            st.queue_members
+                .entry(billing.clone())
+                .or_default()
+                .push(user.clone());
+        }
+        st.roundtrip.forbid_member_reads.insert(vip);
+        (ana, bob)
+    };
+    let csv = "email,queues\nana@example.com,Support Tier 1\nbob@example.com,Support Tier 1; VIP\n";
+    let ran = import_csv(&fake, csv, EXACT);
+    assert_eq!(ran.code, exit::ROWS_NEED_ATTENTION, "{}", ran.stderr);
+    let (a, b) = (&ran.rows[0], &ran.rows[1]);
+    assert_eq!(
+        (a.status.as_str(), a.changes.as_str()),
+        ("updated", "remove queue Billing"),
+        "{a:?}"
+    );
+    assert!(a.message.contains("queue VIP not compared"), "{a:?}");
+    assert_eq!(b.status, "failed", "{b:?}");
+    assert!(
+        b.message.contains("queue VIP"),
+        "the refused queue is named: {b:?}"
+    );
+    let st = fake.state();
+    assert_eq!(st.queues_of(&ana), ["Support Tier 1"]);
+    assert_eq!(
+        st.queues_of(&bob),
+        ["Support Tier 1", "Billing"],
+        "nothing sent for Bob"
+    );
+}
+
+#[test]
+fn the_licence_preview_counts_what_deleted_users_lose() {
+    let fake = Fake::spawn(FakeConfig::default());
+    {
+        let mut st = fake.state();
+        let agent = id_of(&st.roles, "Agent");
+        st.licences.map(&agent, &[("lic-cx2", "cloudCX2")]);
+        st.add_user_with(
+            "gone@example.com",
+            "Gone",
+            json!({"authorization": {"roles": [{"id": agent}]}}),
+        );
+    }
+    let s = Scratch::new();
+    s.write("m.csv", "email,state\ngone@example.com,deleted\n");
+    let out = run(genimport_against(s.dir.path(), &fake).args([
+        "m.csv",
+        "--update",
+        "--allow-delete",
+        "--dry-run",
+    ]));
+    let err = stderr(&out);
+    assert_eq!(code(&out), exit::OK, "{err}");
+    let line = err
+        .lines()
+        .find(|l| l.trim_start().starts_with("licences "))
+        .map(str::trim);
+    assert_eq!(line, Some("licences       -1 cloudCX2"), "{err}");
+}
+
+#[test]
+fn deleting_a_manager_names_the_users_left_with_a_deleted_manager() {
+    let fake = Fake::spawn(FakeConfig::default());
+    {
+        let mut st = fake.state();
+        let boss = st.add_user("boss@example.com", "Boss", "active");
+        st.add_user("new.boss@example.com", "New Boss", "active");
+        for who in ["ana", "bob", "cy"] {
+            st.add_user_with(
+                &format!("{who}@example.com"),
+                who,
+                json!({"manager": {"id": boss}}),
+            );
+        }
+    }
+    // Cy gets a new manager in the same file: nothing to say about Cy.
+    let csv =
+        "email,state,manager\nboss@example.com,deleted,\ncy@example.com,,new.boss@example.com\n";
+    let ran = import_csv(&fake, csv, &["--update", "--allow-delete"]);
+    assert_eq!(ran.code, exit::OK, "{}", ran.stderr);
+    let row = &ran.rows[0];
+    assert_eq!(
+        (row.status.as_str(), row.changes.as_str()),
+        ("updated", "state"),
+        "{row:?}"
+    );
+    assert_eq!(
+        row.message,
+        "the manager of ana@example.com, bob@example.com: they keep a deleted manager until given another"
+    );
+}
