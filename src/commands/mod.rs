@@ -8,6 +8,7 @@ pub mod export;
 pub mod import;
 mod inputs;
 mod offline;
+mod undo;
 
 pub use execute::execute;
 

@@ -122,5 +122,6 @@ pub(crate) async fn offline_dry_run(
         stop: None,
         expected_rows,
         licences: None,
+        undo: None,
     })
 }

@@ -25,6 +25,8 @@ pub struct Summary {
     pub expected_rows: u64,
     /// Licences the run gives and takes (None: not asked).
     pub licences: Option<crate::plan::licences::Impact>,
+    /// The undo file this run left, and how many users it holds.
+    pub undo: Option<(std::path::PathBuf, usize)>,
 }
 
 impl Summary {
@@ -93,6 +95,15 @@ impl Summary {
         if let Some(licences) = &self.licences {
             out.push_str(&licences.render());
         }
+        if let Some((path, users)) = &self.undo {
+            out.push_str(&format!(
+                "  {:<14}{:>8}  user(s) in {} (to put them back: genimport {} --update --exact --allow-delete --restore-deleted)\n",
+                "undo",
+                users,
+                path.display(),
+                path.display()
+            ));
+        }
         let top = self.tally.top_errors();
         if !top.is_empty() {
             out.push_str("  most common problems:\n");
@@ -130,6 +141,7 @@ mod tests {
             stop: None,
             expected_rows: 0,
             licences: None,
+            undo: None,
         };
         for line in 2..1002 {
             summary
@@ -189,6 +201,7 @@ mod tests {
             stop: None,
             expected_rows: 0,
             licences: None,
+            undo: None,
         };
         summary.tally.record(2, &Outcome::new(Status::Exists));
         assert_eq!(summary.exit_code(), exit::INTERNAL, "a row is missing");
@@ -222,6 +235,7 @@ mod tests {
             stop: None,
             expected_rows: 0,
             licences: None,
+            undo: None,
         };
         let text = summary.render();
         assert!(text.contains("queues/minute"), "{text}");

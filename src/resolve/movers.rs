@@ -97,6 +97,8 @@ pub(super) struct Exact {
     queues: Option<HashMap<String, Vec<HeldQueue>>>,
     defaults: HashSet<String>,
     group_names: HashMap<String, String>,
+    /// The org's roles, when read (the undo file reuses them).
+    roles: Option<Roles>,
 }
 
 impl Exact {
@@ -178,7 +180,8 @@ impl Exact {
             }
             exact.grants.extend(grants);
             exact.grant_errors = errors;
-            exact.defaults = org_roles.defaults;
+            exact.defaults = org_roles.defaults.clone();
+            exact.roles = Some(org_roles);
         }
         if queues {
             exact.queues = Some(queue_memberships(client, jobs).await?);
@@ -192,6 +195,12 @@ impl Exact {
                 .collect();
         }
         Ok(exact)
+    }
+
+    /// What the undo file takes from these reads: grants, queues, group
+    /// names and the org's roles.
+    pub(super) fn into_reads(self) -> ExactReads {
+        (self.grants, self.queues, self.group_names, self.roles)
     }
 
     /// The row's outcome when what its removals need could not be read:
@@ -255,6 +264,14 @@ impl Exact {
         steps.removals = planned;
     }
 }
+
+/// What `Exact` read, for the undo file (see `Exact::into_reads`).
+pub(super) type ExactReads = (
+    HashMap<String, Vec<HeldGrant>>,
+    Option<HashMap<String, Vec<HeldQueue>>>,
+    HashMap<String, String>,
+    Option<Roles>,
+);
 
 /// Every queue's members (a group's membership told apart), by user: what
 /// `--exact` may take a user out of.
@@ -428,7 +445,7 @@ type GrantReads = (HashMap<String, Vec<HeldGrant>>, HashMap<String, CallError>);
 /// Reads the grants of these users, `concurrency` at a time. A read that
 /// fails for one user fails its row only; a stop, the token or a 403 end
 /// the run (see `holdings::ends_run`).
-async fn read_grants(
+pub(super) async fn read_grants(
     client: &Arc<Client>,
     users: Vec<String>,
     concurrency: usize,
