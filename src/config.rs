@@ -9,8 +9,8 @@ use std::time::Duration;
 use secrecy::SecretString;
 
 use crate::cli::{
-    Cli, Command as CliCommand, Connection, ExportArgs, ExportStateArg, ImportArgs, LogFormat,
-    Logging, ResourceArg,
+    Cli, Command as CliCommand, Connection, DoctorArgs, ExportArgs, ExportStateArg, ImportArgs,
+    LogFormat, Logging, ResourceArg,
 };
 use crate::error::{ConfigError, Error, UsageError};
 use crate::input::{MatchKey, ReadOptions, Source};
@@ -39,6 +39,8 @@ pub enum Command {
     Import(Box<Config>),
     /// `genimport export [users|queues]`.
     Export(Box<ExportConfig>),
+    /// `genimport doctor [FILE]`.
+    Doctor(Box<DoctorConfig>),
     /// `genimport completions SHELL` (hidden).
     Completions(clap_complete::Shell),
     /// `genimport man` (hidden).
@@ -85,6 +87,17 @@ pub struct Config {
     pub log: LogSettings,
     /// Test hook (hidden flag): panic while working on this line.
     pub panic_on_line: Option<u64>,
+    /// Between looks for a new phone's station (hidden flag; default 2 s).
+    pub station_wait: std::time::Duration,
+}
+
+/// `genimport doctor [FILE]`: the connection, and the file's plan settings
+/// (a dry run's) when a FILE is given.
+#[derive(Debug, Clone)]
+pub struct DoctorConfig {
+    pub connect: Connect,
+    pub log: LogSettings,
+    pub file: Option<Config>,
 }
 
 /// An export's settings: `genimport export [users|queues]`.
@@ -276,6 +289,8 @@ impl Command {
             }
             Some(CliCommand::Export(args)) => ExportConfig::from_args(&args, &cli.connection, log)
                 .map(|c| Command::Export(Box::new(c))),
+            Some(CliCommand::Doctor(args)) => DoctorConfig::from_args(*args, &cli.connection, log)
+                .map(|c| Command::Doctor(Box::new(c))),
             Some(CliCommand::Completions { shell }) => Ok(Command::Completions(shell)),
             Some(CliCommand::Man) => Ok(Command::Man),
         }
@@ -286,12 +301,28 @@ impl Command {
         match self {
             Command::Import(config) => Some(&config.log),
             Command::Export(export) => Some(&export.log),
+            Command::Doctor(doctor) => Some(&doctor.log),
             Command::Completions(_) | Command::Man => None,
         }
     }
 }
 
 impl Connect {
+    /// One token's connection for a command with no offline mode (an
+    /// export, the doctor): missing credentials are an error, without the
+    /// `--dry-run` hint.
+    fn online(connection: &Connection) -> Result<Connect, Error> {
+        let reach = Reach::from_connection(connection)?;
+        let (connect, missing) = Connect::from_reach(reach, connection, 1);
+        missing.map_err(|missing| {
+            Error::Config(ConfigError::MissingCredentials {
+                missing,
+                suggest_dry_run: false,
+            })
+        })?;
+        Ok(connect)
+    }
+
     fn from_reach(
         reach: Reach,
         connection: &Connection,
@@ -376,7 +407,51 @@ impl Config {
             undo,
             log,
             panic_on_line: args.panic_on_line,
+            station_wait: args
+                .station_wait
+                .filter(|s| s.is_finite() && *s >= 0.0 && *s <= 60.0)
+                .map(std::time::Duration::from_secs_f64)
+                .unwrap_or(crate::engine::STATION_WAIT),
         })
+    }
+}
+
+impl DoctorConfig {
+    fn from_args(
+        args: DoctorArgs,
+        connection: &Connection,
+        log: LogSettings,
+    ) -> Result<DoctorConfig, Error> {
+        let connect = Connect::online(connection)?;
+        // The file is planned as a dry run would plan it; nothing is written.
+        let file = args
+            .input
+            .map(|input| {
+                let import = ImportArgs {
+                    input: Some(input),
+                    division: args.division,
+                    output: Some(std::path::PathBuf::from("-")),
+                    delimiter: args.delimiter,
+                    sheet: args.sheet,
+                    map: args.map,
+                    dry_run: true,
+                    strict: false,
+                    concurrency: 1,
+                    tokens: 1,
+                    update: args.update,
+                    exact: args.exact,
+                    allow_delete: args.allow_delete,
+                    invite: args.invite,
+                    match_key: args.match_key,
+                    restore_deleted: false,
+                    undo: None,
+                    panic_on_line: None,
+                    station_wait: None,
+                };
+                Config::from_args(import, Resource::Users, connection, log.clone())
+            })
+            .transpose()?;
+        Ok(DoctorConfig { connect, log, file })
     }
 }
 
@@ -405,15 +480,7 @@ impl ExportConfig {
         connection: &Connection,
         log: LogSettings,
     ) -> Result<ExportConfig, Error> {
-        let reach = Reach::from_connection(connection)?;
-        let (connect, missing) = Connect::from_reach(reach, connection, 1);
-        // An export has no offline mode: no `--dry-run` hint.
-        missing.map_err(|missing| {
-            Error::Config(ConfigError::MissingCredentials {
-                missing,
-                suggest_dry_run: false,
-            })
-        })?;
+        let connect = Connect::online(connection)?;
         let settings = ExportSettings {
             resource: match args.resource {
                 ResourceArg::Users => Resource::Users,
@@ -458,8 +525,9 @@ fn parse_map(raw: &str) -> Result<(String, String), Error> {
     }
     if !crate::input::is_known_column(column) {
         return Err(bad(format!(
-            "`{}` is not a column genimport reads (email, name, division, department, title, phone, state, password, employee_id, employee_type, hire_date)",
-            crate::text::cut(column.trim())
+            "`{}` is not a column genimport reads ({})",
+            crate::text::cut(column.trim()),
+            crate::users::columns::column_names()
         )));
     }
     Ok((source.trim().to_string(), column.trim().to_lowercase()))

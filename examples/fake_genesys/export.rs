@@ -1,4 +1,4 @@
-//! The fake's bulk reads for `genimport export` (MOVERS.md §5): paged
+//! The fake's bulk reads for `genimport export` (docs/genesys-api.md#bulk-reads-export): paged
 //! `GET /api/v2/users` with `state` and repeated `expand`, each role's
 //! subject grants (users `PC_USER`, groups `PC_GROUP` whose members inherit
 //! the role), queue members by user or through a group (`memberBy`), group

@@ -1,5 +1,5 @@
 //! A stateful fake of the Genesys Cloud endpoints genimport uses, speaking
-//! the wire format of shared/genesys/API.md: client-credentials tokens that
+//! the wire format docs/genesys-api.md describes: client-credentials tokens that
 //! expire, users with duplicate-email detection (deleted users keep their
 //! email), divisions, users search (optionally lagging, like the real index),
 //! a fixed-window rate limit answering the normalised 429 with Retry-After,
@@ -49,6 +49,13 @@ pub mod movers;
 pub use limiter::Limiter;
 #[path = "licences.rs"]
 pub mod licences;
+#[path = "phones.rs"]
+pub mod phones;
+
+#[path = "access.rs"]
+pub mod access;
+#[path = "roundtrip.rs"]
+pub mod roundtrip;
 
 #[path = "leavers.rs"]
 mod leavers;
@@ -74,7 +81,7 @@ pub struct FakeConfig {
     /// Probability that a create gets a random fault.
     pub fault_rate: f64,
     /// Shares of API requests answered 503 without acting, and of creates
-    /// stored and then dropped without an answer (the issue-13 fault mix).
+    /// stored and then dropped without an answer (the benchmark's fault mix, docs/performance.md).
     pub fault_mix: Option<(f64, f64)>,
     /// Status used for a duplicate email (409; Genesys may also use 400).
     pub conflict_status: u16,
@@ -244,10 +251,12 @@ pub struct State {
     pub licences: licences::Licences,
     /// The export's lists (export.rs).
     pub export: export::ExportState,
+    /// Round-trip objects: a group's queue memberships (roundtrip.rs).
+    pub roundtrip: roundtrip::Roundtrip,
     /// Write-safety faults (see write_faults.rs).
     pub write_faults: WriteFaults,
 
-    // ---- Queue faults (issue 18, items 13 and 16) ----
+    // ---- Queue faults ----
     /// Answer every queue create with this status, creating nothing (a
     /// persistent 5xx or 408).
     pub queue_create_status: Option<u16>,
@@ -257,13 +266,17 @@ pub struct State {
     /// The next this-many queue PUTs answer 409 `request.conflict`.
     pub queue_put_conflicts: u32,
     // ---- end of queue faults ----
-    /// Preflight safety (issue 18): user ids whose grants read answers 404
+    /// Preflight safety: user ids whose grants read answers 404
     /// (deleted users always do).
     pub refuse_subject_reads: HashSet<String>,
     /// Queue ids whose members read answers 500 (every attempt).
     pub refuse_member_reads: HashSet<String>,
     /// Movers and leavers: group grants and memberships, removal counts (movers.rs).
     pub movers: movers::Movers,
+    /// WebRTC phones, sites, stations (phones.rs).
+    pub telephony: phones::Telephony,
+    /// The client's roles and what they allow (access.rs).
+    pub access: access::AccessModel,
 }
 
 #[derive(Debug, Clone)]
@@ -354,6 +367,7 @@ impl State {
             queue_wrapups: HashMap::new(),
             licences: licences::Licences::default(),
             export: export::ExportState::default(),
+            roundtrip: roundtrip::Roundtrip::default(),
             write_faults: WriteFaults::default(),
             queue_create_status: None,
             queue_edit_after_read: None,
@@ -361,6 +375,8 @@ impl State {
             refuse_subject_reads: HashSet::new(),
             refuse_member_reads: HashSet::new(),
             movers: movers::Movers::default(),
+            telephony: phones::Telephony::default(),
+            access: access::AccessModel::default(),
             config,
             tokens: HashMap::new(),
             users: Vec::new(),
@@ -662,10 +678,25 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Reply {
     }
     write_faults::count_write(&mut st.write_faults, method.as_str(), &path);
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    if let Some(reply) = access::route(
+        &mut st,
+        &method,
+        &segments,
+        &req_query_all(&raw_query),
+        &body,
+    ) {
+        return reply;
+    }
+    if let Some(reply) = roundtrip::route(&mut st, &method, &segments) {
+        return reply;
+    }
     if let Some(reply) = movers::route(&mut st, &method, &segments, &query, &body) {
         return reply;
     }
     if let Some(reply) = licences::route(&mut st, &method, &segments, &body) {
+        return reply;
+    }
+    if let Some(reply) = phones::route(&mut st, &method, &segments, &query, &body) {
         return reply;
     }
     if let Some(reply) = export::route(&mut st, &method, &segments, &req_query_all(&raw_query)) {
@@ -1771,7 +1802,7 @@ fn base64(input: &[u8]) -> String {
     out
 }
 
-// ---- Preflight safety (issue 18): wire fidelity of reads -------------------
+// ---- Preflight safety: wire fidelity of reads -----------------------------
 // Kept apart from the rest so other changes to the fake merge cleanly.
 
 /// The `expand` values Genesys knows for a user read.

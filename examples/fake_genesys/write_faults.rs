@@ -1,4 +1,4 @@
-//! Faults and fidelity for the write-safety tests (tests/write_safety.rs):
+//! Faults and fidelity for the write-safety tests (tests/integration/write_safety.rs):
 //! a member id that poisons every batch holding it, searches that miss,
 //! creates answered without an id, PATCHes answered 408 after they were
 //! applied, PATCH answers without expand-only fields (as Genesys answers),

@@ -1,6 +1,6 @@
 //! Why this exists: `genimport export users|queues` writes the org in the
-//! import's own columns (CONTRACT.md "Export"), so export → edit →
-//! `--update` sends only the edits. It reads in bulk (MOVERS.md §5: paged
+//! import's own columns (docs/export.md), so export → edit →
+//! `--update` sends only the edits. It reads in bulk (docs/genesys-api.md#bulk-reads-export: paged
 //! users, each role's grants, each queue's and group's members, the name
 //! catalogues once), keeps only what users hold directly, and replaces an
 //! existing file only when the export is complete.
@@ -265,7 +265,7 @@ async fn export_users(
         (a[1].to_lowercase(), a[0].to_lowercase()).cmp(&(b[1].to_lowercase(), b[0].to_lowercase()))
     });
     Ok(Table {
-        header: users::USER_COLUMNS.to_vec(),
+        header: users::user_columns(),
         rows,
     })
 }

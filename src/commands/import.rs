@@ -128,7 +128,12 @@ fn announce(reader: &RowReader) {
             input::SeparatorSource::SepLine => "the file's sep= line",
             input::SeparatorSource::Detected => "detected from the header line",
         };
-        tracing::info!("reading CSV separated by {shown} ({why})");
+        // A comma is what everyone expects: worth saying only when asked.
+        if separator == b',' {
+            tracing::debug!("reading CSV separated by {shown} ({why})");
+        } else {
+            tracing::info!("reading CSV separated by {shown} ({why})");
+        }
     }
     if !reader.ignored_columns.is_empty() {
         tracing::warn!(
@@ -205,6 +210,7 @@ fn build_engine(
         results: results.sender(),
         stop: stop.clone(),
         panic_on_line: config.panic_on_line,
+        station_wait: config.station_wait,
         concurrency: config.concurrency,
         ids: std::sync::Mutex::default(),
         progress: Arc::clone(progress),
@@ -213,7 +219,7 @@ fn build_engine(
 
 /// The read-only preflight: one plan per row, in input order (and, for
 /// users, what it read that the undo file takes its values from).
-async fn plan_rows(
+pub(crate) async fn plan_rows(
     config: &Config,
     client: &Arc<Client>,
     inputs: &Inputs,

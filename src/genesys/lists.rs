@@ -1,5 +1,5 @@
 //! Why this exists: `genimport export` reads the whole org in bulk
-//! (MOVERS.md §5), never one request per user: paged user lists with their
+//! (docs/genesys-api.md#bulk-reads-export), never one request per user: paged user lists with their
 //! expands, each role's subject grants, each queue's and each group's
 //! member lists, and whole queues. Search cannot do it (10,000-result cap).
 

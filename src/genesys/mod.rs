@@ -3,15 +3,17 @@
 //! `Client::call` (in `call.rs`) paces each request, authenticates it,
 //! retries what is safe to retry, and hands back a reply or a classified
 //! failure (`reply.rs`). The endpoints live beside it, one file per resource
-//! (see shared/genesys/API.md and PROVISIONING.md); none of them knows about
+//! (see docs/genesys-api.md); none of them knows about
 //! CSV rows.
 
+pub mod access;
 pub mod authorization;
 mod call;
 pub mod catalog;
 pub mod checks;
 pub mod licences;
 pub mod lists;
+pub mod phones;
 pub mod pool;
 pub mod provisioning;
 pub mod queues;

@@ -2,7 +2,7 @@
 //! and a leaver is deleted; these are the reads that tell what a user holds
 //! directly and the writes that remove it.
 //!
-//! MOVERS.md §2.1 (VERIFIED in the spec unless noted): role grants with
+//! docs/genesys-api.md#movers-and-leavers (the API description unless noted): role grants with
 //! `POST /api/v2/authorization/subjects/{id}/bulkremove` (falling back to
 //! one `DELETE …/subjects/{id}/divisions/{d}/roles/{r}` a grant, 404s
 //! ignored, when a role or division no longer exists, as Terraform does);
@@ -46,6 +46,8 @@ pub struct HeldGrant {
     pub division_name: String,
     /// Granted to a group the user is in, not to the user.
     pub inherited: bool,
+    /// That group, when the read tells it.
+    pub group: Option<String>,
 }
 
 /// A queue the user is a member of.
@@ -55,6 +57,8 @@ pub struct HeldQueue {
     pub name: String,
     /// The membership comes from a group (Genesys refuses to remove it alone).
     pub by_group: bool,
+    /// The user is a member through a group too (its own membership aside).
+    pub also_by_group: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -97,7 +101,7 @@ pub struct Roles {
 }
 
 /// Subjects per page of a role's subject grants (the cap is not
-/// documented: MOVERS.md §5 says 100).
+/// documented; 100, as for queue members).
 pub const SUBJECT_GRANTS_PAGE: u64 = super::lists::MEMBER_PAGE as u64;
 
 #[derive(Debug, Deserialize)]
@@ -121,6 +125,7 @@ impl Client {
             .into_iter()
             .map(|g| HeldGrant {
                 inherited: g.subject_id.as_deref().is_some_and(|s| s != user_id),
+                group: g.subject_id.filter(|s| s != user_id),
                 role_name: if g.role.name.is_empty() {
                     g.role.id.clone()
                 } else {
@@ -209,7 +214,7 @@ impl Client {
 
     /// Takes one role from many users (at most `ROLE_REMOVE_BATCH`):
     /// `PUT /api/v2/authorization/roles/{roleId}/users/remove`. Whether it
-    /// removes the role in every division is unverified (MOVERS.md §2.1),
+    /// removes the role in every division is unverified (docs/genesys-api.md),
     /// so it is sent only for users who hold the role in no division after
     /// their row, where either reading does the same.
     pub async fn remove_role_users(
@@ -346,6 +351,7 @@ pub fn memberships_of(user_id: &str, queues: &[QueueMembers]) -> Vec<HeldQueue> 
                 id: id.clone(),
                 name: name.clone(),
                 by_group: mine.iter().all(|g| *g),
+                also_by_group: mine.iter().any(|g| *g),
             })
         })
         .collect()
@@ -385,18 +391,48 @@ pub fn grants_from_roles(
                     d.name.clone()
                 },
                 inherited: false,
+                group: None,
             });
         }
-        let by_group = listed
+        let by_groups: Vec<&SubjectGrants> = listed
             .iter()
-            .any(|s| !s.is_direct_user() && groups.contains(&s.id));
-        if direct.is_empty() || by_group {
+            .filter(|s| !s.is_direct_user() && groups.contains(&s.id))
+            .collect();
+        for s in &by_groups {
+            if s.divisions.is_empty() {
+                grants.push(HeldGrant {
+                    role_id: role.clone(),
+                    role_name: name.clone(),
+                    division_id: String::new(),
+                    division_name: String::new(),
+                    inherited: true,
+                    group: Some(s.id.clone()),
+                });
+            }
+            for d in &s.divisions {
+                grants.push(HeldGrant {
+                    role_id: role.clone(),
+                    role_name: name.clone(),
+                    division_id: d.id.clone(),
+                    division_name: if d.id == "*" {
+                        "*".into()
+                    } else {
+                        d.name.clone()
+                    },
+                    inherited: true,
+                    group: Some(s.id.clone()),
+                });
+            }
+        }
+        if direct.is_empty() && by_groups.is_empty() {
+            // Held, yet neither the user nor one of its groups is listed: from a group, division unknown.
             grants.push(HeldGrant {
                 role_id: role.clone(),
                 role_name: name.clone(),
                 division_id: String::new(),
                 division_name: String::new(),
                 inherited: true,
+                group: None,
             });
         }
     }
@@ -440,6 +476,7 @@ pub fn grants_as_read_per_user(
                         d.name.clone()
                     },
                     inherited: !s.is_direct_user(),
+                    group: (!s.is_direct_user()).then(|| s.id.clone()),
                 });
             }
         }

@@ -35,17 +35,21 @@ impl Newlines {
     }
 }
 
-/// The line a record starts on, from the offset just past its end: the line
-/// of its last byte, less the line breaks inside its quoted cells.
-pub(super) fn start_line(
-    newlines: &RefCell<Newlines>,
-    end: u64,
-    record: &csv::ByteRecord,
-    line_break: u8,
-) -> u64 {
-    let last = newlines.borrow_mut().line_of(end.saturating_sub(1));
-    let inside = memchr::memchr_iter(line_break, record.as_slice()).count() as u64;
-    last.saturating_sub(inside).max(1)
+/// The line a record starts on, from the offset where the csv reader began
+/// it: the line of that byte, past the blank lines the reader skipped there
+/// (only line breaks). Counting back from the record's end instead went
+/// wrong for a quote never closed: its cell swallows the file's last line
+/// break too, and the row was put one line early (on the header's line for
+/// the first row).
+pub(super) fn start_line(newlines: &RefCell<Newlines>, start: u64) -> u64 {
+    let mut newlines = newlines.borrow_mut();
+    let mut line = newlines.line_of(start);
+    let mut first = start;
+    while newlines.pending.front() == Some(&first) {
+        first += 1;
+        line = newlines.line_of(first);
+    }
+    line
 }
 
 pub(super) struct LineCountingReader {

@@ -98,7 +98,7 @@ impl RowReader {
             return Err(InputError::Empty { path });
         }
         strip_trailing_cr(&mut header);
-        let line = start_line(&newlines, reader.position().byte(), &header, line_break);
+        let line = start_line(&newlines, record_start(&header));
         let mapped = Header::map(&path, line, &header, delimiter, options)?;
         Ok(RowReader {
             path,
@@ -143,12 +143,7 @@ impl RowReader {
             {
                 continue;
             }
-            let line = start_line(
-                &self.newlines,
-                self.reader.position().byte(),
-                &self.record,
-                self.line_break,
-            );
+            let line = start_line(&self.newlines, record_start(&self.record));
             return Ok(Some(line));
         }
     }
@@ -178,15 +173,16 @@ impl RowReader {
         self.columns[column as usize]
     }
 
-    /// The field at `index` of the current record, trimmed; "" for a column
-    /// the file does not have.
+    /// The field at `index` of the current record, trimmed (a space a
+    /// backslash escapes stays, see `crate::escape`); "" for a column the
+    /// file does not have.
     fn field(&self, index: Option<usize>, line: u64) -> Result<&str, InputError> {
         let Some(index) = index else {
             return Ok("");
         };
         let bytes = self.record.get(index).unwrap_or(b"");
         std::str::from_utf8(bytes)
-            .map(|cell| unneutralise(cell.trim()))
+            .map(|cell| unneutralise(crate::escape::trim(cell)))
             .map_err(|_| InputError::BadEncoding {
                 path: self.path.clone(),
                 line,
@@ -245,6 +241,11 @@ fn prepare(
         });
     }
     Ok(prelude)
+}
+
+/// Where the csv reader began reading `record` (before any blank lines).
+fn record_start(record: &csv::ByteRecord) -> u64 {
+    record.position().map_or(0, csv::Position::byte)
 }
 
 fn csv_error(path: &Path, error: csv::Error, utf16: bool) -> InputError {

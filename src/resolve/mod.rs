@@ -8,6 +8,7 @@ mod holdings;
 pub mod licences;
 mod movers;
 pub mod names;
+mod phones;
 pub mod queues;
 pub mod undo;
 
@@ -247,6 +248,7 @@ async fn provision_plans(
             || u.location != Cell::Blank
             || u.manager != Cell::Blank
             || u.invite == Some(true)
+            || u.webrtc_phone != Cell::Blank
     };
     if !settings.invite
         && !movers::needed(settings, rows)
@@ -274,6 +276,7 @@ async fn provision_plans(
     }
     let holdings = Holdings::read(client, &subjects).await?;
     assign_steps(jobs, wanted, &holdings, settings, &exact);
+    phones::plan(client, jobs).await?;
     for (h, wanted) in held.into_iter().zip(held_wanted) {
         if let Some(wanted) = wanted {
             let index = h.index;
@@ -281,10 +284,11 @@ async fn provision_plans(
             jobs[index].plan = Plan::Report(left_as_is(h, &wanted, &holdings, invite));
         }
     }
-    let (grants, queues, group_names, roles) = exact.into_reads();
+    let (grants, (queues, queues_unread), group_names, roles) = exact.into_reads();
     let mut known = undo::Known {
         grants,
         queues,
+        queues_unread,
         group_names,
         roles,
         ..undo::Known::default()
@@ -314,7 +318,7 @@ fn subjects(
             Some(w),
         ) = (&job.plan, wanted)
         {
-            // A restored user gets no roles back (PROVISIONING.md §2.6), so
+            // A restored user gets no roles back (docs/genesys-api.md#restored-users), so
             // its grants are not read (a deleted subject answers 404).
             let needs_grants = !restore && plan::needs_grants(w, existing);
             subjects.push(Subject::new(&existing.id, needs_grants, w));

@@ -25,7 +25,7 @@ use crate::input::{Row, UserRow, UserState};
 use crate::plan::removals::{self, Holding, Removals};
 use crate::plan::{self, failed_outcome, Job, Outcome, Plan, Status, Steps, Wanted};
 
-use super::holdings::ends_run;
+use super::holdings::{ends_run, ends_run_for_queue};
 use super::Settings;
 
 /// Whether the preflight must plan steps even for rows without
@@ -97,6 +97,8 @@ pub(super) struct Exact {
     queues: Option<HashMap<String, Vec<HeldQueue>>>,
     defaults: HashSet<String>,
     group_names: HashMap<String, String>,
+    /// Queues whose members could not be read (not compared).
+    unread_queues: Vec<UnreadQueue>,
     /// The org's roles, when read (the undo file reuses them).
     roles: Option<Roles>,
 }
@@ -123,12 +125,10 @@ impl Exact {
             let (Plan::Update { user, existing, .. }, Some(wanted)) = (&job.plan, wanted) else {
                 continue;
             };
-            // A user restored by this run is not read before: nothing is removed from it.
-            if existing.is_deleted() {
-                continue;
-            }
             let listed = user.listed;
-            if listed.roles && !inactive_after(user, existing) {
+            // A user this run restores gets no role back: its grants are not read (a
+            // deleted subject answers 404); its other kinds are compared as read.
+            if listed.roles && !inactive_after(user, existing) && !existing.is_deleted() {
                 roles = true;
                 let holds_none = existing
                     .authorization
@@ -184,7 +184,9 @@ impl Exact {
             exact.roles = Some(org_roles);
         }
         if queues {
-            exact.queues = Some(queue_memberships(client, jobs).await?);
+            let (queues, unread) = queue_memberships(client, jobs).await?;
+            exact.queues = Some(queues);
+            exact.unread_queues = unread;
         }
         if groups {
             exact.group_names = client
@@ -199,8 +201,21 @@ impl Exact {
 
     /// What the undo file takes from these reads: grants, queues, group
     /// names and the org's roles.
+    /// With a queue whose members could not be read, `queues` is no
+    /// complete list of anyone's queues: the first such queue, and why.
     pub(super) fn into_reads(self) -> ExactReads {
-        (self.grants, self.queues, self.group_names, self.roles)
+        let unread = self.unread_queues.first().map(|q| {
+            format!(
+                "the members of queue {} could not be read ({})",
+                q.name, q.why
+            )
+        });
+        (
+            self.grants,
+            (self.queues, unread),
+            self.group_names,
+            self.roles,
+        )
     }
 
     /// The row's outcome when what its removals need could not be read:
@@ -248,11 +263,25 @@ impl Exact {
             group_names: Some(&self.group_names),
             default_roles: Some(&self.defaults),
         };
-        let mut planned = if settings.exact && !user.is_deleted() {
+        // A user this run restores is planned from its read as a deleted user: what it
+        // kept (skills, languages, queues, groups) is compared; its roles are gone.
+        let mut planned = if settings.exact {
             removals::plan(wanted, row.listed, user, &holding, inactive)
         } else {
             Removals::default()
         };
+        removals::keep_listed(steps, &planned, wanted, &holding);
+        if row.listed.queues {
+            // A queue the row names fails it (see `Holdings::failure`); another is said.
+            for q in &self.unread_queues {
+                if !wanted.queues.iter().any(|w| w.id == q.id) {
+                    planned.kept.push(format!(
+                        "queue {} not compared: reading its members failed ({})",
+                        q.name, q.why
+                    ));
+                }
+            }
+        }
         if inactive && !steps.roles.is_empty() {
             planned.kept.push(
                 "roles: not compared for an inactive user (Genesys removes an inactive user's roles)"
@@ -260,7 +289,7 @@ impl Exact {
             );
         }
         planned.delete_user = row.state == Some(UserState::Deleted);
-        removals::fit_steps(steps, &mut planned, wanted, inactive);
+        removals::fit_steps(steps, &mut planned, wanted, user, inactive);
         steps.removals = planned;
     }
 }
@@ -268,20 +297,35 @@ impl Exact {
 /// What `Exact` read, for the undo file (see `Exact::into_reads`).
 pub(super) type ExactReads = (
     HashMap<String, Vec<HeldGrant>>,
-    Option<HashMap<String, Vec<HeldQueue>>>,
+    (Option<HashMap<String, Vec<HeldQueue>>>, Option<String>),
     HashMap<String, String>,
     Option<Roles>,
 );
 
 /// Every queue's members (a group's membership told apart), by user: what
 /// `--exact` may take a user out of.
+/// A queue whose members could not be read (a refusal that concerns that
+/// queue alone, such as a 403 in its division) is left out, with why.
 async fn queue_memberships(
     client: &Client,
     jobs: &[Job],
-) -> Result<HashMap<String, Vec<HeldQueue>>, CallError> {
+) -> Result<(HashMap<String, Vec<HeldQueue>>, Vec<UnreadQueue>), CallError> {
     let mut all = Vec::new();
+    let mut unread = Vec::new();
     for q in client.list_all(Catalog::Queues).await? {
-        let members = client.queue_memberships(&q.id).await?;
+        let members = match client.queue_memberships(&q.id).await {
+            Ok(members) => members,
+            Err(e) if ends_run_for_queue(&e) => return Err(e),
+            Err(e) => {
+                tracing::warn!(queue = %q.name, error = %e, "preflight: a queue's members could not be read; --exact does not compare it");
+                unread.push(UnreadQueue {
+                    id: q.id,
+                    name: q.name,
+                    why: e.to_string(),
+                });
+                continue;
+            }
+        };
         all.push(QueueMembers {
             id: q.id,
             name: q.name,
@@ -294,7 +338,14 @@ async fn queue_memberships(
             by_user.insert(existing.id.clone(), memberships_of(&existing.id, &all));
         }
     }
-    Ok(by_user)
+    Ok((by_user, unread))
+}
+
+/// A queue `--exact` could not compare: its members read was refused.
+pub(super) struct UnreadQueue {
+    id: String,
+    name: String,
+    why: String,
 }
 
 /// The grants of these users, read the cheaper way: one read a user, or

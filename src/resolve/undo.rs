@@ -19,11 +19,11 @@ use crate::genesys::users::User;
 use crate::genesys::{CallError, Client};
 use crate::input::{UserRow, UserState};
 use crate::output::export::Table;
-use crate::plan::{failed_outcome, Change, Job, Plan};
-use crate::users::export::{user_row, Holdings, Names, USER_COLUMNS};
+use crate::plan::{failed_outcome, Change, Job, Outcome, Plan, Status};
+use crate::users::export::{user_columns, user_row, Holdings, Names};
 use crate::users::Field;
 
-use super::holdings::ends_run;
+use super::holdings::ends_run_for_queue;
 
 /// What the preflight read that the undo file takes its values from
 /// (nothing is read twice for it).
@@ -33,6 +33,8 @@ pub struct Known {
     pub(super) grants: HashMap<String, Vec<HeldGrant>>,
     /// User id -> its queues (`--exact`'s read of every queue's members).
     pub(super) queues: Option<HashMap<String, Vec<HeldQueue>>>,
+    /// Why `queues` is not complete: a queue whose members were not read.
+    pub(super) queues_unread: Option<String>,
     pub(super) group_names: HashMap<String, String>,
     /// The org's roles with their holder counts (`--exact`'s read).
     pub(super) roles: Option<Roles>,
@@ -140,12 +142,14 @@ pub async fn prepare(
         .collect();
     let (grants, mut failed) = read_grants(client, &mut known, &users, concurrency).await?;
     let mut held = holdings(&mut known, grants);
-    if let Some(error) = read_queues(client, &mut known, &users, &mut held).await? {
+    if let Some(why) = read_queues(client, &mut known, &users, &mut held).await? {
+        let message = format!(
+            "{why}, so the undo file cannot tell the user's queues: nothing was sent for this row"
+        );
         for (user, touched) in &users {
             if touched.queues || touched.whole {
-                failed
-                    .entry(user.id.clone())
-                    .or_insert((error.clone(), "the queues"));
+                let outcome = Outcome::new(Status::Failed).with_message(message.clone());
+                failed.entry(user.id.clone()).or_insert(outcome);
             }
         }
     }
@@ -153,11 +157,8 @@ pub async fn prepare(
     let names = read_names(client, &mut known, &users).await?;
     for job in jobs.iter_mut() {
         if let Plan::Update { existing, .. } = &job.plan {
-            if let Some((error, what)) = failed.get(&existing.id) {
-                let why = format!(
-                    "reading {what} of the user for the undo file failed, so nothing was sent for this row"
-                );
-                job.plan = Plan::Report(failed_outcome(error, &why).with_user_id(&existing.id));
+            if let Some(outcome) = failed.remove(&existing.id) {
+                job.plan = Plan::Report(outcome.with_user_id(&existing.id));
             }
         }
     }
@@ -177,7 +178,7 @@ pub async fn prepare(
     Ok(Undo {
         users: rows.len(),
         table: Table {
-            header: USER_COLUMNS.to_vec(),
+            header: user_columns(),
             rows,
         },
     })
@@ -185,7 +186,7 @@ pub async fn prepare(
 
 /// A user the run creates: deleted by the undo.
 fn created_row(user: &UserRow) -> Vec<String> {
-    USER_COLUMNS
+    user_columns()
         .iter()
         .map(|column| match *column {
             "email" => user.email.to_string(),
@@ -200,7 +201,7 @@ fn created_row(user: &UserRow) -> Vec<String> {
 /// run changes: the others blank (left alone), a changed column that was
 /// empty `-` (cleared again).
 fn undo_row(full: Vec<String>, touched: &Touched) -> Vec<String> {
-    USER_COLUMNS
+    user_columns()
         .iter()
         .zip(full)
         .map(|(column, value)| {
@@ -237,7 +238,7 @@ fn undo_row(full: Vec<String>, touched: &Touched) -> Vec<String> {
 }
 
 /// User id -> why what its undo row needs could not be read.
-type Failed = HashMap<String, (CallError, &'static str)>;
+type Failed = HashMap<String, Outcome>;
 
 /// Grants read per user, and the users whose read failed (and why).
 type Grants = (HashMap<String, Vec<HeldGrant>>, Failed);
@@ -347,9 +348,11 @@ async fn cheapest_grants(
     let ids = per_user.into_iter().map(|w| w.id).collect();
     let (read, failed) = super::movers::read_grants(client, ids, concurrency).await?;
     grants.extend(read);
+    let what =
+        "reading the user's role grants for the undo file failed, so nothing was sent for this row";
     let failed = failed
         .into_iter()
-        .map(|(id, e)| (id, (e, "the role grants")))
+        .map(|(id, e)| (id, failed_outcome(&e, what)))
         .collect();
     Ok((grants, failed))
 }
@@ -388,7 +391,7 @@ async fn read_queues(
     known: &mut Known,
     users: &[(&User, &Touched)],
     held: &mut Holdings,
-) -> Result<Option<CallError>, CallError> {
+) -> Result<Option<String>, CallError> {
     let concerned: Vec<&User> = users
         .iter()
         .filter(|(_, t)| t.queues || t.whole)
@@ -397,7 +400,7 @@ async fn read_queues(
     if concerned.is_empty() {
         return Ok(None);
     }
-    let mut refused = None;
+    let mut refused = known.queues_unread.clone();
     if known.queues.is_none() {
         let mut all = Vec::new();
         for q in client.list_all(Catalog::Queues).await? {
@@ -407,10 +410,13 @@ async fn read_queues(
                     name: q.name,
                     members,
                 }),
-                Err(e) if ends_run(&e) => return Err(e),
+                Err(e) if ends_run_for_queue(&e) => return Err(e),
                 Err(e) => {
                     tracing::warn!(queue = %q.name, error = %e, "a queue's members could not be read for the undo file; the rows whose queues change fail");
-                    refused.get_or_insert(e);
+                    refused.get_or_insert(format!(
+                        "the members of queue {} could not be read ({e})",
+                        q.name
+                    ));
                 }
             }
         }

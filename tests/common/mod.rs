@@ -1,6 +1,5 @@
 //! Shared helpers: run the real binary in a scratch directory, against the
 //! fake Genesys server, and read back its results file.
-#![allow(dead_code, unused_imports)]
 
 #[path = "../../examples/fake_genesys/fake.rs"]
 pub mod fake;
@@ -10,6 +9,23 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 pub use fake::{Fake, FakeConfig, Fault};
+
+/// The documented exit codes, named, for assertions.
+pub mod exit {
+    use genimport::error::exit;
+
+    pub const OK: i32 = exit::OK as i32;
+    pub const ROWS_NEED_ATTENTION: i32 = exit::ROWS_NEED_ATTENTION as i32;
+    pub const USAGE: i32 = exit::USAGE as i32;
+    pub const DATA_ERR: i32 = exit::DATA_ERR as i32;
+    pub const NO_INPUT: i32 = exit::NO_INPUT as i32;
+    pub const UNAVAILABLE: i32 = exit::UNAVAILABLE as i32;
+    pub const INTERNAL: i32 = exit::INTERNAL as i32;
+    pub const CANT_CREATE: i32 = exit::CANT_CREATE as i32;
+    pub const NO_PERM: i32 = exit::NO_PERM as i32;
+    pub const CONFIG: i32 = exit::CONFIG as i32;
+    pub const INTERRUPTED: i32 = exit::INTERRUPTED as i32;
+}
 
 pub struct Scratch {
     pub dir: tempfile::TempDir,
@@ -168,4 +184,26 @@ pub fn statuses(rows: &[ResultRow]) -> Vec<&str> {
 /// licence inference only read).
 pub fn writes(fake: &Fake) -> u64 {
     fake.state().writes()
+}
+
+/// One import run: its exit code, its results (in input order) and stderr.
+pub struct Ran {
+    pub code: i32,
+    pub rows: Vec<ResultRow>,
+    pub stderr: String,
+}
+
+/// Runs the import on `csv` with `args` against `fake`, in a scratch folder.
+pub fn import_csv(fake: &Fake, csv: &str, args: &[&str]) -> Ran {
+    let s = Scratch::new();
+    let input = s.write("u.csv", csv);
+    let out = run(genimport_against(s.dir.path(), fake).arg(&input).args(args));
+    let mut rows = read_results(&s.path("u.results.csv"));
+    // Rows waiting for the batched steps are written after the others.
+    rows.sort_by_key(|r| r.line);
+    Ran {
+        code: code(&out),
+        rows,
+        stderr: stderr(&out),
+    }
 }
