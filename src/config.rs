@@ -58,6 +58,8 @@ pub struct Connect {
     pub tokens: u8,
     pub retry: RetryPolicy,
     pub request_timeout: Duration,
+    /// Page sizes and caps of the user listings (hidden test flags).
+    pub paging: crate::genesys::pages::Paging,
 }
 
 /// An import's settings: `genimport [users|queues] FILE`.
@@ -311,9 +313,9 @@ impl Connect {
     /// One token's connection for a command with no offline mode (an
     /// export, the doctor): missing credentials are an error, without the
     /// `--dry-run` hint.
-    fn online(connection: &Connection) -> Result<Connect, Error> {
+    fn online(connection: &Connection, tokens: u8) -> Result<Connect, Error> {
         let reach = Reach::from_connection(connection)?;
-        let (connect, missing) = Connect::from_reach(reach, connection, 1);
+        let (connect, missing) = Connect::from_reach(reach, connection, tokens);
         missing.map_err(|missing| {
             Error::Config(ConfigError::MissingCredentials {
                 missing,
@@ -339,6 +341,10 @@ impl Connect {
             tokens,
             retry: reach.retry,
             request_timeout: Duration::from_secs(connection.request_timeout),
+            paging: crate::genesys::pages::Paging {
+                user_page: connection.user_page_size,
+                results_cap: connection.results_cap,
+            },
         };
         (connect, missing)
     }
@@ -422,7 +428,7 @@ impl DoctorConfig {
         connection: &Connection,
         log: LogSettings,
     ) -> Result<DoctorConfig, Error> {
-        let connect = Connect::online(connection)?;
+        let connect = Connect::online(connection, 1)?;
         // The file is planned as a dry run would plan it; nothing is written.
         let file = args
             .input
@@ -472,6 +478,8 @@ pub struct ExportSettings {
     /// `--division` names or ids; empty: every division.
     pub divisions: Vec<String>,
     pub state: ExportState,
+    /// Pages read at once (`--concurrency`).
+    pub concurrency: usize,
 }
 
 impl ExportConfig {
@@ -480,7 +488,7 @@ impl ExportConfig {
         connection: &Connection,
         log: LogSettings,
     ) -> Result<ExportConfig, Error> {
-        let connect = Connect::online(connection)?;
+        let connect = Connect::online(connection, args.tokens)?;
         let settings = ExportSettings {
             resource: match args.resource {
                 ResourceArg::Users => Resource::Users,
@@ -498,6 +506,7 @@ impl ExportConfig {
                 ExportStateArg::Inactive => ExportState::Inactive,
                 ExportStateArg::All => ExportState::All,
             },
+            concurrency: usize::from(args.concurrency),
         };
         Ok(ExportConfig {
             connect,

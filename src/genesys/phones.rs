@@ -68,6 +68,8 @@ pub struct Phone {
     #[serde(default)]
     pub name: String,
     #[serde(default)]
+    pub site: Option<Ref>,
+    #[serde(default)]
     pub phone_base_settings: Option<Ref>,
     #[serde(default)]
     pub web_rtc_user: Option<Ref>,
@@ -100,6 +102,43 @@ impl Phone {
             .iter()
             .any(|l| l.default_for_user.as_ref().is_some_and(|d| d.id == user))
     }
+}
+
+/// Each user's WebRTC phone as the export writes it: the names of its base
+/// settings and its site, by user id (names the listing leaves out are
+/// looked up in `bases` and `sites`). A user with several keeps the first.
+pub fn phones_by_user(
+    phones: &[Phone],
+    bases: &[Named],
+    sites: &[Named],
+) -> std::collections::HashMap<String, (String, String)> {
+    let name = |r: &Option<Ref>, all: &[Named]| -> String {
+        let Some(r) = r else { return String::new() };
+        r.name.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| {
+            all.iter()
+                .find(|n| n.id == r.id)
+                .map(|n| n.name.clone())
+                .unwrap_or_default()
+        })
+    };
+    let mut by_user = std::collections::HashMap::new();
+    for phone in phones {
+        if let Some(user) = phone.user_id() {
+            by_user.entry(user.to_string()).or_insert_with(|| {
+                (
+                    name(&phone.phone_base_settings, bases),
+                    name(&phone.site, sites),
+                )
+            });
+        }
+    }
+    by_user
+}
+
+/// Whether a name is missing from a reference the listing gave.
+pub fn lacks_name(r: &Option<Ref>) -> bool {
+    r.as_ref()
+        .is_some_and(|r| r.name.as_deref().unwrap_or("").is_empty())
 }
 
 /// What a new WebRTC phone is made of.
@@ -224,6 +263,11 @@ impl Client {
             all.extend(page.entities);
         }
         Ok(all)
+    }
+
+    /// Every phone of the org.
+    pub async fn all_phones(&self) -> Result<Vec<Phone>, CallError> {
+        self.paged_query(PHONES, &[], PHONE_PAGE, drop).await
     }
 
     /// The WebRTC phones of one user (a filter of the listing).

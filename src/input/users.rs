@@ -317,29 +317,23 @@ impl RowReader {
     ) -> Result<(Cell<String>, Option<String>), InputError> {
         let text = |v: &str| check_text(v).map(|()| v.to_string());
         let phone = self.optional(Column::WebrtcPhone, line, &text, problems)?;
-        let site = match self.cell(Column::Site, line)? {
-            "" => None,
-            "-" => {
+        let site = match self.optional(Column::Site, line, &text, problems)? {
+            Cell::Blank => None,
+            Cell::Clear => {
                 problems.push(
                     "site: `-` is not a site; leave the cell blank for the org's default site"
                         .to_string(),
                 );
                 None
             }
-            name => match check_text(name) {
-                Ok(()) if phone == Cell::Blank => {
-                    problems.push(format!(
-                        "site: `{}` names the site of a webrtc_phone, and this row names none",
-                        cut(name)
-                    ));
-                    None
-                }
-                Ok(()) => Some(name.to_string()),
-                Err(why) => {
-                    problems.push(format!("site: {why}"));
-                    None
-                }
-            },
+            Cell::Set(name) if phone == Cell::Blank => {
+                problems.push(format!(
+                    "site: `{}` names the site of a webrtc_phone, and this row names none",
+                    cut(&name)
+                ));
+                None
+            }
+            Cell::Set(name) => Some(name),
         };
         Ok((phone, site))
     }

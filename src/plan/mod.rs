@@ -167,6 +167,7 @@ pub fn offline_changes_cell(user: &UserRow, invite: bool) -> std::borrow::Cow<'s
         && user.languages.is_empty()
         && user.queues.is_empty()
         && user.groups.is_empty()
+        && user.webrtc_phone.value().is_none()
         && !invite;
     if plain {
         return create_changes_cell(user);
@@ -191,6 +192,7 @@ pub fn offline_changes_cell(user: &UserRow, invite: bool) -> std::borrow::Cow<'s
     changes.extend(user.languages.iter().map(|l| Change::AddLanguage(rated(l))));
     changes.extend(user.queues.iter().map(|q| Change::AddQueue(q.clone())));
     changes.extend(user.groups.iter().map(|g| Change::AddGroup(g.clone())));
+    changes.extend(user.webrtc_phone.value().cloned().map(Change::AddPhone));
     if invite {
         changes.push(Change::Invite);
     }

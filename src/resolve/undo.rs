@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use crate::genesys::catalog::Catalog;
 use crate::genesys::removals::{grants_from_roles, memberships_of, HeldGrant, HeldQueue};
-use crate::genesys::removals::{QueueMembers, Roles, SUBJECT_GRANTS_PAGE};
+use crate::genesys::removals::{QueueMembers, RoleSubjects, Roles, SUBJECT_GRANTS_PAGE};
 use crate::genesys::users::User;
 use crate::genesys::{CallError, Client};
 use crate::input::{UserRow, UserState};
@@ -206,11 +206,9 @@ fn undo_row(full: Vec<String>, touched: &Touched) -> Vec<String> {
         .zip(full)
         .map(|(column, value)| {
             let field = |f: Field| touched.fields.contains(&f);
-            let (keep, may_clear) = match *column {
+            let (changed, may_clear) = match *column {
                 "email" => (true, false),
-                "state" => (touched.whole || touched.gone || field(Field::State), false),
-                _ if touched.gone => (false, false),
-                _ if touched.whole => (true, *column != "name"),
+                "state" => (field(Field::State), false),
                 "name" => (field(Field::Name), false),
                 "division" => (field(Field::Division), false),
                 "department" => (field(Field::Department), true),
@@ -226,7 +224,13 @@ fn undo_row(full: Vec<String>, touched: &Touched) -> Vec<String> {
                 "languages" => (touched.languages, true),
                 "queues" => (touched.queues, true),
                 "groups" => (touched.groups, true),
-                _ => (false, false),
+                // A column the export does not read back (phones): blank.
+                _ => return String::new(),
+            };
+            let keep = match *column {
+                "email" => true,
+                "state" => changed || touched.whole || touched.gone,
+                _ => !touched.gone && (changed || touched.whole),
             };
             match (keep, value.is_empty() && may_clear) {
                 (false, _) => String::new(),
@@ -337,8 +341,8 @@ async fn cheapest_grants(
         let mut subjects = HashMap::new();
         for role in read {
             let name = roles.counts.get(&role).map(|(n, _)| n.clone());
-            let listed = client.role_subject_grants(&role).await?;
-            subjects.insert(role, (name.unwrap_or_default(), listed));
+            let listed = client.role_subject_grants(&role, concurrency).await?;
+            subjects.insert(role, RoleSubjects::new(name.unwrap_or_default(), listed));
         }
         for want in by_role {
             let found = grants_from_roles(&want.id, &needed(&want), &want.groups, &subjects);

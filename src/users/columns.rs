@@ -25,10 +25,10 @@ pub enum Column {
     EmployeeId,
     EmployeeType,
     HireDate,
-    Password,
-    Invite,
     WebrtcPhone,
     Site,
+    Password,
+    Invite,
 }
 
 /// What the table says of one column.
@@ -91,10 +91,10 @@ pub const COLUMNS: [ColumnSpec; 21] = [
         &["hiredate", "date_hire"],
         true,
     ),
+    spec(Column::WebrtcPhone, "webrtc_phone", &["webrtcphone"], true),
+    spec(Column::Site, "site", &[], true),
     spec(Column::Password, "password", &[], false),
     spec(Column::Invite, "invite", &[], false),
-    spec(Column::WebrtcPhone, "webrtc_phone", &["webrtcphone"], false),
-    spec(Column::Site, "site", &[], false),
 ];
 
 /// How many users columns there are (for per-column arrays).
@@ -230,6 +230,8 @@ mod tests {
                 "employee_id",
                 "employee_type",
                 "hire_date",
+                "webrtc_phone",
+                "site",
             ]
         );
     }

@@ -35,6 +35,8 @@ pub struct Holdings {
     pub roles: HashMap<String, Vec<String>>,
     pub queues: HashMap<String, Vec<String>>,
     pub groups: HashMap<String, Vec<String>>,
+    /// A user's WebRTC phone: its base settings' and its site's names.
+    pub phones: HashMap<String, (String, String)>,
 }
 
 impl Holdings {
@@ -141,8 +143,18 @@ pub fn user_row(
             Column::EmployeeId => employer("employeeId"),
             Column::EmployeeType => employer("employeeType"),
             Column::HireDate => employer("dateHire"),
+            Column::WebrtcPhone => held
+                .phones
+                .get(&user.id)
+                .map(|(base, _)| value(base))
+                .unwrap_or_default(),
+            Column::Site => held
+                .phones
+                .get(&user.id)
+                .map(|(_, site)| value(site))
+                .unwrap_or_default(),
             // Never read back from Genesys.
-            Column::Password | Column::Invite | Column::WebrtcPhone | Column::Site => String::new(),
+            Column::Password | Column::Invite => String::new(),
         })
         .collect()
 }
@@ -197,7 +209,14 @@ mod tests {
             ..Names::default()
         };
         let emails = HashMap::from([("m1".to_string(), "boss@example.com".to_string())]);
-        let row = user_row(&user, &names, &Holdings::default(), &emails);
+        let held = Holdings {
+            phones: HashMap::from([(
+                "u1".to_string(),
+                ("WebRTC; Agents".to_string(), "Lisbon".to_string()),
+            )]),
+            ..Holdings::default()
+        };
+        let row = user_row(&user, &names, &held, &emails);
         assert_eq!(
             row,
             [
@@ -217,7 +236,9 @@ mod tests {
                 "Lisbon Office",
                 "E-1",
                 "",
-                "2026-12-01"
+                "2026-12-01",
+                "WebRTC; Agents",
+                "Lisbon"
             ]
         );
     }

@@ -5,6 +5,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod bigorg;
 mod commands;
 mod endings;
 mod export;

@@ -312,3 +312,32 @@ fn doctor_names_the_telephony_permissions_a_phone_file_needs() {
     assert_eq!(held("create users").as_deref(), Some("all divisions"));
     assert_eq!(writes(&fake), 0);
 }
+
+#[test]
+fn export_writes_the_phone_and_the_round_trip_sends_no_writes() {
+    let fake = Fake::spawn(FakeConfig::default());
+    with_phone(&fake, "pb-agents");
+    fake.state().add_user("bo@example.com", "Bo", "active");
+    let s = Scratch::new();
+    let out =
+        run(genimport_against(s.dir.path(), &fake).args(["export", "users", "-o", "org.csv"]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = std::fs::read_to_string(s.path("org.csv")).unwrap();
+    let mut lines = text.lines();
+    assert!(lines
+        .next()
+        .unwrap()
+        .ends_with(",hire_date,webrtc_phone,site"));
+    let ana = text.lines().find(|l| l.starts_with("ana@")).unwrap();
+    assert!(ana.ends_with(",WebRTC Agents,Lisbon"), "{ana}");
+    let bo = text.lines().find(|l| l.starts_with("bo@")).unwrap();
+    assert!(bo.ends_with(",,"), "{bo}");
+    let before = writes(&fake);
+    let out = run(genimport_against(s.dir.path(), &fake)
+        .args(["org.csv", "--update", "--exact"])
+        .args(WAIT));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let rows = read_results(&s.path("org.results.csv"));
+    assert_eq!(statuses(&rows), ["unchanged", "unchanged"]);
+    assert_eq!(writes(&fake), before, "the round trip sends no writes");
+}

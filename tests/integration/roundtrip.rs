@@ -602,3 +602,65 @@ fn a_refused_queue_read_fails_only_the_rows_that_name_the_queue() {
         "nothing sent for Bob"
     );
 }
+
+#[test]
+fn the_licence_preview_counts_what_deleted_users_lose() {
+    let fake = Fake::spawn(FakeConfig::default());
+    {
+        let mut st = fake.state();
+        let agent = id_of(&st.roles, "Agent");
+        st.licences.map(&agent, &[("lic-cx2", "cloudCX2")]);
+        st.add_user_with(
+            "gone@example.com",
+            "Gone",
+            json!({"authorization": {"roles": [{"id": agent}]}}),
+        );
+    }
+    let s = Scratch::new();
+    s.write("m.csv", "email,state\ngone@example.com,deleted\n");
+    let out = run(genimport_against(s.dir.path(), &fake).args([
+        "m.csv",
+        "--update",
+        "--allow-delete",
+        "--dry-run",
+    ]));
+    let err = stderr(&out);
+    assert_eq!(code(&out), exit::OK, "{err}");
+    let line = err
+        .lines()
+        .find(|l| l.trim_start().starts_with("licences "))
+        .map(str::trim);
+    assert_eq!(line, Some("licences       -1 cloudCX2"), "{err}");
+}
+
+#[test]
+fn deleting_a_manager_names_the_users_left_with_a_deleted_manager() {
+    let fake = Fake::spawn(FakeConfig::default());
+    {
+        let mut st = fake.state();
+        let boss = st.add_user("boss@example.com", "Boss", "active");
+        st.add_user("new.boss@example.com", "New Boss", "active");
+        for who in ["ana", "bob", "cy"] {
+            st.add_user_with(
+                &format!("{who}@example.com"),
+                who,
+                json!({"manager": {"id": boss}}),
+            );
+        }
+    }
+    // Cy gets a new manager in the same file: nothing to say about Cy.
+    let csv =
+        "email,state,manager\nboss@example.com,deleted,\ncy@example.com,,new.boss@example.com\n";
+    let ran = import_csv(&fake, csv, &["--update", "--allow-delete"]);
+    assert_eq!(ran.code, exit::OK, "{}", ran.stderr);
+    let row = &ran.rows[0];
+    assert_eq!(
+        (row.status.as_str(), row.changes.as_str()),
+        ("updated", "state"),
+        "{row:?}"
+    );
+    assert_eq!(
+        row.message,
+        "the manager of ana@example.com, bob@example.com: they keep a deleted manager until given another"
+    );
+}

@@ -296,8 +296,8 @@ fn an_earlier_undo_is_never_replaced_and_none_writes_none() {
     let earlier = std::fs::read_to_string(s.path("u.undo.csv")).unwrap();
     assert_eq!(
         earlier,
-        "email,name,division,department,title,phone,state,manager,roles,skills,languages,queues,groups,location,employee_id,employee_type,hire_date\n\
-         ana@example.com,Ana,,,,,deleted,,,,,,,,,,\n"
+        "email,name,division,department,title,phone,state,manager,roles,skills,languages,queues,groups,location,employee_id,employee_type,hire_date,webrtc_phone,site\n\
+         ana@example.com,Ana,,,,,deleted,,,,,,,,,,,,\n"
     );
     s.write("u.csv", "email,name\nbob@example.com,Bob\n");
     let out = run(genimport_against(s.dir.path(), &fake).arg(&first));
@@ -364,7 +364,10 @@ fn a_kill_after_the_first_write_leaves_a_complete_undo_file() {
     );
     let undo = std::fs::read_to_string(s.path("k.undo.csv")).expect("the undo file is there");
     assert_eq!(undo.lines().count(), 41, "every planned user: {undo}");
-    assert!(undo.ends_with("user39@example.com,User 39,,,,,deleted,,,,,,,,,,\n"));
+    assert!(
+        undo.ends_with("user39@example.com,User 39,,,,,deleted,,,,,,,,,,,,\n"),
+        "{undo}"
+    );
     let partials = std::fs::read_dir(s.dir.path())
         .unwrap()
         .filter(|e| {
