@@ -123,5 +123,6 @@ pub(crate) async fn offline_dry_run(
         expected_rows,
         licences: None,
         undo: None,
+        missing_permissions: Vec::new(),
     })
 }

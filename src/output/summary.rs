@@ -27,6 +27,9 @@ pub struct Summary {
     pub licences: Option<crate::plan::licences::Impact>,
     /// The undo file this run left, and how many users it holds.
     pub undo: Option<(std::path::PathBuf, usize)>,
+    /// What the permission preflight found missing (`directory:user:add in
+    /// Sales`) and how many rows failed for it.
+    pub missing_permissions: Vec<(String, u64)>,
 }
 
 impl Summary {
@@ -111,6 +114,10 @@ impl Summary {
                 out.push_str(&format!("    {code:<28}{count:>6}  e.g. line {line}\n"));
             }
         }
+        for (i, (what, rows)) in self.missing_permissions.iter().enumerate() {
+            let label = if i == 0 { "missing permissions" } else { "" };
+            out.push_str(&format!("  {label:<21}{what} ({rows} rows)\n"));
+        }
         if self.preflight_skipped {
             out.push_str("  preflight against the org skipped (no credentials): existing users are not detected\n");
         }
@@ -142,6 +149,7 @@ mod tests {
             expected_rows: 0,
             licences: None,
             undo: None,
+            missing_permissions: Vec::new(),
         };
         for line in 2..1002 {
             summary
@@ -202,6 +210,7 @@ mod tests {
             expected_rows: 0,
             licences: None,
             undo: None,
+            missing_permissions: Vec::new(),
         };
         summary.tally.record(2, &Outcome::new(Status::Exists));
         assert_eq!(summary.exit_code(), exit::INTERNAL, "a row is missing");
@@ -236,6 +245,7 @@ mod tests {
             expected_rows: 0,
             licences: None,
             undo: None,
+            missing_permissions: Vec::new(),
         };
         let text = summary.render();
         assert!(text.contains("queues/minute"), "{text}");
