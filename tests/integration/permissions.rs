@@ -418,3 +418,71 @@ fn queue_members_are_checked_in_each_queues_division() {
     assert!(st.access.refused.is_empty(), "{:?}", st.access.refused);
     assert!(st.queue_members.get(&vip).is_none_or(|m| m.is_empty()));
 }
+
+#[test]
+fn role_grants_are_checked_in_their_division_when_the_org_says_so() {
+    let mut access = AccessModel::with_roles(&[
+        ("Everything", &["directory:*:*", "routing:*:*"], &["*"]),
+        ("Grants Home", &["authorization:*:*"], &[HOME_DIVISION]),
+    ]);
+    access.grants_division_aware = true;
+    let fake = fake_with(access);
+    let scratch = Scratch::new();
+    let input = scratch.write(
+        "users.csv",
+        "email,name,roles\na@example.com,A,Agent\nb@example.com,B,Agent@Sales\n",
+    );
+    let out = run(genimport_against(scratch.dir.path(), &fake).arg(&input));
+    assert_eq!(code(&out), exit::ROWS_NEED_ATTENTION, "{}", stderr(&out));
+    let rows = by_line(&scratch.path("users.results.csv"));
+    assert_eq!(statuses(&rows), ["created", "failed"]);
+    assert!(
+        rows[1].message.contains("authorization:grant:add in Sales"),
+        "{}",
+        rows[1].message
+    );
+    assert!(fake.state().access.refused.is_empty());
+
+    // The same client in an org whose grants are not division-aware.
+    let mut access = AccessModel::with_roles(&[
+        ("Everything", &["directory:*:*", "routing:*:*"], &["*"]),
+        ("Grants Home", &["authorization:*:*"], &[HOME_DIVISION]),
+    ]);
+    access.grants_division_aware = false;
+    let fake = fake_with(access);
+    let scratch = Scratch::new();
+    let input = scratch.write(
+        "users.csv",
+        "email,name,roles\nb@example.com,B,Agent@Sales\n",
+    );
+    let out = run(genimport_against(scratch.dir.path(), &fake).arg(&input));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
+}
+
+#[test]
+fn a_move_needs_user_edit_in_both_divisions() {
+    let fake = fake_with(AccessModel::with_roles(&[
+        ("Admin Home", &["*:*:*"], &[HOME_DIVISION]),
+        ("View Sales", &["directory:user:view"], &[SALES_DIVISION]),
+    ]));
+    let id = fake.state().add_user("m@example.com", "Mover", "active");
+    let scratch = Scratch::new();
+    let input = scratch.write(
+        "users.csv",
+        "email,name,division\nm@example.com,Mover,Sales\n",
+    );
+    let out = run(genimport_against(scratch.dir.path(), &fake)
+        .arg(&input)
+        .arg("--update"));
+    assert_eq!(code(&out), exit::ROWS_NEED_ATTENTION, "{}", stderr(&out));
+    let rows = by_line(&scratch.path("users.results.csv"));
+    assert_eq!(rows[0].status, "failed");
+    assert!(
+        rows[0].message.contains("directory:user:edit in Sales"),
+        "{}",
+        rows[0].message
+    );
+    let st = fake.state();
+    assert_eq!(st.counters.division_moves, 0);
+    assert_eq!(st.user_by_id(&id).unwrap().division_id, HOME_DIVISION);
+}
