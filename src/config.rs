@@ -512,11 +512,11 @@ impl ExportConfig {
 
 /// `SOURCE=COLUMN`; the last `=` splits (column names hold none).
 fn parse_map(raw: &str) -> Result<(String, String), Error> {
-    let bad = |why: String| {
-        Error::Usage(UsageError::Flag(format!(
-            "--map `{}`: {why}",
-            crate::text::cut(raw)
-        )))
+    let bad = |reason: String| {
+        Error::Usage(UsageError::BadMap {
+            raw: raw.to_string(),
+            reason,
+        })
     };
     let Some((source, column)) = raw.rsplit_once('=') else {
         return Err(bad(
@@ -542,10 +542,9 @@ fn parse_delimiter(raw: &str) -> Result<u8, Error> {
         one if one.len() == 1 && one.is_ascii() && !matches!(one, "\"" | "\n" | "\r") => {
             Ok(one.as_bytes()[0])
         }
-        _ => Err(Error::Usage(UsageError::Flag(format!(
-            "--delimiter `{}`: give one character such as `,` `;` `|`, or `tab`",
-            crate::text::cut(raw)
-        )))),
+        _ => Err(Error::Usage(UsageError::BadDelimiter {
+            raw: raw.to_string(),
+        })),
     }
 }
 
