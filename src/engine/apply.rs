@@ -9,7 +9,6 @@ use std::sync::Arc;
 use serde_json::{json, Map, Value};
 
 use crate::error::StopReason;
-use crate::genesys::catalog::Catalog;
 use crate::genesys::users::User;
 use crate::genesys::{CallError, Client, Reply};
 use crate::input::{MatchKey, UserRow};
@@ -156,7 +155,7 @@ impl Applier {
                 }
                 Some(_) => {}
                 None => log.fail(Failure::message(
-                    "restored, but the Employee role could not be found to grant it again",
+                    "restored, but the org's default role could not be found to grant it again",
                 )),
             }
         }
@@ -188,16 +187,23 @@ impl Applier {
         )
     }
 
-    /// The Employee role in the home division, as a grant (read once a run).
+    /// The org's default role (the one Genesys marks `default`, normally
+    /// Employee, whatever it is named) in the home division, as a grant
+    /// (read once a run).
     async fn employee_grant(&self) -> Option<RoleGrant> {
         self.employee
             .get_or_init(|| async {
-                let roles = self.client.list_all(Catalog::Roles).await.ok()?;
-                let role = roles.into_iter().find(|r| r.name == "Employee")?;
+                let roles = self.client.roles_for_removal().await.ok()?;
+                let id = roles.defaults.iter().min()?.clone();
+                let name = roles
+                    .counts
+                    .get(&id)
+                    .map(|(name, _)| name.clone())
+                    .unwrap_or_else(|| id.clone());
                 let home = self.client.home_division().await.ok()?;
                 Some(RoleGrant {
-                    role_id: role.id,
-                    label: format!("Employee@{}", home.name),
+                    role_id: id,
+                    label: format!("{name}@{}", home.name),
                     division_id: home.id,
                 })
             })
