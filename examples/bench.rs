@@ -28,9 +28,13 @@
 //! Part 6, export (`--parts export`): requests per user of `genimport export
 //! users` for 1,200 users holding roles, skills, queues and groups (20 roles,
 //! 20 queues, 10 groups) and for 10,500 users with profile fields only.
+//! Part 7, phones (`--parts phones`): 200 new users with a WebRTC phone
+//! each, the fake's station lag 1 s; the file again; the users as leavers.
 
 #[path = "fake_genesys/fake.rs"]
 mod fake;
+#[path = "bench/phones.rs"]
+mod phones;
 
 use std::io::Write;
 use std::sync::Arc;
@@ -71,7 +75,7 @@ struct Args {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "offline,online,update,provision,movers"
+        default_value = "offline,online,update,provision,movers,phones"
     )]
     parts: Vec<String>,
     /// Users for the update and provision parts
@@ -111,6 +115,9 @@ fn main() {
     }
     if part("movers") {
         movers(&dir, 200);
+    }
+    if part("phones") {
+        phones::phones(&dir, 200);
     }
 }
 
