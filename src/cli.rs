@@ -132,6 +132,10 @@ pub struct ImportArgs {
     #[arg(long)]
     pub restore_deleted: bool,
 
+    /// Where the undo file goes (`none`: no undo file) [default: <input stem>.undo.csv beside the results, the next free name when it exists]
+    #[arg(long, value_name = "PATH")]
+    pub undo: Option<PathBuf>,
+
     /// Test hook: a worker panics on this input line (checks that a bug
     /// still leaves every row in the results, exit 70)
     #[arg(
@@ -231,6 +235,17 @@ pub struct ExportArgs {
     /// Which users: active, inactive, or all (deleted users never)
     #[arg(long, value_enum, value_name = "STATE", default_value_t = ExportStateArg::All)]
     pub state: ExportStateArg,
+
+    /// Pages read at once (1-64)
+    #[arg(long, env = "GENESYS_CONCURRENCY", value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+
+    /// Spread requests over N access tokens of the client, each paced on its own
+    /// (Genesys limits each token); 1-10
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u8).range(1..=10))]
+    pub tokens: u8,
 }
 
 const DOCTOR_EXAMPLES: &str = "\
@@ -358,6 +373,16 @@ pub struct Connection {
         value_name = "FACTOR"
     )]
     pub time_scale: f64,
+
+    /// Test hook: users per page of the user listings [default: 500]
+    #[arg(global = true, long, hide = true, value_name = "N", default_value_t = 500,
+          value_parser = clap::value_parser!(u32).range(1..=500))]
+    pub user_page_size: u32,
+
+    /// Test hook: results Genesys pages through at most (inactive users, search) [default: 10000]
+    #[arg(global = true, long, hide = true, value_name = "N", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub results_cap: u32,
 }
 
 /// What goes to stderr: the same flags for imports and exports.

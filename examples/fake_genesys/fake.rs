@@ -54,9 +54,13 @@ pub mod phones;
 
 #[path = "access.rs"]
 pub mod access;
+#[path = "bigorg.rs"]
+pub mod bigorg;
 #[path = "roundtrip.rs"]
 pub mod roundtrip;
 
+#[path = "leavers.rs"]
+mod leavers;
 #[path = "write_faults.rs"]
 mod write_faults;
 pub use write_faults::WriteFaults;
@@ -106,6 +110,9 @@ pub struct FakeConfig {
     pub refuse_search_email: Option<String>,
     /// Revoke every token once this many users exist.
     pub expire_tokens_at_users: Option<usize>,
+    /// A deactivated or deleted user loses its roles, a restored one lands
+    /// in the home division, as in Genesys (see `leavers`).
+    pub leavers_lose_roles: bool,
 }
 
 impl Default for FakeConfig {
@@ -133,6 +140,7 @@ impl Default for FakeConfig {
             token_status: None,
             refuse_search_email: None,
             expire_tokens_at_users: None,
+            leavers_lose_roles: false,
         }
     }
 }
@@ -267,6 +275,8 @@ pub struct State {
     pub refuse_member_reads: HashSet<String>,
     /// Movers and leavers: group grants and memberships, removal counts (movers.rs).
     pub movers: movers::Movers,
+    /// Indexes and caps of big orgs (bigorg.rs).
+    pub big: bigorg::BigOrg,
     /// WebRTC phones, sites, stations (phones.rs).
     pub telephony: phones::Telephony,
     /// The client's roles and what they allow (access.rs).
@@ -369,6 +379,7 @@ impl State {
             refuse_subject_reads: HashSet::new(),
             refuse_member_reads: HashSet::new(),
             movers: movers::Movers::default(),
+            big: bigorg::BigOrg::default(),
             telephony: phones::Telephony::default(),
             access: access::AccessModel::default(),
             config,
@@ -423,7 +434,7 @@ impl State {
     }
 
     pub fn user_by_id(&self, id: &str) -> Option<&FakeUser> {
-        self.users.iter().find(|u| u.id == id)
+        self.indexed_user(id)
     }
 
     pub fn user(&self, email: &str) -> Option<&FakeUser> {
@@ -596,15 +607,16 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Reply {
     // The token is checked as the request arrives, like a real server does;
     // the latency is the time spent before answering.
     let arrived = Instant::now();
-    let latency = {
+    let (latency, _in_flight) = {
         let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
+        let in_flight = bigorg::InFlight::enter(&st.big);
         let jitter = st.config.latency_jitter;
         let factor = if jitter > 0.0 {
             st.rng.random_range(1.0 - jitter..=1.0 + jitter)
         } else {
             1.0
         };
-        st.config.latency.mul_f64(factor.max(0.0))
+        (st.config.latency.mul_f64(factor.max(0.0)), in_flight)
     };
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -1133,11 +1145,21 @@ fn search(st: &mut State, body: &[u8]) -> Reply {
     }
     let page_size = request["pageSize"].as_u64().unwrap_or(25).max(1) as usize;
     let page_number = request["pageNumber"].as_u64().unwrap_or(1).max(1) as usize;
+    if bigorg::past_cap(&st.big, page_number, page_size) {
+        return error(
+            400,
+            "too.many.requested.results",
+            "You can page through a maximum of 10,000 results",
+        );
+    }
+    st.refresh_index();
+    if criteria.iter().any(|c| c["fields"][0] == "divisionId") {
+        st.big.division_searches += 1;
+    }
     let lag = st.config.search_lag;
     let now = Instant::now();
-    let matches: Vec<&FakeUser> = st
-        .users
-        .iter()
+    let matches: Vec<&FakeUser> = bigorg::candidates(&st.users, &st.big, &criteria)
+        .into_iter()
         .filter(|u| now.saturating_duration_since(u.created_at) >= lag)
         .filter(|u| {
             criteria.iter().all(|c| {
@@ -1156,7 +1178,13 @@ fn search(st: &mut State, body: &[u8]) -> Reply {
                 match field {
                     "email" => values.contains(&u.email.to_lowercase()),
                     "state" => values.contains(&u.state),
+                    "divisionId" => values.contains(&u.division_id),
                     "hr.employeeId" => employee_id_matches(c, u),
+                    "manager.id" => u
+                        .profile
+                        .get("manager")
+                        .and_then(|m| m["id"].as_str())
+                        .is_some_and(|m| values.contains(&m.to_lowercase())),
                     _ => false,
                 }
             })
@@ -1238,6 +1266,7 @@ fn patch_user(st: &mut State, id: &str, body: &[u8]) -> Reply {
             );
         }
     }
+    let before = st.users[index].state.clone();
     let user = &mut st.users[index];
     for (key, value) in body {
         match key.as_str() {
@@ -1263,7 +1292,8 @@ fn patch_user(st: &mut State, id: &str, body: &[u8]) -> Reply {
         }
     }
     user.version += 1;
-    let reply = write_faults::patch_answer(user_json(user));
+    leavers::state_changed(st, id, &before);
+    let reply = write_faults::patch_answer(user_json(&st.users[index]));
     if st.write_faults.patch_timeouts > 0 {
         st.write_faults.patch_timeouts -= 1;
         return error(408, "request.timeout", "The request timed out.");
@@ -1305,10 +1335,10 @@ fn get_users(st: &mut State, query: Vec<(String, String)>) -> Reply {
             "Only 100 users can be requested at a time.",
         );
     }
-    let entities: Vec<Value> = st
-        .users
+    st.refresh_index();
+    let entities: Vec<Value> = ids
         .iter()
-        .filter(|u| ids.contains(&u.id.as_str()))
+        .filter_map(|id| st.user_by_id(id))
         .map(user_json)
         .collect();
     let total = entities.len();

@@ -12,7 +12,7 @@ use crate::access::{self, needs, Check, Discovery};
 use crate::cli::LogFormat;
 use crate::commands::client::build_client;
 use crate::commands::import::plan_rows;
-use crate::commands::inputs::read_all;
+use crate::commands::inputs::{read_all, Listed};
 use crate::config::DoctorConfig;
 use crate::error::{exit, Error};
 use crate::genesys::access::Limit;
@@ -126,14 +126,14 @@ async fn plan_file(import: &crate::config::Config, client: &Arc<Client>, stop: &
         Err(e) => return unusable_input(e),
     };
     let mut invalid = 0;
-    for (line, _, _, problems) in inputs.listed() {
+    for Listed { line, problems, .. } in inputs.listed() {
         if let Some(problems) = problems {
             invalid += 1;
             tracing::warn!(line, "line {line}: {problems}");
         }
     }
     match plan_rows(import, client, &inputs).await {
-        Ok(jobs) => FilePlan {
+        Ok((jobs, _)) => FilePlan {
             jobs,
             invalid,
             unusable: None,

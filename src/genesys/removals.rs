@@ -357,6 +357,43 @@ pub fn memberships_of(user_id: &str, queues: &[QueueMembers]) -> Vec<HeldQueue> 
         .collect()
 }
 
+/// A role's subjects as read (`GET .../roles/{id}/subjectgrants`), with
+/// an index by subject id: a role every user holds lists the whole org,
+/// and each user's grants are looked up in it, not scanned for.
+#[derive(Debug, Clone, Default)]
+pub struct RoleSubjects {
+    pub name: String,
+    listed: Vec<SubjectGrants>,
+    by_id: HashMap<String, Vec<usize>>,
+}
+
+impl RoleSubjects {
+    pub fn new(name: String, listed: Vec<SubjectGrants>) -> RoleSubjects {
+        let mut by_id: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, s) in listed.iter().enumerate() {
+            by_id.entry(s.id.clone()).or_default().push(i);
+        }
+        RoleSubjects {
+            name,
+            listed,
+            by_id,
+        }
+    }
+
+    /// The subjects with these ids, in the order the listing gave them.
+    fn of<'a>(&self, ids: impl IntoIterator<Item = &'a str>) -> Vec<&SubjectGrants> {
+        let mut at: Vec<usize> = ids
+            .into_iter()
+            .filter_map(|id| self.by_id.get(id))
+            .flatten()
+            .copied()
+            .collect();
+        at.sort_unstable();
+        at.dedup();
+        at.into_iter().map(|i| &self.listed[i]).collect()
+    }
+}
+
 /// One user's grants from role-centric reads (`subjects`: role id -> its
 /// name and subjects): a `PC_USER` subject that is the user is a direct
 /// grant in each of its divisions; a role the user holds (`held`, from the
@@ -368,17 +405,22 @@ pub fn grants_from_roles(
     user_id: &str,
     held: &[String],
     groups: &[String],
-    subjects: &HashMap<String, (String, Vec<SubjectGrants>)>,
+    subjects: &HashMap<String, RoleSubjects>,
 ) -> Vec<HeldGrant> {
     let mut grants = Vec::new();
     for role in held {
-        let Some((name, listed)) = subjects.get(role) else {
+        let Some(listed) = subjects.get(role) else {
             continue;
         };
-        let name = if name.is_empty() { role } else { name };
+        let name = if listed.name.is_empty() {
+            role
+        } else {
+            &listed.name
+        };
         let direct: Vec<&SubjectGrants> = listed
-            .iter()
-            .filter(|s| s.id == user_id && s.is_direct_user())
+            .of([user_id])
+            .into_iter()
+            .filter(|s| s.is_direct_user())
             .collect();
         for d in direct.iter().flat_map(|s| &s.divisions) {
             grants.push(HeldGrant {
@@ -395,8 +437,9 @@ pub fn grants_from_roles(
             });
         }
         let by_groups: Vec<&SubjectGrants> = listed
-            .iter()
-            .filter(|s| !s.is_direct_user() && groups.contains(&s.id))
+            .of(groups.iter().map(String::as_str))
+            .into_iter()
+            .filter(|s| !s.is_direct_user())
             .collect();
         for s in &by_groups {
             if s.divisions.is_empty() {
@@ -450,14 +493,20 @@ pub fn grants_as_read_per_user(
     user_id: &str,
     held: &[String],
     groups: &[String],
-    subjects: &HashMap<String, (String, Vec<SubjectGrants>)>,
+    subjects: &HashMap<String, RoleSubjects>,
 ) -> Option<Vec<HeldGrant>> {
     let mut grants = Vec::new();
     for role in held {
-        let (name, listed) = subjects.get(role)?;
-        let name = if name.is_empty() { role } else { name };
+        let listed = subjects.get(role)?;
+        let name = if listed.name.is_empty() {
+            role
+        } else {
+            &listed.name
+        };
+        let ids = std::iter::once(user_id).chain(groups.iter().map(String::as_str));
         let mine: Vec<&SubjectGrants> = listed
-            .iter()
+            .of(ids)
+            .into_iter()
             .filter(|s| {
                 (s.id == user_id && s.is_direct_user())
                     || (!s.is_direct_user() && groups.contains(&s.id))
@@ -504,8 +553,14 @@ mod tests {
         ]))
         .unwrap();
         let subjects = HashMap::from([
-            ("r1".to_string(), ("Agent".to_string(), agent)),
-            ("r2".to_string(), ("Quality".to_string(), quality)),
+            (
+                "r1".to_string(),
+                RoleSubjects::new("Agent".into(), agent.clone()),
+            ),
+            (
+                "r2".to_string(),
+                RoleSubjects::new("Quality".into(), quality),
+            ),
         ]);
         let grants = grants_from_roles("u1", &["r1".into(), "r2".into()], &[], &subjects);
         let seen: Vec<(String, String, bool)> = grants
@@ -523,10 +578,12 @@ mod tests {
         // Held directly and through a group it is in: the group's grant shows too.
         let grants = grants_from_roles("u2", &["r1".into()], &["g1".into()], &{
             let mut s = subjects.clone();
-            s.get_mut("r1").unwrap().1.push(
+            let mut with_group = agent.clone();
+            with_group.push(
                 serde_json::from_value(json!({"id": "g1", "type": "PC_GROUP", "divisions": []}))
                     .unwrap(),
             );
+            s.insert("r1".into(), RoleSubjects::new("Agent".into(), with_group));
             s
         });
         assert_eq!(grants.len(), 2);
@@ -541,7 +598,8 @@ mod tests {
             {"id": "g2", "type": "PC_GROUP", "divisions": [{"id": "d3", "name": "Other"}]}
         ]))
         .unwrap();
-        let subjects = HashMap::from([("r1".to_string(), ("Agent".to_string(), agent))]);
+        let subjects =
+            HashMap::from([("r1".to_string(), RoleSubjects::new("Agent".into(), agent))]);
         let grants =
             grants_as_read_per_user("u1", &["r1".into()], &["g1".into()], &subjects).unwrap();
         let seen: Vec<(&str, bool)> = grants

@@ -6,15 +6,18 @@
 pub mod divisions;
 mod holdings;
 pub mod licences;
+mod lookup;
 mod movers;
 pub mod names;
 mod phones;
 pub mod queues;
+mod reports;
+pub mod undo;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use crate::genesys::users::{Search, SearchKey, User, SEARCH_BATCH};
+use crate::genesys::users::{Search, SearchKey, User};
 use crate::genesys::{CallError, Client};
 use crate::users::diff;
 use std::collections::HashSet;
@@ -42,11 +45,13 @@ pub struct Settings {
     pub invite: bool,
 }
 
+/// One plan per row, in input order, and what the preflight read that the
+/// undo file takes its values from.
 pub async fn preflight(
     client: &Arc<Client>,
     settings: &Settings,
     rows: &[Row],
-) -> Result<Vec<Job>, CallError> {
+) -> Result<(Vec<Job>, undo::Known), CallError> {
     client.authenticate().await?;
     let divisions =
         DivisionResolver::load(client, rows, settings.default_division.as_deref()).await?;
@@ -86,19 +91,27 @@ pub async fn preflight(
             _ => None,
         })
         .collect();
-    let batches = wanted
-        .chunks(SEARCH_BATCH)
-        .map(<[String]>::to_vec)
-        .collect();
-    let search = search_all(client, key, batches, settings.concurrency).await?;
-    tracing::info!(
-        checked = wanted.len(),
-        "preflight: existing users looked up"
-    );
+    let checked = wanted.len();
+    let lookup = lookup::Lookup {
+        key,
+        concurrency: settings.concurrency,
+        deleted_matter: settings.restore_deleted,
+    };
+    let search = lookup::existing(client, &lookup, wanted).await?;
+    tracing::info!(checked, "preflight: existing users looked up");
     let held = match_existing(&mut jobs, search, key, settings, &divisions);
     movers::screen(&mut jobs);
-    provision_plans(client, settings, rows, &mut jobs, &divisions, held).await?;
-    Ok(jobs)
+    let mut known = provision_plans(client, settings, rows, &mut jobs, &divisions, held).await?;
+    known.divisions = divisions.names();
+    known.home_division = divisions.home_id();
+    for job in &jobs {
+        if let Plan::Update { existing, .. } = &job.plan {
+            if let Some(email) = &existing.email {
+                known.emails.insert(existing.id.clone(), email.clone());
+            }
+        }
+    }
+    Ok((jobs, known))
 }
 
 /// Each row's user among what the search found: a row whose key the search
@@ -226,7 +239,7 @@ async fn provision_plans(
     jobs: &mut [Job],
     divisions: &DivisionResolver,
     held: Vec<Held>,
-) -> Result<(), CallError> {
+) -> Result<undo::Known, CallError> {
     let provisions = |u: &UserRow| {
         !u.roles.is_empty()
             || !u.skills.is_empty()
@@ -244,7 +257,7 @@ async fn provision_plans(
             .iter()
             .any(|r| r.validated.as_ref().is_ok_and(provisions))
     {
-        return Ok(());
+        return Ok(undo::Known::default());
     }
     let catalogs = Catalogs::load(client, rows).await?;
     let managers = Managers::resolve(client, jobs, &held, settings.concurrency).await?;
@@ -264,6 +277,7 @@ async fn provision_plans(
     }
     let holdings = Holdings::read(client, &subjects).await?;
     assign_steps(jobs, wanted, &holdings, settings, &exact);
+    reports::name_reports(client, jobs).await?;
     phones::plan(client, jobs).await?;
     for (h, wanted) in held.into_iter().zip(held_wanted) {
         if let Some(wanted) = wanted {
@@ -272,7 +286,22 @@ async fn provision_plans(
             jobs[index].plan = Plan::Report(left_as_is(h, &wanted, &holdings, invite));
         }
     }
-    Ok(())
+    let (grants, (queues, queues_unread), group_names, roles) = exact.into_reads();
+    let mut known = undo::Known {
+        grants,
+        queues,
+        queues_unread,
+        group_names,
+        roles,
+        ..undo::Known::default()
+    };
+    if let Some(locations) = &catalogs.locations {
+        known.locations = locations.by_id();
+    }
+    for (email, id) in managers.in_org {
+        known.emails.insert(id, email);
+    }
+    Ok(known)
 }
 
 /// The users whose holdings (grants, queue members) their steps need.
@@ -430,11 +459,7 @@ impl Managers {
             .collect();
         let mut in_org: HashMap<String, String> = HashMap::new();
         if !outside.is_empty() {
-            let batches = outside
-                .chunks(SEARCH_BATCH)
-                .map(<[String]>::to_vec)
-                .collect();
-            let found = search_all(client, SearchKey::Email, batches, concurrency).await?;
+            let found = lookup::search_all(client, SearchKey::Email, outside, concurrency).await?;
             for user in found.found {
                 if let (false, Some(email)) = (user.is_deleted(), user.email.as_deref()) {
                     in_org.insert(email.to_lowercase(), user.id.clone());
@@ -567,41 +592,4 @@ pub fn preview(
         changes.push(Change::Field(Field::Division));
     }
     changes
-}
-
-/// Runs the searches with up to `concurrency` in flight, like the writes
-/// after them: a big file's preflight then takes seconds, not minutes.
-async fn search_all(
-    client: &Arc<Client>,
-    key: SearchKey,
-    batches: Vec<Vec<String>>,
-    concurrency: usize,
-) -> Result<Search, CallError> {
-    let queue = Arc::new(Mutex::new(batches));
-    let mut set = tokio::task::JoinSet::new();
-    for _ in 0..concurrency.max(1) {
-        let (client, queue) = (Arc::clone(client), Arc::clone(&queue));
-        set.spawn(async move {
-            let mut all = Search::default();
-            loop {
-                let batch = queue.lock().unwrap_or_else(|e| e.into_inner()).pop();
-                let Some(batch) = batch else { return Ok(all) };
-                let search = client.search_users(key, &batch).await?;
-                all.found.extend(search.found);
-                all.refused.extend(search.refused);
-            }
-        });
-    }
-    let mut all = Search::default();
-    while let Some(joined) = set.join_next().await {
-        match joined {
-            Ok(Ok(search)) => {
-                all.found.extend(search.found);
-                all.refused.extend(search.refused);
-            }
-            Ok(Err(e)) => return Err(e),
-            Err(e) => return Err(CallError::BadResponse(format!("a search task failed: {e}"))),
-        }
-    }
-    Ok(all)
 }

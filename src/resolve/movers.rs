@@ -18,7 +18,7 @@ use crate::genesys::catalog::{Catalog, Named};
 use crate::genesys::provisioning::Grant;
 use crate::genesys::removals::{grants_as_read_per_user, grants_from_roles};
 use crate::genesys::removals::{memberships_of, HeldGrant, HeldQueue};
-use crate::genesys::removals::{QueueMembers, Roles, SUBJECT_GRANTS_PAGE};
+use crate::genesys::removals::{QueueMembers, RoleSubjects, Roles, SUBJECT_GRANTS_PAGE};
 use crate::genesys::users::User;
 use crate::genesys::{CallError, Client};
 use crate::input::{Row, UserRow, UserState};
@@ -99,6 +99,8 @@ pub(super) struct Exact {
     group_names: HashMap<String, String>,
     /// Queues whose members could not be read (not compared).
     unread_queues: Vec<UnreadQueue>,
+    /// The org's roles, when read (the undo file reuses them).
+    roles: Option<Roles>,
 }
 
 impl Exact {
@@ -113,7 +115,13 @@ impl Exact {
         wanted: &[Option<Wanted>],
     ) -> Result<Exact, CallError> {
         let mut exact = Exact::default();
-        if !(settings.update && settings.exact) {
+        if !settings.update {
+            return Ok(exact);
+        }
+        if !settings.exact {
+            exact
+                .read_add_grants(client, settings, jobs, wanted)
+                .await?;
             return Ok(exact);
         }
         // Users whose grants must be read, with the roles the search shows they hold.
@@ -178,7 +186,8 @@ impl Exact {
             }
             exact.grants.extend(grants);
             exact.grant_errors = errors;
-            exact.defaults = org_roles.defaults;
+            exact.defaults = org_roles.defaults.clone();
+            exact.roles = Some(org_roles);
         }
         if queues {
             let (queues, unread) = queue_memberships(client, jobs).await?;
@@ -194,6 +203,83 @@ impl Exact {
                 .collect();
         }
         Ok(exact)
+    }
+
+    /// Without `--exact`: the grants the adds need (a role the row names
+    /// that the user holds, whose division decides whether it is granted),
+    /// read role by role when that costs fewer requests than one read a
+    /// user (see `cheapest_grants`). Two users or fewer are left to the
+    /// per-user read: the roles listing alone would cost as much.
+    async fn read_add_grants(
+        &mut self,
+        client: &Arc<Client>,
+        settings: &Settings,
+        jobs: &[Job],
+        wanted: &[Option<Wanted>],
+    ) -> Result<(), CallError> {
+        let mut reads: Vec<GrantRead> = Vec::new();
+        for (job, wanted) in jobs.iter().zip(wanted) {
+            let (Plan::Update { existing, .. }, Some(wanted)) = (&job.plan, wanted) else {
+                continue;
+            };
+            if existing.is_deleted() || !plan::needs_grants(wanted, existing) {
+                continue;
+            }
+            let held: Vec<String> = existing
+                .authorization
+                .iter()
+                .flat_map(|a| a.roles.iter().map(|r| r.id.clone()))
+                .collect();
+            let mut adds: Vec<String> = Vec::new();
+            for r in &wanted.roles {
+                if held.contains(&r.role_id) && !adds.contains(&r.role_id) {
+                    adds.push(r.role_id.clone());
+                }
+            }
+            reads.push(GrantRead {
+                id: existing.id.clone(),
+                held: Some(held),
+                groups: existing.groups.iter().map(|g| g.id.clone()).collect(),
+                adds,
+            });
+        }
+        if reads.len() <= 2 {
+            return Ok(());
+        }
+        let org_roles = client.roles_for_removal().await?;
+        let ids: Vec<String> = reads.iter().map(|r| r.id.clone()).collect();
+        let read = cheapest_grants(client, reads, &org_roles, settings.concurrency);
+        let (grants, errors) = read.await?;
+        for id in ids {
+            if let Some(held) = grants.get(&id) {
+                self.add_grants.insert(id.clone(), as_grants(held));
+            }
+            self.for_adds.insert(id);
+        }
+        self.grant_errors = errors;
+        // Also what the undo file takes (`into_reads`): not read again.
+        self.grants.extend(grants);
+        self.roles = Some(org_roles);
+        Ok(())
+    }
+
+    /// What the undo file takes from these reads: grants, queues, group
+    /// names and the org's roles.
+    /// With a queue whose members could not be read, `queues` is no
+    /// complete list of anyone's queues: the first such queue, and why.
+    pub(super) fn into_reads(self) -> ExactReads {
+        let unread = self.unread_queues.first().map(|q| {
+            format!(
+                "the members of queue {} could not be read ({})",
+                q.name, q.why
+            )
+        });
+        (
+            self.grants,
+            (self.queues, unread),
+            self.group_names,
+            self.roles,
+        )
     }
 
     /// The row's outcome when what its removals need could not be read:
@@ -271,6 +357,14 @@ impl Exact {
         steps.removals = planned;
     }
 }
+
+/// What `Exact` read, for the undo file (see `Exact::into_reads`).
+pub(super) type ExactReads = (
+    HashMap<String, Vec<HeldGrant>>,
+    (Option<HashMap<String, Vec<HeldQueue>>>, Option<String>),
+    HashMap<String, String>,
+    Option<Roles>,
+);
 
 /// Every queue's members (a group's membership told apart), by user: what
 /// `--exact` may take a user out of.
@@ -355,10 +449,9 @@ async fn cheapest_grants(
             .collect();
         if user.adds.is_empty() {
             removals_only.push((user, needed));
-        } else if user.adds.iter().any(|r| roles.defaults.contains(r)) {
-            // A default role: every user holds it, its subjects are the org.
-            per_user.push(user.id);
         } else {
+            // A default role the row names is read like any other: every
+            // user holds it, so its pages cost what the org's size says.
             needed.extend(user.adds.iter().cloned());
             with_adds.push((user, needed));
         }
@@ -401,15 +494,15 @@ async fn cheapest_grants(
         let mut subjects = HashMap::new();
         for role in read {
             let name = roles.counts.get(&role).map(|(n, _)| n.clone());
-            let listed = client.role_subject_grants(&role).await?;
-            subjects.insert(role, (name.unwrap_or_default(), listed));
+            let listed = client.role_subject_grants(&role, concurrency).await?;
+            subjects.insert(role, RoleSubjects::new(name.unwrap_or_default(), listed));
         }
         // The roles held, in the order the search shows them (the adds' are among them).
         let held = |u: &GrantRead| -> Vec<String> {
             u.held
                 .iter()
                 .flatten()
-                .filter(|r| !roles.defaults.contains(*r))
+                .filter(|r| !roles.defaults.contains(*r) || u.adds.contains(r))
                 .cloned()
                 .collect()
         };
@@ -466,7 +559,7 @@ type GrantReads = (HashMap<String, Vec<HeldGrant>>, HashMap<String, CallError>);
 /// Reads the grants of these users, `concurrency` at a time. A read that
 /// fails for one user fails its row only; a stop, the token or a 403 end
 /// the run (see `holdings::ends_run`).
-async fn read_grants(
+pub(super) async fn read_grants(
     client: &Arc<Client>,
     users: Vec<String>,
     concurrency: usize,

@@ -486,7 +486,7 @@ fn pages_through_every_user() {
     }
     let s = Scratch::new();
     let out = run(genimport_against(s.dir.path(), &fake)
-        .env("GENIMPORT_EXPORT_USER_PAGE", "5")
+        .args(["--user-page-size", "5"])
         .args(["export", "users", "--state", "active", "-o", "org.csv"]));
     assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let rows = read_csv(&s.path("org.csv"));

@@ -5,6 +5,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod bigorg;
 mod commands;
 mod endings;
 mod export;
@@ -22,5 +23,6 @@ mod progress;
 mod provisioning;
 mod queues;
 mod roundtrip;
+mod undo;
 mod update;
 mod write_safety;
