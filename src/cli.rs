@@ -132,6 +132,10 @@ pub struct ImportArgs {
     #[arg(long)]
     pub restore_deleted: bool,
 
+    /// Where the undo file goes (`none`: no undo file) [default: <input stem>.undo.csv beside the results, the next free name when it exists]
+    #[arg(long, value_name = "PATH")]
+    pub undo: Option<PathBuf>,
+
     /// Test hook: a worker panics on this input line (checks that a bug
     /// still leaves every row in the results, exit 70)
     #[arg(

@@ -22,7 +22,7 @@ pub mod exit {
     pub const UNAVAILABLE: u8 = 69;
     /// Internal error (a bug); every row is still in the results.
     pub const INTERNAL: u8 = 70;
-    /// The results file cannot be written.
+    /// The results file (or the undo file) cannot be written.
     pub const CANT_CREATE: u8 = 73;
     /// Authentication or permission refused.
     pub const NO_PERM: u8 = 77;
@@ -118,6 +118,8 @@ pub enum StopReason {
     RetryAfterTooLong { seconds: u64, limit: u64 },
     /// The results file could not be written.
     OutputFailed(String),
+    /// The undo file could not be written: nothing was sent.
+    UndoFailed(String),
     /// A bug: a worker died. Its rows are still written.
     Internal(String),
     /// Ctrl-C.
@@ -130,7 +132,7 @@ impl StopReason {
             StopReason::AuthRefused(_) | StopReason::PermissionRefused(_) => exit::NO_PERM,
             StopReason::Unavailable(_) | StopReason::RetryAfterTooLong { .. } => exit::UNAVAILABLE,
             StopReason::Refused(_) => exit::ROWS_NEED_ATTENTION,
-            StopReason::OutputFailed(_) => exit::CANT_CREATE,
+            StopReason::OutputFailed(_) | StopReason::UndoFailed(_) => exit::CANT_CREATE,
             StopReason::Internal(_) => exit::INTERNAL,
             StopReason::Interrupted => exit::INTERRUPTED,
         }
@@ -146,6 +148,7 @@ impl StopReason {
                 "Genesys asked to wait {seconds} s before the next request, more than --max-retry-after {limit}; re-run later, or raise --max-retry-after"
             ),
             StopReason::OutputFailed(m) => format!("cannot write results: {m}"),
+            StopReason::UndoFailed(m) => m.clone(),
             StopReason::Internal(m) => format!("internal error (a bug; please report it): {m}"),
             StopReason::Interrupted => "interrupted".to_string(),
         }

@@ -133,7 +133,7 @@ async fn plan_file(import: &crate::config::Config, client: &Arc<Client>, stop: &
         }
     }
     match plan_rows(import, client, &inputs).await {
-        Ok(jobs) => FilePlan {
+        Ok((jobs, _)) => FilePlan {
             jobs,
             invalid,
             unusable: None,

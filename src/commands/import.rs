@@ -74,9 +74,11 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
     let permissions = check_permissions(&config, &client, &mut planned).await;
     // What the planned role changes do to licences (read-only, before any write).
     let licences = match (&planned, &inputs) {
-        (Ok(jobs), Inputs::Users(_)) => resolve::licences::preview(&client, jobs).await,
+        (Ok((jobs, _)), Inputs::Users(_)) => resolve::licences::preview(&client, jobs).await,
         _ => None,
     };
+    // The undo file, complete, before the first write.
+    let (planned, undo) = super::undo::leave(&config, &client, planned, &stop).await;
     apply(&config, &engine, &inputs, planned, &stop).await;
 
     interrupt.abort();
@@ -117,6 +119,7 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
         stop: stop.reason(),
         expected_rows,
         licences,
+        undo,
         missing_permissions: permissions.check.missing.into_iter().collect(),
     })
 }
@@ -125,9 +128,9 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
 async fn check_permissions(
     config: &Config,
     client: &Client,
-    planned: &mut Result<Vec<Job>, CallError>,
+    planned: &mut Result<(Vec<Job>, Option<resolve::undo::Known>), CallError>,
 ) -> access::preflight::Preflight {
-    let (Ok(jobs), Some(credentials)) = (planned, &config.connect.credentials) else {
+    let (Ok((jobs, _)), Some(credentials)) = (planned, &config.connect.credentials) else {
         return Default::default();
     };
     access::preflight::run(client, &credentials.client_id, jobs).await
@@ -234,12 +237,13 @@ fn build_engine(
     }
 }
 
-/// The read-only preflight: one plan per row, in input order.
+/// The read-only preflight: one plan per row, in input order (and, for
+/// users, what it read that the undo file takes its values from).
 pub(crate) async fn plan_rows(
     config: &Config,
     client: &Arc<Client>,
     inputs: &Inputs,
-) -> Result<Vec<Job>, CallError> {
+) -> Result<(Vec<Job>, Option<resolve::undo::Known>), CallError> {
     match inputs {
         Inputs::Users(rows) => {
             let settings = resolve::Settings {
@@ -251,17 +255,17 @@ pub(crate) async fn plan_rows(
                 key: config.read.key,
                 invite: config.invite,
             };
-            resolve::preflight(client, &settings, rows).await
+            let (jobs, known) = resolve::preflight(client, &settings, rows).await?;
+            Ok((jobs, Some(known)))
         }
-        Inputs::Queues(rows) => {
-            resolve::queues::preflight(
-                client,
-                rows,
-                config.default_division.as_deref(),
-                config.update,
-            )
-            .await
-        }
+        Inputs::Queues(rows) => resolve::queues::preflight(
+            client,
+            rows,
+            config.default_division.as_deref(),
+            config.update,
+        )
+        .await
+        .map(|jobs| (jobs, None)),
     }
 }
 

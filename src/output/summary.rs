@@ -25,6 +25,8 @@ pub struct Summary {
     pub expected_rows: u64,
     /// Licences the run gives and takes (None: not asked).
     pub licences: Option<crate::plan::licences::Impact>,
+    /// The undo file this run left, and how many users it holds.
+    pub undo: Option<(std::path::PathBuf, usize)>,
     /// What the permission preflight found missing (`directory:user:add in
     /// Sales`) and how many rows failed for it.
     pub missing_permissions: Vec<(String, u64)>,
@@ -96,6 +98,15 @@ impl Summary {
         if let Some(licences) = &self.licences {
             out.push_str(&licences.render());
         }
+        if let Some((path, users)) = &self.undo {
+            out.push_str(&format!(
+                "  {:<14}{:>8}  user(s) in {} (to put them back: genimport {} --update --exact --allow-delete --restore-deleted)\n",
+                "undo",
+                users,
+                path.display(),
+                path.display()
+            ));
+        }
         let top = self.tally.top_errors();
         if !top.is_empty() {
             out.push_str("  most common problems:\n");
@@ -137,6 +148,7 @@ mod tests {
             stop: None,
             expected_rows: 0,
             licences: None,
+            undo: None,
             missing_permissions: Vec::new(),
         };
         for line in 2..1002 {
@@ -197,6 +209,7 @@ mod tests {
             stop: None,
             expected_rows: 0,
             licences: None,
+            undo: None,
             missing_permissions: Vec::new(),
         };
         summary.tally.record(2, &Outcome::new(Status::Exists));
@@ -231,6 +244,7 @@ mod tests {
             stop: None,
             expected_rows: 0,
             licences: None,
+            undo: None,
             missing_permissions: Vec::new(),
         };
         let text = summary.render();
