@@ -454,7 +454,12 @@ impl DoctorConfig {
                     panic_on_line: None,
                     station_wait: None,
                 };
-                Config::from_args(import, Resource::Users, connection, log.clone())
+                let resource = if args.queues {
+                    Resource::Queues
+                } else {
+                    Resource::Users
+                };
+                Config::from_args(import, resource, connection, log.clone())
             })
             .transpose()?;
         Ok(DoctorConfig { connect, log, file })

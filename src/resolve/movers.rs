@@ -46,7 +46,9 @@ pub(super) fn screen(jobs: &mut [Job]) {
         let Plan::Create { user, .. } = &job.plan else {
             continue;
         };
-        if user.state == Some(UserState::Deleted) {
+        if let Some(why) = crate::users::diff::unchecked_change(user, None) {
+            job.plan = Plan::Report(Outcome::new(Status::Invalid).with_message(why));
+        } else if user.state == Some(UserState::Deleted) {
             job.plan = Plan::Report(
                 Outcome::new(Status::Unchanged)
                     .with_message("no user has this email: nothing to delete"),
