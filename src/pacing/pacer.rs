@@ -25,6 +25,8 @@ use tokio::time::Instant;
 
 use super::later;
 
+mod check;
+
 /// What the server said about one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Answer {
@@ -71,14 +73,6 @@ const LEAD_SHARE: f64 = 0.9;
 /// Windows whose budget ran out early (a smaller limit, a shared one)
 /// before the pacer stops trusting the window and paces at a rate.
 const MAX_STRIKES: u32 = 2;
-/// A budget is checked again (requests go past it until a 429) this many
-/// windows after it was last measured: someone sharing the limit may have
-/// stopped, or the limit been raised.
-const RECHECK_AFTER_WINDOWS: u64 = 10;
-/// A check's first request past the budget is timed so that, refused, its
-/// whole-second `Retry-After` ends this share of a second after the reset
-/// (rather than anywhere up to a second after it).
-const PROBE_MARGIN: f64 = 0.05;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -461,21 +455,7 @@ impl State {
         }
         match self.phase {
             Phase::Learning => None,
-            Phase::Window if self.check == Some(self.window) => {
-                // Past the budget one request at first, two more for each
-                // one accepted (doubling per round trip): a right budget
-                // costs one 429, a wrong one is found out within a few
-                // round trips. With nothing out, no answer would come.
-                let accepted_past = self.accepted.saturating_sub(self.budget);
-                let allowed = self.budget + 1 + 2 * accepted_past;
-                if self.granted >= allowed && self.in_flight > 0 {
-                    return Some(Decision::WaitForAnswer);
-                }
-                match self.probe_at {
-                    Some(at) if self.granted == self.budget && now < at => Some(Decision::Wait(at)),
-                    _ => None,
-                }
-            }
+            Phase::Window if self.check == Some(self.window) => self.check_hold_up(now),
             Phase::Window => {
                 let next = self.next_window_at();
                 if self.granted < self.budget || next.is_some_and(|t| now >= t) {
@@ -568,35 +548,6 @@ impl State {
         })
     }
 
-    /// When a check's first request past the budget goes: refused, its
-    /// `Retry-After` (whole seconds from when it is counted) should end just
-    /// after the estimated reset. Waiting costs nothing if the budget was
-    /// right (nothing else could be sent before the reset) and at most a
-    /// second of the check if it was not.
-    fn probe_time(&self, now: Instant) -> Instant {
-        let Some(reset) = self.next_window_at().map(|t| later(t, self.lead())) else {
-            return now;
-        };
-        let delay = if self.only(ANSWER) {
-            self.fastest.unwrap_or_default()
-        } else {
-            Duration::ZERO
-        };
-        let unit = self.second.as_secs_f64();
-        let ahead = reset
-            .saturating_duration_since(later(now, delay))
-            .as_secs_f64()
-            / unit;
-        let whole = (ahead + PROBE_MARGIN).floor();
-        if whole < 1.0 {
-            return now;
-        }
-        later(
-            now,
-            Duration::from_secs_f64((ahead - whole + PROBE_MARGIN) * unit),
-        )
-    }
-
     /// Drops history entries counted more than `length` ago.
     fn forget_before(&mut self, now: Instant, length: Duration) {
         while self
@@ -609,12 +560,7 @@ impl State {
     }
 
     fn roll_over(&mut self) {
-        if self.phase == Phase::Window
-            && self.window + 1 >= self.measured_in + RECHECK_AFTER_WINDOWS
-        {
-            self.check = Some(self.window + 1);
-            self.measured_in = self.window + 1;
-        }
+        self.schedule_check();
         self.rolled_at = None;
         self.probe_at = None;
         self.window += 1;
@@ -829,50 +775,7 @@ impl State {
                     }
                 }
             }
-            Phase::Window => {
-                self.measuring = None;
-                if self.accepted == 0 && permit.window == self.window {
-                    // Back too early: the window is longer than thought.
-                    for m in 0..MODELS {
-                        if let (Some(start), Some(b), Some((lo, hi))) =
-                            (self.previous_start[m], bounds[m], self.length[m])
-                        {
-                            self.length[m] = Some((
-                                lo.max(b.lo.saturating_duration_since(start)),
-                                hi.max(b.hi.saturating_duration_since(start)),
-                            ));
-                        }
-                    }
-                    self.fastest = None;
-                    self.alive = [true; MODELS];
-                } else if checked && 2 * (self.accepted + self.in_flight + 1) >= self.budget {
-                    // The check's 429: the budget is what this window took
-                    // (and what was still out), its length measured again
-                    // from its start, which was ours. Refused well before
-                    // the budget, the window measured before spanned two of
-                    // the server's (its reset passed unseen): both replaced.
-                    let confirmed = self.accepted + self.in_flight + 1 >= self.budget;
-                    self.budget = self.accepted.max(1);
-                    self.measuring = Some(self.window + 1);
-                    self.learning_models = false;
-                    self.prior_length = if confirmed {
-                        self.length
-                    } else {
-                        [None; MODELS]
-                    };
-                    self.measured_in = self.window + 1;
-                } else if self.accepted + self.in_flight + 1 >= self.budget
-                    && self.strikes < MAX_STRIKES
-                    && self.measured_in != self.window
-                {
-                    // About the budget: a smaller one (shared, or lowered).
-                    self.unstruck = self.unstruck.max(self.budget);
-                    self.budget = self.accepted.max(1);
-                    self.strikes += 1;
-                } else {
-                    self.start_rate(now, second);
-                }
-            }
+            Phase::Window => self.window_refused(permit, bounds, now, second, checked),
             Phase::Sliding => {
                 // Sliding, and still refused: the window is shared, or
                 // smaller than it looked.
