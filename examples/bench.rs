@@ -31,6 +31,8 @@
 
 #[path = "fake_genesys/fake.rs"]
 mod fake;
+#[path = "bench/spent.rs"]
+mod spent;
 
 use std::io::Write;
 use std::sync::Arc;
@@ -80,6 +82,9 @@ struct Args {
     /// Users per pacing scenario
     #[arg(long, default_value_t = 1000)]
     pacing_users: usize,
+    /// Users per scenario of a window partly spent before the run
+    #[arg(long, default_value_t = 600)]
+    spent_users: usize,
     /// Users for the timed provisioning run (at 300 requests/min)
     #[arg(long, default_value_t = 200)]
     provision_timed_users: usize,
@@ -105,6 +110,9 @@ fn main() {
     }
     if part("pacing") {
         pacing(&dir, &args);
+    }
+    if part("pacing") || part("spent") {
+        spent::spent(&dir, args.spent_users);
     }
     if part("export") {
         export(&dir);
