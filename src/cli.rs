@@ -26,7 +26,12 @@ Examples:
 Exit codes: 0 all rows created/exist, 1 some rows need attention, 2 usage,
 65 unusable CSV, 66 unreadable input, 69 API unavailable, 70 internal error,
 73 results not writable, 77 auth/permission refused, 78 credentials missing,
-130 Ctrl-C.";
+130 Ctrl-C.
+
+The manual: README.md and docs/ in the genimport source repository.";
+
+const SHORT_AFTER_HELP: &str =
+    "Run with --help for examples and exit codes. The manual: docs/ in the source repository.";
 
 /// Bulk-create Genesys Cloud users (or, with `genimport queues FILE`, queues) from a CSV file.
 ///
@@ -39,7 +44,7 @@ Exit codes: 0 all rows created/exist, 1 some rows need attention, 2 usage,
     version,
     override_usage = "genimport [users|queues] [OPTIONS] <FILE>",
     after_long_help = EXAMPLES,
-    after_help = "Run with --help for examples and exit codes.",
+    after_help = SHORT_AFTER_HELP,
     subcommand_negates_reqs = true
 )]
 pub struct Cli {
@@ -136,6 +141,11 @@ pub struct ImportArgs {
         value_name = "LINE"
     )]
     pub panic_on_line: Option<u64>,
+
+    /// Test hook: seconds between looks for a new WebRTC phone's station
+    /// (Genesys indexes it asynchronously); 30 looks at most [default: 2]
+    #[arg(long, hide = true, value_name = "SECS")]
+    pub station_wait: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -161,6 +171,8 @@ pub enum Command {
     Queues(ImportArgs),
     /// Write the org's users (or queues) as a file in the import's columns
     Export(Box<ExportArgs>),
+    /// Show what this client may do (and, with FILE, what the file needs); writes nothing
+    Doctor(Box<DoctorArgs>),
     /// Print a shell completion script
     #[command(hide = true)]
     Completions {
@@ -219,6 +231,81 @@ pub struct ExportArgs {
     /// Which users: active, inactive, or all (deleted users never)
     #[arg(long, value_enum, value_name = "STATE", default_value_t = ExportStateArg::All)]
     pub state: ExportStateArg,
+
+    /// Pages read at once (1-64)
+    #[arg(long, env = "GENESYS_CONCURRENCY", value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+
+    /// Spread requests over N access tokens of the client, each paced on its own
+    /// (Genesys limits each token); 1-10
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u8).range(1..=10))]
+    pub tokens: u8,
+}
+
+const DOCTOR_EXAMPLES: &str = "\
+Examples:
+  Where this client holds each permission genimport uses, and the org's limits:
+    genimport doctor
+
+  Only what this file's plan needs, for CI (exit 77 when something is missing):
+    genimport doctor users.csv --update --log-format json
+
+Exit codes: 0 nothing needed is missing, 1 the file has invalid rows,
+65 unusable file, 66 unreadable file, 69 API unavailable,
+77 a needed permission is missing (or the credentials are refused),
+78 credentials missing.";
+
+/// Who this OAuth client is, where it holds each permission genimport uses
+/// (with FILE: each one that file's plan needs), and the org's limits.
+///
+/// Reads only (the file's preflight included); writes nothing.
+#[derive(Debug, Clone, clap::Args)]
+#[command(
+    override_usage = "genimport doctor [OPTIONS] [FILE]",
+    after_long_help = DOCTOR_EXAMPLES
+)]
+pub struct DoctorArgs {
+    /// A users file: check what its plan needs (as a dry run would plan it)
+    #[arg(value_name = "FILE")]
+    pub input: Option<PathBuf>,
+
+    /// Plan the file as `--update` would
+    #[arg(long)]
+    pub update: bool,
+
+    /// Plan the file as `--update --exact` would
+    #[arg(long, requires = "update")]
+    pub exact: bool,
+
+    /// Plan the file as `--update --allow-delete` would
+    #[arg(long, requires = "update")]
+    pub allow_delete: bool,
+
+    /// Plan the file as `--invite` would
+    #[arg(long)]
+    pub invite: bool,
+
+    /// Division (id or exact name) for rows whose division cell is empty [default: the org's home division]
+    #[arg(long, env = "GENESYS_DIVISION", value_name = "ID or NAME")]
+    pub division: Option<String>,
+
+    /// The key that finds an existing user
+    #[arg(long = "match", value_enum, value_name = "KEY", default_value_t = MatchArg::Email)]
+    pub match_key: MatchArg,
+
+    /// The worksheet of an .xlsx file [default: the first]
+    #[arg(long, value_name = "NAME")]
+    pub sheet: Option<String>,
+
+    /// The CSV separator [default: detected from the header line]
+    #[arg(long, value_name = "C")]
+    pub delimiter: Option<String>,
+
+    /// Read the source column SOURCE as COLUMN (repeatable)
+    #[arg(long, value_name = "SOURCE=COLUMN")]
+    pub map: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -282,6 +369,16 @@ pub struct Connection {
         value_name = "FACTOR"
     )]
     pub time_scale: f64,
+
+    /// Test hook: users per page of the user listings [default: 500]
+    #[arg(global = true, long, hide = true, value_name = "N", default_value_t = 500,
+          value_parser = clap::value_parser!(u32).range(1..=500))]
+    pub user_page_size: u32,
+
+    /// Test hook: results Genesys pages through at most (inactive users, search) [default: 10000]
+    #[arg(global = true, long, hide = true, value_name = "N", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub results_cap: u32,
 }
 
 /// What goes to stderr: the same flags for imports and exports.

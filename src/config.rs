@@ -9,8 +9,8 @@ use std::time::Duration;
 use secrecy::SecretString;
 
 use crate::cli::{
-    Cli, Command as CliCommand, Connection, ExportArgs, ExportStateArg, ImportArgs, LogFormat,
-    Logging, ResourceArg,
+    Cli, Command as CliCommand, Connection, DoctorArgs, ExportArgs, ExportStateArg, ImportArgs,
+    LogFormat, Logging, ResourceArg,
 };
 use crate::error::{ConfigError, Error, UsageError};
 use crate::input::{MatchKey, ReadOptions, Source};
@@ -38,6 +38,8 @@ pub enum Command {
     Import(Box<Config>),
     /// `genimport export [users|queues]`.
     Export(Box<ExportConfig>),
+    /// `genimport doctor [FILE]`.
+    Doctor(Box<DoctorConfig>),
     /// `genimport completions SHELL` (hidden).
     Completions(clap_complete::Shell),
     /// `genimport man` (hidden).
@@ -55,6 +57,8 @@ pub struct Connect {
     pub tokens: u8,
     pub retry: RetryPolicy,
     pub request_timeout: Duration,
+    /// Page sizes and caps of the user listings (hidden test flags).
+    pub paging: crate::genesys::pages::Paging,
 }
 
 /// An import's settings: `genimport [users|queues] FILE`.
@@ -82,6 +86,17 @@ pub struct Config {
     pub log: LogSettings,
     /// Test hook (hidden flag): panic while working on this line.
     pub panic_on_line: Option<u64>,
+    /// Between looks for a new phone's station (hidden flag; default 2 s).
+    pub station_wait: std::time::Duration,
+}
+
+/// `genimport doctor [FILE]`: the connection, and the file's plan settings
+/// (a dry run's) when a FILE is given.
+#[derive(Debug, Clone)]
+pub struct DoctorConfig {
+    pub connect: Connect,
+    pub log: LogSettings,
+    pub file: Option<Config>,
 }
 
 /// An export's settings: `genimport export [users|queues]`.
@@ -273,6 +288,8 @@ impl Command {
             }
             Some(CliCommand::Export(args)) => ExportConfig::from_args(&args, &cli.connection, log)
                 .map(|c| Command::Export(Box::new(c))),
+            Some(CliCommand::Doctor(args)) => DoctorConfig::from_args(*args, &cli.connection, log)
+                .map(|c| Command::Doctor(Box::new(c))),
             Some(CliCommand::Completions { shell }) => Ok(Command::Completions(shell)),
             Some(CliCommand::Man) => Ok(Command::Man),
         }
@@ -283,12 +300,28 @@ impl Command {
         match self {
             Command::Import(config) => Some(&config.log),
             Command::Export(export) => Some(&export.log),
+            Command::Doctor(doctor) => Some(&doctor.log),
             Command::Completions(_) | Command::Man => None,
         }
     }
 }
 
 impl Connect {
+    /// One token's connection for a command with no offline mode (an
+    /// export, the doctor): missing credentials are an error, without the
+    /// `--dry-run` hint.
+    fn online(connection: &Connection, tokens: u8) -> Result<Connect, Error> {
+        let reach = Reach::from_connection(connection)?;
+        let (connect, missing) = Connect::from_reach(reach, connection, tokens);
+        missing.map_err(|missing| {
+            Error::Config(ConfigError::MissingCredentials {
+                missing,
+                suggest_dry_run: false,
+            })
+        })?;
+        Ok(connect)
+    }
+
     fn from_reach(
         reach: Reach,
         connection: &Connection,
@@ -305,6 +338,10 @@ impl Connect {
             tokens,
             retry: reach.retry,
             request_timeout: Duration::from_secs(connection.request_timeout),
+            paging: crate::genesys::pages::Paging {
+                user_page: connection.user_page_size,
+                results_cap: connection.results_cap,
+            },
         };
         (connect, missing)
     }
@@ -371,7 +408,50 @@ impl Config {
             restore_deleted: args.restore_deleted,
             log,
             panic_on_line: args.panic_on_line,
+            station_wait: args
+                .station_wait
+                .filter(|s| s.is_finite() && *s >= 0.0 && *s <= 60.0)
+                .map(std::time::Duration::from_secs_f64)
+                .unwrap_or(crate::engine::STATION_WAIT),
         })
+    }
+}
+
+impl DoctorConfig {
+    fn from_args(
+        args: DoctorArgs,
+        connection: &Connection,
+        log: LogSettings,
+    ) -> Result<DoctorConfig, Error> {
+        let connect = Connect::online(connection, 1)?;
+        // The file is planned as a dry run would plan it; nothing is written.
+        let file = args
+            .input
+            .map(|input| {
+                let import = ImportArgs {
+                    input: Some(input),
+                    division: args.division,
+                    output: Some(std::path::PathBuf::from("-")),
+                    delimiter: args.delimiter,
+                    sheet: args.sheet,
+                    map: args.map,
+                    dry_run: true,
+                    strict: false,
+                    concurrency: 1,
+                    tokens: 1,
+                    update: args.update,
+                    exact: args.exact,
+                    allow_delete: args.allow_delete,
+                    invite: args.invite,
+                    match_key: args.match_key,
+                    restore_deleted: false,
+                    panic_on_line: None,
+                    station_wait: None,
+                };
+                Config::from_args(import, Resource::Users, connection, log.clone())
+            })
+            .transpose()?;
+        Ok(DoctorConfig { connect, log, file })
     }
 }
 
@@ -392,6 +472,8 @@ pub struct ExportSettings {
     /// `--division` names or ids; empty: every division.
     pub divisions: Vec<String>,
     pub state: ExportState,
+    /// Pages read at once (`--concurrency`).
+    pub concurrency: usize,
 }
 
 impl ExportConfig {
@@ -400,15 +482,7 @@ impl ExportConfig {
         connection: &Connection,
         log: LogSettings,
     ) -> Result<ExportConfig, Error> {
-        let reach = Reach::from_connection(connection)?;
-        let (connect, missing) = Connect::from_reach(reach, connection, 1);
-        // An export has no offline mode: no `--dry-run` hint.
-        missing.map_err(|missing| {
-            Error::Config(ConfigError::MissingCredentials {
-                missing,
-                suggest_dry_run: false,
-            })
-        })?;
+        let connect = Connect::online(connection, args.tokens)?;
         let settings = ExportSettings {
             resource: match args.resource {
                 ResourceArg::Users => Resource::Users,
@@ -426,6 +500,7 @@ impl ExportConfig {
                 ExportStateArg::Inactive => ExportState::Inactive,
                 ExportStateArg::All => ExportState::All,
             },
+            concurrency: usize::from(args.concurrency),
         };
         Ok(ExportConfig {
             connect,
@@ -453,8 +528,9 @@ fn parse_map(raw: &str) -> Result<(String, String), Error> {
     }
     if !crate::input::is_known_column(column) {
         return Err(bad(format!(
-            "`{}` is not a column genimport reads (email, name, division, department, title, phone, state, password, employee_id, employee_type, hire_date)",
-            crate::text::cut(column.trim())
+            "`{}` is not a column genimport reads ({})",
+            crate::text::cut(column.trim()),
+            crate::users::columns::column_names()
         )));
     }
     Ok((source.trim().to_string(), column.trim().to_lowercase()))

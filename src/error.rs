@@ -111,6 +111,9 @@ pub enum StopReason {
     PermissionRefused(String),
     /// Token or preflight calls ran out of retries.
     Unavailable(String),
+    /// Genesys refused a read or a request outright (a 4xx other than 401,
+    /// 403 and 429): not an outage, and no retry would change it.
+    Refused(String),
     /// Genesys asked to wait longer than `--max-retry-after` allows.
     RetryAfterTooLong { seconds: u64, limit: u64 },
     /// The results file could not be written.
@@ -126,6 +129,7 @@ impl StopReason {
         match self {
             StopReason::AuthRefused(_) | StopReason::PermissionRefused(_) => exit::NO_PERM,
             StopReason::Unavailable(_) | StopReason::RetryAfterTooLong { .. } => exit::UNAVAILABLE,
+            StopReason::Refused(_) => exit::ROWS_NEED_ATTENTION,
             StopReason::OutputFailed(_) => exit::CANT_CREATE,
             StopReason::Internal(_) => exit::INTERNAL,
             StopReason::Interrupted => exit::INTERRUPTED,
@@ -137,6 +141,7 @@ impl StopReason {
             StopReason::AuthRefused(m) => format!("authentication refused: {m}"),
             StopReason::PermissionRefused(m) => format!("permission refused: {m}"),
             StopReason::Unavailable(m) => format!("Genesys Cloud API unavailable: {m}"),
+            StopReason::Refused(m) => format!("Genesys refused a request: {m}"),
             StopReason::RetryAfterTooLong { seconds, limit } => format!(
                 "Genesys asked to wait {seconds} s before the next request, more than --max-retry-after {limit}; re-run later, or raise --max-retry-after"
             ),

@@ -4,6 +4,7 @@
 //! outcomes -> results file -> `Summary` -> exit code. `run` is the whole
 //! program minus argument parsing, so tests and benchmarks can call it.
 
+mod access;
 pub mod cli;
 mod commands;
 
@@ -12,6 +13,7 @@ pub use commands::{execute, export};
 pub mod config;
 mod engine;
 pub mod error;
+mod escape;
 mod genesys;
 mod input;
 pub mod logging;

@@ -1,6 +1,6 @@
 //! Why this exists: admins know their org by a region name (`eu-west-1`) or
 //! the domain in their browser (`mypurecloud.ie`); both map to the API and
-//! login hosts listed by the official SDKs (see shared/genesys/API.md §2).
+//! login hosts listed by the official SDKs (docs/genesys-api.md#regions-and-hosts).
 
 /// (region name, domain) for every Genesys Cloud region.
 pub const REGIONS: [(&str, &str); 17] = [

@@ -1,4 +1,4 @@
-//! The fake's bulk reads for `genimport export` (MOVERS.md §5): paged
+//! The fake's bulk reads for `genimport export` (docs/genesys-api.md#bulk-reads-export): paged
 //! `GET /api/v2/users` with `state` and repeated `expand`, each role's
 //! subject grants (users `PC_USER`, groups `PC_GROUP` whose members inherit
 //! the role), queue members by user or through a group (`memberBy`), group
@@ -156,17 +156,15 @@ fn users(st: &mut State, query: &[(String, String)]) -> Reply {
     let size = number(query, "pageSize", 25);
     let number = number(query, "pageNumber", 1);
     // Genesys pages inactive users only up to 10,000 (DEVTOOLING-862).
-    if state == "inactive" && (number - 1) * size >= 10_000 {
+    if state == "inactive" && super::bigorg::past_cap(&st.big, number, size) {
         return error(400, "bad.request", "paging beyond 10,000 users");
     }
     if size > 500 {
         return error(400, "bad.request", "pageSize must be at most 500");
     }
-    let matching: Vec<&super::FakeUser> = st
-        .users
-        .iter()
-        .filter(|u| state == "any" || u.state == state)
-        .collect();
+    *st.big.pages_by_state.entry(state.to_string()).or_default() += 1;
+    st.refresh_index();
+    let matching = super::bigorg::in_state(&st.users, &st.big, state);
     let total = matching.len();
     let entities: Vec<Value> = matching
         .into_iter()

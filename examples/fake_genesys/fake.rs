@@ -1,5 +1,5 @@
 //! A stateful fake of the Genesys Cloud endpoints genimport uses, speaking
-//! the wire format of shared/genesys/API.md: client-credentials tokens that
+//! the wire format docs/genesys-api.md describes: client-credentials tokens that
 //! expire, users with duplicate-email detection (deleted users keep their
 //! email), divisions, users search (optionally lagging, like the real index),
 //! a fixed-window rate limit answering the normalised 429 with Retry-After,
@@ -49,6 +49,15 @@ pub mod movers;
 pub use limiter::Limiter;
 #[path = "licences.rs"]
 pub mod licences;
+#[path = "phones.rs"]
+pub mod phones;
+
+#[path = "access.rs"]
+pub mod access;
+#[path = "bigorg.rs"]
+pub mod bigorg;
+#[path = "roundtrip.rs"]
+pub mod roundtrip;
 
 #[path = "write_faults.rs"]
 mod write_faults;
@@ -72,7 +81,7 @@ pub struct FakeConfig {
     /// Probability that a create gets a random fault.
     pub fault_rate: f64,
     /// Shares of API requests answered 503 without acting, and of creates
-    /// stored and then dropped without an answer (the issue-13 fault mix).
+    /// stored and then dropped without an answer (the benchmark's fault mix, docs/performance.md).
     pub fault_mix: Option<(f64, f64)>,
     /// Status used for a duplicate email (409; Genesys may also use 400).
     pub conflict_status: u16,
@@ -238,10 +247,12 @@ pub struct State {
     pub licences: licences::Licences,
     /// The export's lists (export.rs).
     pub export: export::ExportState,
+    /// Round-trip objects: a group's queue memberships (roundtrip.rs).
+    pub roundtrip: roundtrip::Roundtrip,
     /// Write-safety faults (see write_faults.rs).
     pub write_faults: WriteFaults,
 
-    // ---- Queue faults (issue 18, items 13 and 16) ----
+    // ---- Queue faults ----
     /// Answer every queue create with this status, creating nothing (a
     /// persistent 5xx or 408).
     pub queue_create_status: Option<u16>,
@@ -251,13 +262,19 @@ pub struct State {
     /// The next this-many queue PUTs answer 409 `request.conflict`.
     pub queue_put_conflicts: u32,
     // ---- end of queue faults ----
-    /// Preflight safety (issue 18): user ids whose grants read answers 404
+    /// Preflight safety: user ids whose grants read answers 404
     /// (deleted users always do).
     pub refuse_subject_reads: HashSet<String>,
     /// Queue ids whose members read answers 500 (every attempt).
     pub refuse_member_reads: HashSet<String>,
     /// Movers and leavers: group grants and memberships, removal counts (movers.rs).
     pub movers: movers::Movers,
+    /// Indexes and caps of big orgs (bigorg.rs).
+    pub big: bigorg::BigOrg,
+    /// WebRTC phones, sites, stations (phones.rs).
+    pub telephony: phones::Telephony,
+    /// The client's roles and what they allow (access.rs).
+    pub access: access::AccessModel,
 }
 
 #[derive(Debug, Clone)]
@@ -348,6 +365,7 @@ impl State {
             queue_wrapups: HashMap::new(),
             licences: licences::Licences::default(),
             export: export::ExportState::default(),
+            roundtrip: roundtrip::Roundtrip::default(),
             write_faults: WriteFaults::default(),
             queue_create_status: None,
             queue_edit_after_read: None,
@@ -355,6 +373,9 @@ impl State {
             refuse_subject_reads: HashSet::new(),
             refuse_member_reads: HashSet::new(),
             movers: movers::Movers::default(),
+            big: bigorg::BigOrg::default(),
+            telephony: phones::Telephony::default(),
+            access: access::AccessModel::default(),
             config,
             tokens: HashMap::new(),
             users: Vec::new(),
@@ -407,7 +428,7 @@ impl State {
     }
 
     pub fn user_by_id(&self, id: &str) -> Option<&FakeUser> {
-        self.users.iter().find(|u| u.id == id)
+        self.indexed_user(id)
     }
 
     pub fn user(&self, email: &str) -> Option<&FakeUser> {
@@ -580,15 +601,16 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Reply {
     // The token is checked as the request arrives, like a real server does;
     // the latency is the time spent before answering.
     let arrived = Instant::now();
-    let latency = {
+    let (latency, _in_flight) = {
         let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
+        let in_flight = bigorg::InFlight::enter(&st.big);
         let jitter = st.config.latency_jitter;
         let factor = if jitter > 0.0 {
             st.rng.random_range(1.0 - jitter..=1.0 + jitter)
         } else {
             1.0
         };
-        st.config.latency.mul_f64(factor.max(0.0))
+        (st.config.latency.mul_f64(factor.max(0.0)), in_flight)
     };
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -656,10 +678,25 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Reply {
     }
     write_faults::count_write(&mut st.write_faults, method.as_str(), &path);
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    if let Some(reply) = access::route(
+        &mut st,
+        &method,
+        &segments,
+        &req_query_all(&raw_query),
+        &body,
+    ) {
+        return reply;
+    }
+    if let Some(reply) = roundtrip::route(&mut st, &method, &segments) {
+        return reply;
+    }
     if let Some(reply) = movers::route(&mut st, &method, &segments, &query, &body) {
         return reply;
     }
     if let Some(reply) = licences::route(&mut st, &method, &segments, &body) {
+        return reply;
+    }
+    if let Some(reply) = phones::route(&mut st, &method, &segments, &query, &body) {
         return reply;
     }
     if let Some(reply) = export::route(&mut st, &method, &segments, &req_query_all(&raw_query)) {
@@ -1102,11 +1139,21 @@ fn search(st: &mut State, body: &[u8]) -> Reply {
     }
     let page_size = request["pageSize"].as_u64().unwrap_or(25).max(1) as usize;
     let page_number = request["pageNumber"].as_u64().unwrap_or(1).max(1) as usize;
+    if bigorg::past_cap(&st.big, page_number, page_size) {
+        return error(
+            400,
+            "too.many.requested.results",
+            "You can page through a maximum of 10,000 results",
+        );
+    }
+    st.refresh_index();
+    if criteria.iter().any(|c| c["fields"][0] == "divisionId") {
+        st.big.division_searches += 1;
+    }
     let lag = st.config.search_lag;
     let now = Instant::now();
-    let matches: Vec<&FakeUser> = st
-        .users
-        .iter()
+    let matches: Vec<&FakeUser> = bigorg::candidates(&st.users, &st.big, &criteria)
+        .into_iter()
         .filter(|u| now.saturating_duration_since(u.created_at) >= lag)
         .filter(|u| {
             criteria.iter().all(|c| {
@@ -1125,6 +1172,7 @@ fn search(st: &mut State, body: &[u8]) -> Reply {
                 match field {
                     "email" => values.contains(&u.email.to_lowercase()),
                     "state" => values.contains(&u.state),
+                    "divisionId" => values.contains(&u.division_id),
                     "hr.employeeId" => employee_id_matches(c, u),
                     _ => false,
                 }
@@ -1274,10 +1322,10 @@ fn get_users(st: &mut State, query: Vec<(String, String)>) -> Reply {
             "Only 100 users can be requested at a time.",
         );
     }
-    let entities: Vec<Value> = st
-        .users
+    st.refresh_index();
+    let entities: Vec<Value> = ids
         .iter()
-        .filter(|u| ids.contains(&u.id.as_str()))
+        .filter_map(|id| st.user_by_id(id))
         .map(user_json)
         .collect();
     let total = entities.len();
@@ -1763,7 +1811,7 @@ fn base64(input: &[u8]) -> String {
     out
 }
 
-// ---- Preflight safety (issue 18): wire fidelity of reads -------------------
+// ---- Preflight safety: wire fidelity of reads -----------------------------
 // Kept apart from the rest so other changes to the fake merge cleanly.
 
 /// The `expand` values Genesys knows for a user read.

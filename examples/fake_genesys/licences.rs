@@ -1,4 +1,4 @@
-//! The fake's licences (issue 22): a role -> licence mapping tests set,
+//! The fake's licences (docs/provisioning.md#licences): a role -> licence mapping tests set,
 //! `POST /api/v2/license/infer`, `GET /api/v2/license/definitions`, the
 //! roles listing with the default role marked `default`, and switches that
 //! answer 403 like a client without the permission or scope.

@@ -1,4 +1,4 @@
-//! The fake's movers and leavers routes (MOVERS.md §2.1): removing queue
+//! The fake's movers and leavers routes (docs/genesys-api.md#movers-and-leavers): removing queue
 //! and group members, role grants (`bulkremove`, one grant), skills (the
 //! replacing PUT, one DELETE) and languages, deleting a user; and what
 //! tells a user's own holdings from a group's: the default role flag in
@@ -425,6 +425,7 @@ fn remove_group_members(st: &mut State, group: &str, query: &HashMap<String, Str
     for id in &ids {
         set_user_groups(st, id);
         refresh_roles(st, id);
+        st.left_group(group, id);
     }
     respond(202, json!({}))
 }

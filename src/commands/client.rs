@@ -59,7 +59,8 @@ pub(crate) fn build_client(
         config.retry.clone(),
         stats,
         stop,
-    ))
+    )
+    .with_paging(config.paging))
 }
 
 /// How long a check of a lost create waits for others to share its search.

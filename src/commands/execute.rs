@@ -20,6 +20,7 @@ pub fn execute(cli: Cli) -> u8 {
     let imports = !matches!(
         cli.command,
         Some(crate::cli::Command::Export(_))
+            | Some(crate::cli::Command::Doctor(_))
             | Some(crate::cli::Command::Completions { .. })
             | Some(crate::cli::Command::Man)
     );
@@ -56,6 +57,11 @@ pub fn execute(cli: Cli) -> u8 {
                 eprintln!("genimport: quit at once (second Ctrl-C); rows in flight are missing from the results, a re-run will check them");
                 exit::INTERRUPTED
             })
+        }
+        Command::Doctor(config) => {
+            let stop = Stop::default();
+            let code = on_runtime(&stop, crate::commands::doctor::run(&config, stop.clone()));
+            code.unwrap_or(exit::INTERRUPTED)
         }
         Command::Export(config) => {
             let stop = Stop::default();

@@ -1,6 +1,6 @@
 //! Why this exists: `genimport export users|queues` writes the org in the
-//! import's own columns (CONTRACT.md "Export"), so export → edit →
-//! `--update` sends only the edits. It reads in bulk (MOVERS.md §5: paged
+//! import's own columns (docs/export.md), so export → edit →
+//! `--update` sends only the edits. It reads in bulk (docs/genesys-api.md#bulk-reads-export: paged
 //! users, each role's grants, each queue's and group's members, the name
 //! catalogues once), keeps only what users hold directly, and replaces an
 //! existing file only when the export is complete.
@@ -11,6 +11,9 @@ use std::sync::Arc;
 use crate::config::{ExportConfig, ExportSettings, ExportState};
 use crate::error::{exit, StopReason};
 use crate::genesys::catalog::{Catalog, Named};
+use crate::genesys::directory::UserListing;
+use crate::genesys::lists::USER_EXPAND;
+use crate::genesys::users::User;
 use crate::genesys::{CallError, Client};
 use crate::output::export::{self as writer, Table};
 use crate::queues::export as queues;
@@ -51,17 +54,17 @@ pub async fn run(config: &ExportConfig, stop: Stop) -> u8 {
     let started = std::time::Instant::now();
     let bar = config.log.progress_bar;
     let table = match settings.resource {
-        Resource::Queues => export_queues(&client, settings).await,
+        Resource::Queues => export_queues(&client, settings).await.map(|t| (t, 0)),
         Resource::Users => export_users(&client, settings, bar).await,
     };
     interrupt.abort();
-    let written = table.and_then(|table| {
+    let written = table.and_then(|(table, unread)| {
         let rows = table.rows.len();
-        write(&table, settings).map(|()| rows)
+        write(&table, settings).map(|()| (rows, unread))
     });
     let requests = stats.requests();
     match written {
-        Ok(rows) => {
+        Ok((rows, unread)) => {
             let per_row = if rows == 0 {
                 0.0
             } else {
@@ -80,6 +83,13 @@ pub async fn run(config: &ExportConfig, stop: Stop) -> u8 {
                     settings.resource.noun(),
                     started.elapsed().as_secs_f64()
                 );
+            }
+            if unread > 0 {
+                tracing::error!(
+                    unread,
+                    "the export is short: {unread} users could not be read (one division holds more of them than Genesys pages through); the file holds every other user"
+                );
+                return exit::ROWS_NEED_ATTENTION;
             }
             exit::OK
         }
@@ -212,23 +222,14 @@ async fn catalog(
         .map_err(reading(what, permission))
 }
 
-/// Test and benchmark hook: a smaller user page, to exercise paging.
-fn user_page() -> u32 {
-    std::env::var("GENIMPORT_EXPORT_USER_PAGE")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|n| (1..=crate::genesys::lists::USER_PAGE).contains(n))
-        .unwrap_or(crate::genesys::lists::USER_PAGE)
-}
-
 async fn export_users(
     client: &Client,
     settings: &ExportSettings,
     bar: bool,
-) -> Result<Table, Failure> {
+) -> Result<(Table, u64), Failure> {
     let (divisions, home_division) = divisions(client).await?;
     let only = division_filter(&settings.divisions, &divisions)?;
-    let all = read_users(client, settings, bar).await?;
+    let (all, unread) = read_users(client, settings, bar).await?;
     tracing::info!(users = all.len(), "users read");
     let emails: HashMap<String, String> = all
         .iter()
@@ -255,7 +256,7 @@ async fn export_users(
     let held = if users.is_empty() {
         Holdings::default()
     } else {
-        read_holdings(client, &names, &wanted).await?
+        read_holdings(client, &names, &wanted, settings.concurrency).await?
     };
     let mut rows: Vec<Vec<String>> = users
         .iter()
@@ -264,18 +265,22 @@ async fn export_users(
     rows.sort_by(|a, b| {
         (a[1].to_lowercase(), a[0].to_lowercase()).cmp(&(b[1].to_lowercase(), b[0].to_lowercase()))
     });
-    Ok(Table {
-        header: users::USER_COLUMNS.to_vec(),
-        rows,
-    })
+    Ok((
+        Table {
+            header: users::user_columns(),
+            rows,
+        },
+        unread,
+    ))
 }
 
-/// Every user in the states asked for, in pages (progress on stderr).
+/// Every user in the states asked for, in pages (progress on stderr),
+/// and how many of them could not be read (past every cap).
 async fn read_users(
     client: &Client,
     settings: &ExportSettings,
     bar: bool,
-) -> Result<Vec<crate::genesys::users::User>, Failure> {
+) -> Result<(Vec<User>, u64), Failure> {
     let states: &[&str] = match settings.state {
         ExportState::Active => &["active"],
         ExportState::Inactive => &["inactive"],
@@ -286,25 +291,32 @@ async fn read_users(
         spinner.set_draw_target(indicatif::ProgressDrawTarget::stderr());
         spinner
     });
-    let mut read = 0usize;
-    let mut all = Vec::new();
+    let mut all: Vec<User> = Vec::new();
+    let mut unread = 0;
     for state in states {
-        let users = client
-            .users_in_state(state, user_page(), |count| {
-                read += count;
+        let listing = UserListing {
+            state,
+            expand: &USER_EXPAND,
+            concurrency: settings.concurrency,
+        };
+        unread += client
+            .each_user(&listing, |users| {
+                all.extend(users);
                 match &progress {
-                    Some(bar) => bar.set_message(format!("{read} users read")),
-                    None => tracing::debug!(read, "users read"),
+                    Some(bar) => bar.set_message(format!("{} users read", all.len())),
+                    None => tracing::debug!(read = all.len(), "users read"),
                 }
             })
             .await
             .map_err(reading("users", "directory:user:view"))?;
-        all.extend(users);
     }
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
-    Ok(all)
+    // A user a page boundary moved under a concurrent read is kept once.
+    let mut seen = HashSet::new();
+    all.retain(|u| seen.insert(u.id.clone()));
+    Ok((all, unread))
 }
 
 /// What the users hold directly: role grants (per role), queue and group
@@ -313,13 +325,14 @@ async fn read_holdings(
     client: &Client,
     names: &Names,
     wanted: &HashSet<&str>,
+    concurrency: usize,
 ) -> Result<Holdings, Failure> {
     let mut held = Holdings::default();
     let mut roles: Vec<(&String, &String)> = names.roles.iter().collect();
     roles.sort();
     for (role_id, role) in roles {
         let subjects = client
-            .role_subject_grants(role_id)
+            .role_subject_grants(role_id, concurrency)
             .await
             .map_err(reading("role grants", "authorization:grant:view"))?;
         for subject in subjects.iter().filter(|s| s.is_direct_user()) {
@@ -358,7 +371,54 @@ async fn read_holdings(
                 .push(group.name.clone());
         }
     }
+    held.phones = read_phones(client, wanted).await?;
     Ok(held)
+}
+
+/// Each user's WebRTC phone, from one paged listing of the org's phones
+/// (base settings and sites read only when the listing leaves out their
+/// names). A client that may not read phones gets the columns blank (a
+/// blank cell leaves a phone as it is), with a warning.
+async fn read_phones(
+    client: &Client,
+    wanted: &HashSet<&str>,
+) -> Result<HashMap<String, (String, String)>, Failure> {
+    use crate::genesys::phones::{lacks_name, phones_by_user};
+    let phones = match client.all_phones().await {
+        Err(CallError::Rejected { status: 403, .. }) => {
+            tracing::warn!("the phones could not be read (needs telephony:plugin:all): webrtc_phone and site are left blank");
+            return Ok(HashMap::new());
+        }
+        other => other.map_err(reading("phones", "telephony:plugin:all"))?,
+    };
+    let phones: Vec<_> = phones
+        .into_iter()
+        .filter(|p| p.user_id().is_some_and(|u| wanted.contains(u)))
+        .collect();
+    let bases = if phones.iter().any(|p| lacks_name(&p.phone_base_settings)) {
+        let bases = client
+            .phone_bases()
+            .await
+            .map_err(reading("phone base settings", "telephony:plugin:all"))?;
+        bases
+            .into_iter()
+            .map(|b| Named {
+                id: b.id,
+                name: b.name,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let sites = if phones.iter().any(|p| lacks_name(&p.site)) {
+        client
+            .sites()
+            .await
+            .map_err(reading("sites", "telephony:plugin:all"))?
+    } else {
+        Vec::new()
+    };
+    Ok(phones_by_user(&phones, &bases, &sites))
 }
 
 async fn export_queues(client: &Client, settings: &ExportSettings) -> Result<Table, Failure> {

@@ -207,6 +207,7 @@ fn build_engine(
         results: results.sender(),
         stop: stop.clone(),
         panic_on_line: config.panic_on_line,
+        station_wait: config.station_wait,
         concurrency: config.concurrency,
         ids: std::sync::Mutex::default(),
         progress: Arc::clone(progress),
@@ -214,7 +215,7 @@ fn build_engine(
 }
 
 /// The read-only preflight: one plan per row, in input order.
-async fn plan_rows(
+pub(crate) async fn plan_rows(
     config: &Config,
     client: &Arc<Client>,
     inputs: &Inputs,

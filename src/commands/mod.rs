@@ -3,6 +3,7 @@
 //! sets up around its pipeline (Ctrl-C, progress lines, results errors).
 
 mod client;
+mod doctor;
 mod execute;
 pub mod export;
 pub mod import;

@@ -145,7 +145,7 @@ impl Applier {
                 return Applied::Logged(log, None);
             }
             log.done.insert(0, Change::Restore);
-            // PROVISIONING.md §2.6: a restored user gets no role back.
+            // A restored user gets no role back (docs/genesys-api.md#restored-users).
             match self.employee_grant().await {
                 Some(grant) if !steps.roles.iter().any(|r| r.role_id == grant.role_id) => {
                     steps.roles.insert(0, grant)

@@ -54,7 +54,7 @@ impl Batch {
         }
     }
 
-    /// What Genesys wants for this step (PROVISIONING.md §3), for 403s.
+    /// What Genesys wants for this step (docs/genesys-api.md#provisioning), for 403s.
     fn permission(self) -> &'static str {
         match self {
             Batch::Move => "authorization:division:edit in the target division",
@@ -75,10 +75,11 @@ fn usable(h: &Held) -> bool {
 /// cannot be added), so splitting the batch can isolate it. A 403, a 429 or
 /// a 5xx concerns every member alike.
 fn member_specific(error: &CallError) -> bool {
+    // 413: a batch too large for an undocumented cap; its halves may pass.
     matches!(
         error,
         CallError::Rejected {
-            status: 400 | 404 | 409 | 422,
+            status: 400 | 404 | 409 | 413 | 422,
             ..
         }
     )
@@ -114,6 +115,10 @@ impl Engine {
             self.progress
                 .stage_done(stage, held.iter().map(|h| &h.follow));
         }
+        // WebRTC phones (engine/phones.rs): before a deletion takes the user.
+        held = Arc::clone(&self).phones(held).await;
+        self.progress
+            .stage_done(Stage::Phones, held.iter().map(|h| &h.follow));
         // Movers and leavers: what `--exact` takes away, and deletions (engine/removals.rs).
         held = Arc::clone(&self).removals(held).await;
         let mut held = Arc::clone(&self).per_user(&jobs, held, true).await;

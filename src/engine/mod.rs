@@ -6,6 +6,7 @@
 
 pub mod apply;
 mod followups;
+mod phones;
 mod queues;
 mod removals;
 mod stages;
@@ -20,6 +21,7 @@ use crate::output::{Record, ResultsSender};
 use crate::plan::{Job, Plan, RowLog};
 use crate::plan::{Outcome, Status};
 use crate::stop::Stop;
+pub use phones::STATION_WAIT;
 
 /// A row whose last steps wait for the barrier.
 pub(crate) struct Held {
@@ -34,6 +36,8 @@ pub struct Engine {
     pub stop: Stop,
     /// Test hook: panic on this line (see `Config::panic_on_line`).
     pub panic_on_line: Option<u64>,
+    /// Between looks for a new WebRTC phone's station (see `phones`).
+    pub station_wait: std::time::Duration,
     /// Requests in flight at once (follow-ups run per user too).
     pub concurrency: usize,
     /// Lowercased email -> user id of every row whose user is known: a

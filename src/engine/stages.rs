@@ -26,6 +26,8 @@ pub enum Stage {
     Roles,
     Queues,
     Groups,
+    /// The WebRTC phone: removed, made, its station the default.
+    Phones,
     Invite,
 }
 
@@ -45,6 +47,7 @@ impl Stage {
             Stage::Roles => s.roles.len(),
             Stage::Queues => s.queues.len(),
             Stage::Groups => s.groups.len(),
+            Stage::Phones => s.phone.as_ref().map_or(0, |p| p.changes().len()),
             Stage::Invite => usize::from(s.invite),
         };
         n as u64

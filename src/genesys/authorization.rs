@@ -15,6 +15,8 @@ pub struct Division {
     pub id: String,
     #[serde(default)]
     pub name: String,
+    #[serde(default)]
+    pub home_division: bool,
 }
 
 /// Users per division move. The cap is undocumented

@@ -1,4 +1,4 @@
-//! Licences (PROVISIONING.md §7, MOVERS.md §3): which licences a set of
+//! Licences (docs/genesys-api.md#licences): which licences a set of
 //! roles implies (`POST /api/v2/license/infer`, the same inference the
 //! admin UI runs), the licence catalogue for their names
 //! (`GET /api/v2/license/definitions`), and which role is the org's default

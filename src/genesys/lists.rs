@@ -1,5 +1,5 @@
 //! Why this exists: `genimport export` reads the whole org in bulk
-//! (MOVERS.md §5), never one request per user: paged user lists with their
+//! (docs/genesys-api.md#bulk-reads-export), never one request per user: paged user lists with their
 //! expands, each role's subject grants, each queue's and each group's
 //! member lists, and whole queues. Search cannot do it (10,000-result cap).
 
@@ -8,18 +8,16 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::catalog::Named;
-use super::users::User;
+use super::pages::Paged;
 use super::{CallError, Client, Listing};
 
-/// Users per page of `GET /api/v2/users` (as Terraform's export reads them).
-pub const USER_PAGE: u32 = 500;
 /// Entries per page of the member and grant lists (100 is the documented
 /// queue-member maximum; the others are undocumented).
 pub const MEMBER_PAGE: u32 = 100;
 /// Whole queues per page of `GET /api/v2/routing/queues`.
 pub const QUEUE_PAGE: u32 = 100;
 /// What a user page carries beyond the basics (one repeated `expand` each).
-const USER_EXPAND: [&str; 4] = ["skills", "languages", "locations", "employerInfo"];
+pub const USER_EXPAND: [&str; 4] = ["skills", "languages", "locations", "employerInfo"];
 
 /// A subject granted a role (`GET /api/v2/authorization/roles/{id}/subjectgrants`):
 /// a user (`PC_USER`) or a group (`PC_GROUP`, whose members inherit it).
@@ -87,31 +85,25 @@ impl Client {
         Ok(all)
     }
 
-    /// Every user of one state (`active` or `inactive`), expanded for export.
-    pub async fn users_in_state(
-        &self,
-        state: &str,
-        page_size: u32,
-        on_page: impl FnMut(usize),
-    ) -> Result<Vec<User>, CallError> {
-        let mut query = vec![("state", state.to_string())];
-        query.extend(USER_EXPAND.iter().map(|e| ("expand", (*e).to_string())));
-        self.paged_query("/api/v2/users", &query, page_size, on_page)
-            .await
-    }
-
-    /// The subjects a role is granted to, with the divisions of each grant.
+    /// The subjects a role is granted to, with the divisions of each grant
+    /// (a role every user holds runs to hundreds of pages: `concurrency`
+    /// of them at once).
     pub async fn role_subject_grants(
         &self,
         role_id: &str,
+        concurrency: usize,
     ) -> Result<Vec<SubjectGrants>, CallError> {
-        self.paged_query(
-            &format!("/api/v2/authorization/roles/{role_id}/subjectgrants"),
-            &[],
-            MEMBER_PAGE,
-            drop,
-        )
-        .await
+        let path = format!("/api/v2/authorization/roles/{role_id}/subjectgrants");
+        let paged = Paged {
+            path: &path,
+            query: Vec::new(),
+            page_size: MEMBER_PAGE,
+            last_page: 10_000,
+        };
+        let mut all = Vec::new();
+        self.each_page(&paged, concurrency, |page| all.extend(page))
+            .await?;
+        Ok(all)
     }
 
     /// The user members of a queue (group-derived members left out).

@@ -3,15 +3,19 @@
 //! `Client::call` (in `call.rs`) paces each request, authenticates it,
 //! retries what is safe to retry, and hands back a reply or a classified
 //! failure (`reply.rs`). The endpoints live beside it, one file per resource
-//! (see shared/genesys/API.md and PROVISIONING.md); none of them knows about
+//! (see docs/genesys-api.md); none of them knows about
 //! CSV rows.
 
+pub mod access;
 pub mod authorization;
 mod call;
 pub mod catalog;
 pub mod checks;
+pub mod directory;
 pub mod licences;
 pub mod lists;
+pub mod pages;
+pub mod phones;
 pub mod pool;
 pub mod provisioning;
 pub mod queues;
@@ -48,6 +52,7 @@ pub struct Client {
     stop: Stop,
     /// Set once search has refused the state criterion.
     pub(crate) plain_search: AtomicBool,
+    paging: pages::Paging,
 }
 
 impl Client {
@@ -67,7 +72,18 @@ impl Client {
             stats,
             stop,
             plain_search: AtomicBool::new(false),
+            paging: pages::Paging::default(),
         }
+    }
+
+    /// The same client with other page sizes and caps (tests, benchmarks).
+    pub fn with_paging(mut self, paging: pages::Paging) -> Client {
+        self.paging = paging;
+        self
+    }
+
+    pub fn paging(&self) -> pages::Paging {
+        self.paging
     }
 
     /// A token, unless the run is stopped first (a renewal may back off

@@ -1,6 +1,6 @@
 //! Why this exists: a created user is not yet a working agent; these writes make it one.
 //!
-//! PROVISIONING.md §3: role grants across users, skills and languages per
+//! docs/genesys-api.md#provisioning: role grants across users, skills and languages per
 //! user, queue and group members across users, and the invitation. Batch
 //! sizes are the documented caps; where a cap is not documented, a refused
 //! batch is split.
@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use super::{api_failure, CallError, Client, Safety};
 
 /// Users per role grant (`POST /api/v2/authorization/roles/{id}`); the cap
-/// is undocumented, so 100 and split on a 400/413.
+/// is undocumented, so 100, and the engine splits a refused batch (400/413).
 pub const ROLE_BATCH: usize = 100;
 /// Skills or languages per bulk PATCH (documented: 50).
 pub const RATED_BATCH: usize = 50;
@@ -61,32 +61,22 @@ impl Client {
     }
 
     /// Grants one role in one division to many users. Granting what a user
-    /// already has changes nothing, so the request may be retried.
+    /// already has changes nothing, so the request may be retried. A
+    /// refused batch is split by the engine (`engine::isolating`), not here.
     pub async fn grant_role(
         &self,
         role_id: &str,
         division_id: &str,
         user_ids: &[String],
     ) -> Result<(), CallError> {
-        let result = self
-            .send(
-                Method::POST,
-                &format!("/api/v2/authorization/roles/{role_id}"),
-                &[("subjectType", "PC_USER".into())],
-                &json!({"subjectIds": user_ids, "divisionIds": [division_id]}),
-                Safety::Retryable,
-            )
-            .await;
-        match result {
-            Err(CallError::Rejected {
-                status: 400 | 413, ..
-            }) if user_ids.len() > 1 => {
-                let (left, right) = user_ids.split_at(user_ids.len() / 2);
-                Box::pin(self.grant_role(role_id, division_id, left)).await?;
-                Box::pin(self.grant_role(role_id, division_id, right)).await
-            }
-            other => other,
-        }
+        self.send(
+            Method::POST,
+            &format!("/api/v2/authorization/roles/{role_id}"),
+            &[("subjectType", "PC_USER".into())],
+            &json!({"subjectIds": user_ids, "divisionIds": [division_id]}),
+            Safety::Retryable,
+        )
+        .await
     }
 
     /// A user's role grants (role and division).

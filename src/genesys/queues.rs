@@ -1,6 +1,6 @@
 //! Why this exists: queues are imported too, and Genesys only replaces a queue whole.
 //!
-//! Queues (PROVISIONING.md §9): create, read whole, replace whole (`PUT`
+//! Queues (docs/genesys-api.md#queues): create, read whole, replace whole (`PUT`
 //! replaces a queue: a sparse body would wipe every setting it does not
 //! carry), wrap-up codes, and the division of a queue.
 

@@ -2,7 +2,7 @@
 //! and a leaver is deleted; these are the reads that tell what a user holds
 //! directly and the writes that remove it.
 //!
-//! MOVERS.md §2.1 (VERIFIED in the spec unless noted): role grants with
+//! docs/genesys-api.md#movers-and-leavers (the API description unless noted): role grants with
 //! `POST /api/v2/authorization/subjects/{id}/bulkremove` (falling back to
 //! one `DELETE …/subjects/{id}/divisions/{d}/roles/{r}` a grant, 404s
 //! ignored, when a role or division no longer exists, as Terraform does);
@@ -46,6 +46,8 @@ pub struct HeldGrant {
     pub division_name: String,
     /// Granted to a group the user is in, not to the user.
     pub inherited: bool,
+    /// That group, when the read tells it.
+    pub group: Option<String>,
 }
 
 /// A queue the user is a member of.
@@ -55,6 +57,8 @@ pub struct HeldQueue {
     pub name: String,
     /// The membership comes from a group (Genesys refuses to remove it alone).
     pub by_group: bool,
+    /// The user is a member through a group too (its own membership aside).
+    pub also_by_group: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -97,7 +101,7 @@ pub struct Roles {
 }
 
 /// Subjects per page of a role's subject grants (the cap is not
-/// documented: MOVERS.md §5 says 100).
+/// documented; 100, as for queue members).
 pub const SUBJECT_GRANTS_PAGE: u64 = super::lists::MEMBER_PAGE as u64;
 
 #[derive(Debug, Deserialize)]
@@ -121,6 +125,7 @@ impl Client {
             .into_iter()
             .map(|g| HeldGrant {
                 inherited: g.subject_id.as_deref().is_some_and(|s| s != user_id),
+                group: g.subject_id.filter(|s| s != user_id),
                 role_name: if g.role.name.is_empty() {
                     g.role.id.clone()
                 } else {
@@ -209,7 +214,7 @@ impl Client {
 
     /// Takes one role from many users (at most `ROLE_REMOVE_BATCH`):
     /// `PUT /api/v2/authorization/roles/{roleId}/users/remove`. Whether it
-    /// removes the role in every division is unverified (MOVERS.md §2.1),
+    /// removes the role in every division is unverified (docs/genesys-api.md),
     /// so it is sent only for users who hold the role in no division after
     /// their row, where either reading does the same.
     pub async fn remove_role_users(
@@ -346,9 +351,47 @@ pub fn memberships_of(user_id: &str, queues: &[QueueMembers]) -> Vec<HeldQueue> 
                 id: id.clone(),
                 name: name.clone(),
                 by_group: mine.iter().all(|g| *g),
+                also_by_group: mine.iter().any(|g| *g),
             })
         })
         .collect()
+}
+
+/// A role's subjects as read (`GET .../roles/{id}/subjectgrants`), with
+/// an index by subject id: a role every user holds lists the whole org,
+/// and each user's grants are looked up in it, not scanned for.
+#[derive(Debug, Clone, Default)]
+pub struct RoleSubjects {
+    pub name: String,
+    listed: Vec<SubjectGrants>,
+    by_id: HashMap<String, Vec<usize>>,
+}
+
+impl RoleSubjects {
+    pub fn new(name: String, listed: Vec<SubjectGrants>) -> RoleSubjects {
+        let mut by_id: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, s) in listed.iter().enumerate() {
+            by_id.entry(s.id.clone()).or_default().push(i);
+        }
+        RoleSubjects {
+            name,
+            listed,
+            by_id,
+        }
+    }
+
+    /// The subjects with these ids, in the order the listing gave them.
+    fn of<'a>(&self, ids: impl IntoIterator<Item = &'a str>) -> Vec<&SubjectGrants> {
+        let mut at: Vec<usize> = ids
+            .into_iter()
+            .filter_map(|id| self.by_id.get(id))
+            .flatten()
+            .copied()
+            .collect();
+        at.sort_unstable();
+        at.dedup();
+        at.into_iter().map(|i| &self.listed[i]).collect()
+    }
 }
 
 /// One user's grants from role-centric reads (`subjects`: role id -> its
@@ -362,17 +405,22 @@ pub fn grants_from_roles(
     user_id: &str,
     held: &[String],
     groups: &[String],
-    subjects: &HashMap<String, (String, Vec<SubjectGrants>)>,
+    subjects: &HashMap<String, RoleSubjects>,
 ) -> Vec<HeldGrant> {
     let mut grants = Vec::new();
     for role in held {
-        let Some((name, listed)) = subjects.get(role) else {
+        let Some(listed) = subjects.get(role) else {
             continue;
         };
-        let name = if name.is_empty() { role } else { name };
+        let name = if listed.name.is_empty() {
+            role
+        } else {
+            &listed.name
+        };
         let direct: Vec<&SubjectGrants> = listed
-            .iter()
-            .filter(|s| s.id == user_id && s.is_direct_user())
+            .of([user_id])
+            .into_iter()
+            .filter(|s| s.is_direct_user())
             .collect();
         for d in direct.iter().flat_map(|s| &s.divisions) {
             grants.push(HeldGrant {
@@ -385,18 +433,49 @@ pub fn grants_from_roles(
                     d.name.clone()
                 },
                 inherited: false,
+                group: None,
             });
         }
-        let by_group = listed
-            .iter()
-            .any(|s| !s.is_direct_user() && groups.contains(&s.id));
-        if direct.is_empty() || by_group {
+        let by_groups: Vec<&SubjectGrants> = listed
+            .of(groups.iter().map(String::as_str))
+            .into_iter()
+            .filter(|s| !s.is_direct_user())
+            .collect();
+        for s in &by_groups {
+            if s.divisions.is_empty() {
+                grants.push(HeldGrant {
+                    role_id: role.clone(),
+                    role_name: name.clone(),
+                    division_id: String::new(),
+                    division_name: String::new(),
+                    inherited: true,
+                    group: Some(s.id.clone()),
+                });
+            }
+            for d in &s.divisions {
+                grants.push(HeldGrant {
+                    role_id: role.clone(),
+                    role_name: name.clone(),
+                    division_id: d.id.clone(),
+                    division_name: if d.id == "*" {
+                        "*".into()
+                    } else {
+                        d.name.clone()
+                    },
+                    inherited: true,
+                    group: Some(s.id.clone()),
+                });
+            }
+        }
+        if direct.is_empty() && by_groups.is_empty() {
+            // Held, yet neither the user nor one of its groups is listed: from a group, division unknown.
             grants.push(HeldGrant {
                 role_id: role.clone(),
                 role_name: name.clone(),
                 division_id: String::new(),
                 division_name: String::new(),
                 inherited: true,
+                group: None,
             });
         }
     }
@@ -414,14 +493,20 @@ pub fn grants_as_read_per_user(
     user_id: &str,
     held: &[String],
     groups: &[String],
-    subjects: &HashMap<String, (String, Vec<SubjectGrants>)>,
+    subjects: &HashMap<String, RoleSubjects>,
 ) -> Option<Vec<HeldGrant>> {
     let mut grants = Vec::new();
     for role in held {
-        let (name, listed) = subjects.get(role)?;
-        let name = if name.is_empty() { role } else { name };
+        let listed = subjects.get(role)?;
+        let name = if listed.name.is_empty() {
+            role
+        } else {
+            &listed.name
+        };
+        let ids = std::iter::once(user_id).chain(groups.iter().map(String::as_str));
         let mine: Vec<&SubjectGrants> = listed
-            .iter()
+            .of(ids)
+            .into_iter()
             .filter(|s| {
                 (s.id == user_id && s.is_direct_user())
                     || (!s.is_direct_user() && groups.contains(&s.id))
@@ -440,6 +525,7 @@ pub fn grants_as_read_per_user(
                         d.name.clone()
                     },
                     inherited: !s.is_direct_user(),
+                    group: (!s.is_direct_user()).then(|| s.id.clone()),
                 });
             }
         }
@@ -467,8 +553,14 @@ mod tests {
         ]))
         .unwrap();
         let subjects = HashMap::from([
-            ("r1".to_string(), ("Agent".to_string(), agent)),
-            ("r2".to_string(), ("Quality".to_string(), quality)),
+            (
+                "r1".to_string(),
+                RoleSubjects::new("Agent".into(), agent.clone()),
+            ),
+            (
+                "r2".to_string(),
+                RoleSubjects::new("Quality".into(), quality),
+            ),
         ]);
         let grants = grants_from_roles("u1", &["r1".into(), "r2".into()], &[], &subjects);
         let seen: Vec<(String, String, bool)> = grants
@@ -486,10 +578,12 @@ mod tests {
         // Held directly and through a group it is in: the group's grant shows too.
         let grants = grants_from_roles("u2", &["r1".into()], &["g1".into()], &{
             let mut s = subjects.clone();
-            s.get_mut("r1").unwrap().1.push(
+            let mut with_group = agent.clone();
+            with_group.push(
                 serde_json::from_value(json!({"id": "g1", "type": "PC_GROUP", "divisions": []}))
                     .unwrap(),
             );
+            s.insert("r1".into(), RoleSubjects::new("Agent".into(), with_group));
             s
         });
         assert_eq!(grants.len(), 2);
@@ -504,7 +598,8 @@ mod tests {
             {"id": "g2", "type": "PC_GROUP", "divisions": [{"id": "d3", "name": "Other"}]}
         ]))
         .unwrap();
-        let subjects = HashMap::from([("r1".to_string(), ("Agent".to_string(), agent))]);
+        let subjects =
+            HashMap::from([("r1".to_string(), RoleSubjects::new("Agent".into(), agent))]);
         let grants =
             grants_as_read_per_user("u1", &["r1".into()], &["g1".into()], &subjects).unwrap();
         let seen: Vec<(&str, bool)> = grants

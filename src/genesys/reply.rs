@@ -100,6 +100,9 @@ pub(crate) struct Listing<T> {
     pub page_count: Option<u32>,
     #[serde(default)]
     pub next_uri: Option<String>,
+    /// How many entities the whole listing holds (when Genesys says).
+    #[serde(default)]
+    pub total: Option<u64>,
 }
 
 pub(crate) fn is_bad_request(error: &CallError) -> bool {

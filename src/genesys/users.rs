@@ -1,7 +1,7 @@
 //! Why this exists: users are what a run imports; here they are found, created, read and patched.
 //!
 //! Search (by email or employee id, every state), create, read and PATCH,
-//! as `shared/genesys/API.md` and `PROVISIONING.md` §2 describe them.
+//! as docs/genesys-api.md describes them.
 
 use std::sync::atomic::Ordering;
 
@@ -176,7 +176,7 @@ struct SearchRequest<'a> {
 
 /// What a read of a user asks for beyond the basics: everything `--update`
 /// compares, so the search that finds users is the only read.
-const EXPAND: [&str; 7] = [
+pub const EXPAND: [&str; 7] = [
     "employerInfo",
     "skills",
     "languages",
@@ -187,7 +187,8 @@ const EXPAND: [&str; 7] = [
 ];
 
 /// Values per search criterion: Genesys' users search takes at most 50
-/// (API.md "Limits"). A refusal still splits the batch (see `search_users`).
+/// (developer.genesys.cloud/organization/search/search-limits). A refusal
+/// still splits the batch (see `search_users`).
 pub const SEARCH_BATCH: usize = 50;
 const SEARCH_PAGE_SIZE: u32 = 100;
 
@@ -322,7 +323,8 @@ impl Client {
     }
 
     /// A deleted user, fresh (a restore's version conflict): `GET` finds a
-    /// deleted user only when asked with `state=deleted` (API.md).
+    /// deleted user only when asked with `state=deleted`
+    /// (docs/genesys-api.md#finding-users-search).
     pub async fn get_deleted_user(&self, id: &str) -> Result<User, CallError> {
         let mut query = expand_query();
         query.push(("state", "deleted".into()));

@@ -101,11 +101,12 @@ pub struct RoleRef {
     pub scope: RoleScope,
 }
 
-/// A skill or language and its rating (0 to 5).
+/// A skill or language and its rating (0 to 5; `None`: none written, so a
+/// rating the user has stays and a new one is 0).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rated {
     pub name: String,
-    pub rating: f64,
+    pub rating: Option<f64>,
 }
 
 impl Eq for Rated {}

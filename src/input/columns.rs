@@ -8,88 +8,13 @@ use super::queues::{QueueColumn, QUEUE_COLUMN_COUNT};
 use super::{InputError, MatchKey, ReadOptions};
 use crate::resource::Resource;
 use crate::text::cut;
+pub(super) use crate::users::columns::{Column, COLUMN_COUNT};
 
 /// Whether `name` is a column genimport reads (for `--map` targets).
 pub fn is_known_column(name: &str) -> bool {
     let name = name.trim().to_lowercase();
     Column::from_header(&name).is_some() || QueueColumn::from_header(&name).is_some()
 }
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Column {
-    Email,
-    Name,
-    Division,
-    Department,
-    Title,
-    Phone,
-    State,
-    Password,
-    EmployeeId,
-    EmployeeType,
-    HireDate,
-    Manager,
-    Location,
-    Roles,
-    Skills,
-    Languages,
-    Queues,
-    Groups,
-    Invite,
-}
-
-impl Column {
-    pub(super) fn from_header(header: &str) -> Option<Column> {
-        Some(match header {
-            "email" => Column::Email,
-            "name" => Column::Name,
-            "division" | "division_id" | "divisionid" => Column::Division,
-            "department" => Column::Department,
-            "title" => Column::Title,
-            "phone" | "phone_work" => Column::Phone,
-            "state" => Column::State,
-            "password" => Column::Password,
-            "employee_id" | "employeeid" => Column::EmployeeId,
-            "employee_type" | "employeetype" => Column::EmployeeType,
-            "hire_date" | "hiredate" | "date_hire" => Column::HireDate,
-            "manager" | "manager_email" => Column::Manager,
-            "location" => Column::Location,
-            "roles" | "role" => Column::Roles,
-            "skills" | "skill" => Column::Skills,
-            "languages" | "language" => Column::Languages,
-            "queues" | "queue" => Column::Queues,
-            "groups" | "group" => Column::Groups,
-            "invite" => Column::Invite,
-            _ => return None,
-        })
-    }
-
-    pub(super) fn canonical(self) -> &'static str {
-        match self {
-            Column::Email => "email",
-            Column::Name => "name",
-            Column::Division => "division",
-            Column::Department => "department",
-            Column::Title => "title",
-            Column::Phone => "phone",
-            Column::State => "state",
-            Column::Password => "password",
-            Column::EmployeeId => "employee_id",
-            Column::EmployeeType => "employee_type",
-            Column::HireDate => "hire_date",
-            Column::Manager => "manager",
-            Column::Location => "location",
-            Column::Roles => "roles",
-            Column::Skills => "skills",
-            Column::Languages => "languages",
-            Column::Queues => "queues",
-            Column::Groups => "groups",
-            Column::Invite => "invite",
-        }
-    }
-}
-
-pub(super) const COLUMN_COUNT: usize = 19;
 
 /// The provisioning columns that hold lists (or, for `invite`, a flag) and
 /// are parsed together; with `manager`, their presence makes a file a
@@ -166,9 +91,9 @@ impl Header {
         }
         let known = if options.resource == Resource::Queues {
             QueueColumn::from_header(&normalised)
-                .map(|c| (&mut self.queue_columns[c as usize], c.canonical()))
+                .map(|c| (&mut self.queue_columns[c as usize], c.name()))
         } else {
-            Column::from_header(&normalised).map(|c| (&mut self.columns[c as usize], c.canonical()))
+            Column::from_header(&normalised).map(|c| (&mut self.columns[c as usize], c.name()))
         };
         match known {
             Some((slot, canonical)) => {
@@ -218,7 +143,7 @@ impl Header {
             .iter()
             .copied()
             .filter(|c| self.columns[*c as usize].is_none())
-            .map(Column::canonical)
+            .map(Column::name)
             .collect();
         if !missing.is_empty() {
             let hint = separator_hint(&found, delimiter).or_else(|| map_hint(&found, &missing));

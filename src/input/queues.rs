@@ -7,57 +7,7 @@ use super::checks::check_text;
 use super::{normalise_e164, InputError, RowReader};
 use crate::text::cut;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum QueueColumn {
-    Name,
-    Division,
-    Description,
-    SkillEvaluation,
-    Acw,
-    AcwTimeout,
-    AlertingTimeout,
-    WrapupCodes,
-    CopyFrom,
-    CallingPartyName,
-    CallingPartyNumber,
-}
-
-pub const QUEUE_COLUMN_COUNT: usize = 11;
-
-impl QueueColumn {
-    pub fn from_header(header: &str) -> Option<QueueColumn> {
-        Some(match header {
-            "name" | "queue" | "queue_name" => QueueColumn::Name,
-            "division" | "division_id" | "divisionid" => QueueColumn::Division,
-            "description" => QueueColumn::Description,
-            "skill_evaluation" => QueueColumn::SkillEvaluation,
-            "acw" => QueueColumn::Acw,
-            "acw_timeout_s" => QueueColumn::AcwTimeout,
-            "alerting_timeout_s" => QueueColumn::AlertingTimeout,
-            "wrapup_codes" | "wrapup_code" => QueueColumn::WrapupCodes,
-            "copy_from" => QueueColumn::CopyFrom,
-            "calling_party_name" => QueueColumn::CallingPartyName,
-            "calling_party_number" => QueueColumn::CallingPartyNumber,
-            _ => return None,
-        })
-    }
-
-    pub fn canonical(self) -> &'static str {
-        match self {
-            QueueColumn::Name => "name",
-            QueueColumn::Division => "division",
-            QueueColumn::Description => "description",
-            QueueColumn::SkillEvaluation => "skill_evaluation",
-            QueueColumn::Acw => "acw",
-            QueueColumn::AcwTimeout => "acw_timeout_s",
-            QueueColumn::AlertingTimeout => "alerting_timeout_s",
-            QueueColumn::WrapupCodes => "wrapup_codes",
-            QueueColumn::CopyFrom => "copy_from",
-            QueueColumn::CallingPartyName => "calling_party_name",
-            QueueColumn::CallingPartyNumber => "calling_party_number",
-        }
-    }
-}
+pub use crate::queues::columns::{QueueColumn, QUEUE_COLUMN_COUNT};
 
 /// A valid queues row. `None` fields were blank: left as they are.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -179,7 +129,7 @@ impl RowReader {
         match check(value) {
             Ok(v) => Ok(Some(v)),
             Err(why) => {
-                problems.push(format!("{}: {why}", column.canonical()));
+                problems.push(format!("{}: {why}", column.name()));
                 Ok(None)
             }
         }

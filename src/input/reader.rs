@@ -173,15 +173,16 @@ impl RowReader {
         self.columns[column as usize]
     }
 
-    /// The field at `index` of the current record, trimmed; "" for a column
-    /// the file does not have.
+    /// The field at `index` of the current record, trimmed (a space a
+    /// backslash escapes stays, see `crate::escape`); "" for a column the
+    /// file does not have.
     fn field(&self, index: Option<usize>, line: u64) -> Result<&str, InputError> {
         let Some(index) = index else {
             return Ok("");
         };
         let bytes = self.record.get(index).unwrap_or(b"");
         std::str::from_utf8(bytes)
-            .map(|cell| unneutralise(cell.trim()))
+            .map(|cell| unneutralise(crate::escape::trim(cell)))
             .map_err(|_| InputError::BadEncoding {
                 path: self.path.clone(),
                 line,

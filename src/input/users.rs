@@ -12,6 +12,7 @@ use super::fingerprint::email_fingerprint;
 use super::lines::has_lone_cr;
 use super::lists::{parse_invite, parse_names, parse_rated, parse_roles};
 use super::{normalise_e164, InputError, MatchKey, RowReader};
+use crate::escape::unescape;
 use crate::text::cut;
 
 /// A row that passed validation: everything needed to create or update a user.
@@ -42,6 +43,10 @@ pub struct UserRow {
     pub invite: Option<bool>,
     /// Which list cells were written (`--exact` compares only those).
     pub listed: super::Listed,
+    /// `webrtc_phone`: a phone base settings name; `-` removes the phone.
+    pub webrtc_phone: Cell<String>,
+    /// `site`: the phone's site; `None`: the org's default site.
+    pub site: Option<String>,
 }
 
 /// One data row of the input, valid or not.
@@ -90,7 +95,10 @@ impl RowReader {
 
     fn validate(&mut self, line: u64) -> Result<Row, InputError> {
         let email: Arc<str> = Arc::from(self.cell(Column::Email, line)?);
-        let name: Arc<str> = Arc::from(self.cell(Column::Name, line)?);
+        let raw_name = self.cell(Column::Name, line)?;
+        // `\-` is a name `-`, not the clearing marker (see `crate::escape`).
+        let name_is_dash = raw_name == "-";
+        let name: Arc<str> = Arc::from(unescape(raw_name).as_ref());
         let mut problems: Vec<String> = Vec::new();
         if self.line_break == b'\n' && has_lone_cr(self.record.as_slice()) {
             problems.push(
@@ -104,7 +112,7 @@ impl RowReader {
             if !self.update {
                 problems.push("name: missing".to_string());
             }
-        } else if &*name == "-" {
+        } else if name_is_dash {
             // `-` means "none", and a user always has a name.
             problems.push(
                 "name: `-` cannot clear a name (a user always has one); leave the cell blank to keep it"
@@ -114,18 +122,24 @@ impl RowReader {
             problems.push(format!("name: {why}"));
         }
         let division = self.cell(Column::Division, line)?;
-        let division = (!division.is_empty()).then(|| DivisionRef::parse(division));
+        let division = (!division.is_empty()).then(|| DivisionRef::parse(&unescape(division)));
         let optionals = self.optionals(line, &mut problems)?;
         let manager = self.manager(line, &email, &mut problems)?;
         let lists = self.lists(line, &mut problems)?;
         self.check_employee_id(&optionals.employee_id, line, &mut problems);
         let state = self.state(line, &mut problems)?;
         let password = self.password(line)?;
+        let (webrtc_phone, site) = self.phone_cells(line, &mut problems)?;
         let validated = if problems.is_empty() && state == Some(UserState::Deleted) {
-            // A deletion ignores the row's other cells.
+            // A deletion ignores the row's other cells, but a phone's `-`
+            // removes the phone first.
             Ok(UserRow {
                 email: email.clone(),
                 state,
+                webrtc_phone: match webrtc_phone {
+                    Cell::Clear => Cell::Clear,
+                    _ => Cell::Blank,
+                },
                 ..UserRow::default()
             })
         } else if problems.is_empty() {
@@ -150,6 +164,8 @@ impl RowReader {
                 groups: lists.groups,
                 invite: lists.invite,
                 listed: lists.listed,
+                webrtc_phone,
+                site,
             })
         } else {
             Err(problems.join("; "))
@@ -191,10 +207,10 @@ impl RowReader {
         Ok(match self.cell(column, line)? {
             "" => Cell::Blank,
             "-" => Cell::Clear,
-            value => match check(value) {
+            value => match check(&unescape(value)) {
                 Ok(v) => Cell::Set(v),
                 Err(why) => {
-                    problems.push(format!("{}: {why}", column.canonical()));
+                    problems.push(format!("{}: {why}", column.name()));
                     Cell::Blank
                 }
             },
@@ -286,10 +302,40 @@ impl RowReader {
                 _ => parse_invite(value).map(|v| lists.invite = v),
             };
             if let Err(why) = parsed {
-                problems.push(format!("{}: {why}", column.canonical()));
+                problems.push(format!("{}: {why}", column.name()));
             }
         }
         Ok(lists)
+    }
+
+    /// The `webrtc_phone` and `site` cells: a base settings name (or `-`),
+    /// and the site of that phone.
+    fn phone_cells(
+        &self,
+        line: u64,
+        problems: &mut Vec<String>,
+    ) -> Result<(Cell<String>, Option<String>), InputError> {
+        let text = |v: &str| check_text(v).map(|()| v.to_string());
+        let phone = self.optional(Column::WebrtcPhone, line, &text, problems)?;
+        let site = match self.optional(Column::Site, line, &text, problems)? {
+            Cell::Blank => None,
+            Cell::Clear => {
+                problems.push(
+                    "site: `-` is not a site; leave the cell blank for the org's default site"
+                        .to_string(),
+                );
+                None
+            }
+            Cell::Set(name) if phone == Cell::Blank => {
+                problems.push(format!(
+                    "site: `{}` names the site of a webrtc_phone, and this row names none",
+                    cut(&name)
+                ));
+                None
+            }
+            Cell::Set(name) => Some(name),
+        };
+        Ok((phone, site))
     }
 
     /// An employee id must not repeat; `--match employee_id` needs one.

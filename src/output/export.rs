@@ -1,8 +1,9 @@
 //! Why this exists: an export is written whole or not at all. A file goes
 //! to a temporary name beside the target and is renamed over it only once
 //! complete, so a failed or interrupted export leaves the old file as it
-//! was. Cells are neutralised as the results file neutralises them (the
-//! import reads them back to the same value).
+//! was. CSV cells are neutralised as the results file neutralises them
+//! (the import reads them back to the same value); a workbook's cells are
+//! string cells, which a spreadsheet never runs, and are written as is.
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -69,8 +70,9 @@ fn write_xlsx(table: &Table, path: &Path, sheet: &str) -> io::Result<()> {
             if cell.is_empty() {
                 continue;
             }
+            // A string cell is never a formula: the apostrophe is CSV's alone.
             worksheet
-                .write_string(r as u32 + 1, col as u16, neutralise(cell).as_ref())
+                .write_string(r as u32 + 1, col as u16, cell)
                 .map_err(failed)?;
         }
     }

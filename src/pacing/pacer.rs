@@ -1,5 +1,5 @@
 //! Why this exists: Genesys counts requests in fixed windows (per token, see
-//! shared/genesys/API.md §3) and, on a 429, says in whole seconds when the
+//! docs/genesys-api.md#rate-limits-and-429) and, on a 429, says in whole seconds when the
 //! window resets. Spacing requests at a smooth rate leaves the end of every
 //! window unused, so this pacer learns the window instead: how many requests
 //! it admits (the budget) and how long it lasts. It spends each window's

@@ -315,8 +315,9 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_fixed_window_is_used_whole() {
-        // The case: 100 per 10 s, 300 ms ± 50%, 4 workers; whether
-        // the server counts a request on arrival or when it answers.
+        // The benchmark's first case (docs/performance.md): 100 per 10 s,
+        // 300 ms ± 50%, 4 workers; whether the server counts a request on
+        // arrival or when it answers.
         for counts_on_answer in [true, false] {
             let scenario = Scenario {
                 counts_on_answer,

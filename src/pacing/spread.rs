@@ -1,5 +1,5 @@
 //! Why this exists: Genesys applies its rate limit per access token
-//! (`client.credentials.token.rate.per.minute`, shared/genesys/API.md §3),
+//! (`client.credentials.token.rate.per.minute`, docs/genesys-api.md#rate-limits-and-429),
 //! so `--tokens N` spreads requests over N tokens of the same client, each
 //! paced by its own `Pacer`; this picks the token for each request. Whether
 //! the limit really is per token is not documented for every org, so it is

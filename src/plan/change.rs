@@ -1,17 +1,17 @@
-//! Why this exists: the items of the `changes` column, in the contract's
-//! order, so a dry run, a real run and an `exists` row all name a change
+//! Why this exists: the items of the `changes` column, in the documented
+//! order (docs/results.md), so a dry run, a real run and an `exists` row all name a change
 //! the same way.
 
 use crate::users::Field;
 
-/// One item of the `changes` column; the derived order is the contract's.
+/// One item of the `changes` column; the derived order is the documented one.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Change {
     Create,
     Restore,
     Field(Field),
     /// A changed column of a queues file (`description`, `acw`...), with
-    /// its rank in the contract's column order.
+    /// its rank in the documented column order.
     Column(u8, &'static str),
     /// `NAME@DIVISION` (`*` for all divisions).
     AddRole(String),
@@ -20,6 +20,8 @@ pub enum Change {
     AddLanguage(String),
     AddQueue(String),
     AddGroup(String),
+    /// A WebRTC phone of this base settings.
+    AddPhone(String),
     AddWrapup(String),
     /// `--exact` removals (`NAME@DIVISION`, or a name).
     RemoveRole(String),
@@ -27,6 +29,7 @@ pub enum Change {
     RemoveLanguage(String),
     RemoveQueue(String),
     RemoveGroup(String),
+    RemovePhone(String),
     Invite,
 }
 
@@ -43,17 +46,19 @@ impl Change {
             Change::AddLanguage(l) => format!("add language {l}").into(),
             Change::AddQueue(q) => format!("add queue {q}").into(),
             Change::AddGroup(g) => format!("add group {g}").into(),
+            Change::AddPhone(p) => format!("add phone {p}").into(),
             Change::RemoveRole(r) => format!("remove role {r}").into(),
             Change::RemoveSkill(s) => format!("remove skill {s}").into(),
             Change::RemoveLanguage(l) => format!("remove language {l}").into(),
             Change::RemoveQueue(q) => format!("remove queue {q}").into(),
             Change::RemoveGroup(g) => format!("remove group {g}").into(),
+            Change::RemovePhone(p) => format!("remove phone {p}").into(),
             Change::Invite => "invite".into(),
         }
     }
 }
 
-/// The `changes` cell: items in the contract's order, `; `-separated.
+/// The `changes` cell: items in the documented order, `; `-separated.
 pub fn changes_cell(changes: &[Change]) -> std::borrow::Cow<'static, str> {
     match changes {
         [] => return "".into(),

@@ -26,6 +26,9 @@ pub fn stop_reason(error: &CallError, stop: &Stop) -> StopReason {
             message,
             code.as_deref().unwrap_or("403")
         )),
+        CallError::Rejected { status, .. } if (400..500).contains(status) => {
+            StopReason::Refused(error.to_string())
+        }
         CallError::Stopped => stop.reason().unwrap_or(StopReason::Interrupted),
         other => StopReason::Unavailable(other.to_string()),
     }

@@ -1,12 +1,12 @@
 //! Why this exists: Genesys assigns licences from roles, and an admin
 //! importing 300 agents wants to see, before anything is written, which
-//! licences the file gives and takes (issue 22, CONTRACT.md "Licences").
+//! licences the file gives and takes (docs/provisioning.md#licences).
 //!
 //! Each planned user has a role set before its row and one after (before,
 //! minus what the row removes, plus what it adds). Genesys is asked which
 //! licences a role set implies once per distinct set, and the summary says
 //! per licence how many users gain it (`+N`) and lose it (`-N`). These are
-//! licences assigned, not a bill: Genesys bills logins (MOVERS.md §3).
+//! licences assigned, not a bill: Genesys bills logins (docs/genesys-api.md#licences).
 //!
 //! Pure: the questions to Genesys are asked by `resolve::licences`.
 

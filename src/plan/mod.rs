@@ -7,6 +7,7 @@ mod change;
 mod failures;
 pub mod licences;
 mod outcome;
+pub mod phones;
 pub mod removals;
 mod rowlog;
 mod steps;
@@ -166,6 +167,7 @@ pub fn offline_changes_cell(user: &UserRow, invite: bool) -> std::borrow::Cow<'s
         && user.languages.is_empty()
         && user.queues.is_empty()
         && user.groups.is_empty()
+        && user.webrtc_phone.value().is_none()
         && !invite;
     if plain {
         return create_changes_cell(user);
@@ -184,11 +186,13 @@ pub fn offline_changes_cell(user: &UserRow, invite: bool) -> std::borrow::Cow<'s
             RoleScope::Division(d) => format!("{}@{d}", r.name),
         })
     }));
-    let rated = |r: &crate::input::Rated| format!("{}:{}", r.name, rating_text(r.rating));
+    let rated =
+        |r: &crate::input::Rated| format!("{}:{}", r.name, rating_text(r.rating.unwrap_or(0.0)));
     changes.extend(user.skills.iter().map(|s| Change::AddSkill(rated(s))));
     changes.extend(user.languages.iter().map(|l| Change::AddLanguage(rated(l))));
     changes.extend(user.queues.iter().map(|q| Change::AddQueue(q.clone())));
     changes.extend(user.groups.iter().map(|g| Change::AddGroup(g.clone())));
+    changes.extend(user.webrtc_phone.value().cloned().map(Change::AddPhone));
     if invite {
         changes.push(Change::Invite);
     }

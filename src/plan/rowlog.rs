@@ -98,8 +98,24 @@ impl RowLog {
         message.extend(self.failures.iter().map(|f| f.message.clone()));
         if !self.stopped_before.is_empty() {
             let steps = changes_cell(&self.stopped_before);
+            // Only `--exact` removes: a re-run without it would not finish a removal.
+            let removes = self.stopped_before.iter().any(|c| {
+                matches!(
+                    c,
+                    Change::RemoveRole(_)
+                        | Change::RemoveSkill(_)
+                        | Change::RemoveLanguage(_)
+                        | Change::RemoveQueue(_)
+                        | Change::RemoveGroup(_)
+                )
+            });
+            let flags = if removes {
+                "--update --exact"
+            } else {
+                "--update"
+            };
             message.push(format!(
-                "the run stopped before: {steps}; a re-run with --update completes it"
+                "the run stopped before: {steps}; a re-run with {flags} completes it"
             ));
         }
         message.extend(self.notes.iter().cloned());
@@ -144,7 +160,20 @@ mod tests {
             .push(Change::Field(Field::EmployeeId));
         let outcome = stopped.outcome();
         assert_eq!(outcome.status, Status::Incomplete);
-        assert!(outcome.message.unwrap().contains("employee_id"));
+        let message = outcome.message.unwrap();
+        assert!(message.contains("employee_id"));
+        assert!(
+            message.ends_with("a re-run with --update completes it"),
+            "{message}"
+        );
+        stopped
+            .stopped_before
+            .push(Change::RemoveGroup("Night".into()));
+        let message = stopped.outcome().message.unwrap();
+        assert!(
+            message.ends_with("re-run with --update --exact completes it"),
+            "{message}"
+        );
     }
 
     #[test]

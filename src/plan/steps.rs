@@ -34,6 +34,9 @@ pub struct RatedItem {
     pub rating: f64,
     /// `NAME:RATING`.
     pub label: String,
+    /// No rating was written: a rating the user has stays (`rating` is
+    /// then 0, for a skill or language the user does not have yet).
+    pub unrated: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -74,7 +77,7 @@ pub fn placements(target: &LocationTarget, user: &User) -> Option<Vec<Value>> {
         LocationTarget::Clear if placed.is_empty() => None,
         LocationTarget::Clear => Some(Vec::new()),
         LocationTarget::At(id) if placed.contains(&id.as_str()) => None,
-        // The shape Genesys takes in `UpdateUser.locations` (PROVISIONING.md §3.7).
+        // The shape Genesys takes in `UpdateUser.locations` (docs/genesys-api.md#updating-users).
         LocationTarget::At(id) => Some(vec![json!({"id": id})]),
     }
 }
@@ -93,6 +96,8 @@ pub struct Steps {
     pub invite: bool,
     /// `--exact` removals and a deletion (see `removals`).
     pub removals: crate::plan::removals::Removals,
+    /// The user's WebRTC phone (see `phones`), set by the preflight.
+    pub phone: Option<crate::plan::phones::PhoneStep>,
 }
 
 impl Steps {
@@ -123,6 +128,7 @@ impl Steps {
         changes.extend(self.queues.iter().map(|q| Change::AddQueue(q.name.clone())));
         changes.extend(self.groups.iter().map(|g| Change::AddGroup(g.name.clone())));
         changes.extend(self.removals.changes());
+        changes.extend(self.phone.iter().flat_map(|p| p.changes()));
         if self.invite {
             changes.push(Change::Invite);
         }
@@ -149,6 +155,7 @@ pub fn steps_for_new(wanted: &Wanted, invite: bool) -> Steps {
         groups: wanted.groups.clone(),
         invite,
         removals: Default::default(),
+        phone: None,
     }
 }
 
@@ -209,7 +216,8 @@ pub fn steps_for_existing(
             .iter()
             .filter(|w| {
                 !has.iter().any(|h| {
-                    h.id == w.id && h.proficiency.is_some_and(|p| (p - w.rating).abs() < 1e-9)
+                    h.id == w.id
+                        && (w.unrated || h.proficiency.is_some_and(|p| (p - w.rating).abs() < 1e-9))
                 })
             })
             .cloned()
@@ -240,6 +248,7 @@ pub fn steps_for_existing(
             .collect(),
         invite: invite && user.date_welcome_sent.as_deref().unwrap_or("").is_empty(),
         removals: Default::default(),
+        phone: None,
     }
 }
 
@@ -269,11 +278,13 @@ mod tests {
                     id: "s1".into(),
                     rating: 4.0,
                     label: "Sales:4".into(),
+                    unrated: false,
                 },
                 RatedItem {
                     id: "s2".into(),
                     rating: 2.5,
                     label: "Billing:2.5".into(),
+                    unrated: false,
                 },
             ],
             groups: vec![Member {

@@ -11,10 +11,7 @@ use crate::users::export::list;
 /// The export's columns: the queues file's, without `copy_from` (a queue
 /// that exists was not copied from anything the export can tell).
 pub fn columns() -> Vec<&'static str> {
-    super::COLUMNS
-        .into_iter()
-        .filter(|c| *c != "copy_from")
-        .collect()
+    super::columns::exported_columns()
 }
 
 /// The after-call-work kinds that take a timeout.

@@ -1,50 +1,20 @@
 //! Why this exists: the queues resource kind owns its columns once: the
 //! create body a row becomes, how a row's cells are written into a whole
 //! queue (Genesys replaces a queue on PUT, so a sparse body would wipe its
-//! settings), and the contract's column order for `changes`.
+//! settings), and the documented column order for `changes`.
 
+pub mod columns;
 pub mod export;
-
-/// The queues file's columns, in the contract's order: the order of
-/// `changes` items and of the export's columns.
-pub const COLUMNS: [&str; 11] = [
-    "name",
-    "division",
-    "description",
-    "skill_evaluation",
-    "acw",
-    "acw_timeout_s",
-    "alerting_timeout_s",
-    "wrapup_codes",
-    "copy_from",
-    "calling_party_name",
-    "calling_party_number",
-];
 
 use serde_json::{json, Map, Value};
 
 use crate::input::queues::QueueRow;
+use columns::pointer_of;
 
-/// A cell that clears its field (CONTRACT.md, Queues): never written as text.
+pub use columns::column_rank;
+
+/// A cell that clears its field (docs/queues.md): never written as text.
 const CLEAR: &str = "-";
-
-/// Where each column lives in a queue body.
-const POINTERS: [(&str, &str); 7] = [
-    ("description", "/description"),
-    ("skill_evaluation", "/skillEvaluationMethod"),
-    ("acw", "/acwSettings/wrapupPrompt"),
-    ("acw_timeout_s", "/acwSettings/timeoutMs"),
-    (
-        "alerting_timeout_s",
-        "/mediaSettings/call/alertingTimeoutSeconds",
-    ),
-    ("calling_party_name", "/callingPartyName"),
-    ("calling_party_number", "/callingPartyNumber"),
-];
-
-fn pointer_of(column: &str) -> Option<&'static str> {
-    POINTERS.iter().find(|(c, _)| *c == column).map(|(_, p)| *p)
-}
 
 /// The row's non-blank cells: (column, value), `None` for a cell that clears.
 fn cells(row: &QueueRow) -> Vec<(&'static str, Option<Value>)> {
@@ -180,14 +150,6 @@ fn ensure_path(value: &mut Value, pointer: &str) {
         let Value::Object(map) = at else { return };
         at = map.entry(part.to_string()).or_insert(Value::Null);
     }
-}
-
-/// The contract's order of queue columns, for `changes`.
-pub fn column_rank(column: &str) -> u8 {
-    COLUMNS
-        .iter()
-        .position(|c| *c == column)
-        .unwrap_or(COLUMNS.len()) as u8
 }
 
 #[cfg(test)]

@@ -48,6 +48,12 @@ pub(crate) fn ends_run(error: &CallError) -> bool {
     )
 }
 
+/// A refused read of one queue's members concerns that queue (the rows
+/// that name it), not the run: only a stop or the token ends it.
+pub(crate) fn ends_run_for_queue(error: &CallError) -> bool {
+    ends_run(error) && !matches!(error, CallError::Rejected { status: 403, .. })
+}
+
 impl Holdings {
     /// Reads the grants of each subject that needs them (one request a
     /// user, as the update path always did; the users `--exact` read are
@@ -87,7 +93,7 @@ impl Holdings {
                         .members
                         .insert(queue_id.to_string(), ids.into_iter().collect());
                 }
-                Err(e) if ends_run(&e) => return Err(e),
+                Err(e) if ends_run_for_queue(&e) => return Err(e),
                 Err(e) => {
                     tracing::warn!(queue = %queue_id, error = %e, "preflight: a queue's members could not be read; the rows that name it fail");
                     holdings.member_errors.insert(queue_id.to_string(), e);

@@ -6,14 +6,16 @@
 pub mod divisions;
 mod holdings;
 pub mod licences;
+mod lookup;
 mod movers;
 pub mod names;
+mod phones;
 pub mod queues;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use crate::genesys::users::{Search, SearchKey, User, SEARCH_BATCH};
+use crate::genesys::users::{Search, SearchKey, User};
 use crate::genesys::{CallError, Client};
 use crate::users::diff;
 use std::collections::HashSet;
@@ -85,15 +87,14 @@ pub async fn preflight(
             _ => None,
         })
         .collect();
-    let batches = wanted
-        .chunks(SEARCH_BATCH)
-        .map(<[String]>::to_vec)
-        .collect();
-    let search = search_all(client, key, batches, settings.concurrency).await?;
-    tracing::info!(
-        checked = wanted.len(),
-        "preflight: existing users looked up"
-    );
+    let checked = wanted.len();
+    let lookup = lookup::Lookup {
+        key,
+        concurrency: settings.concurrency,
+        deleted_matter: settings.restore_deleted,
+    };
+    let search = lookup::existing(client, &lookup, wanted).await?;
+    tracing::info!(checked, "preflight: existing users looked up");
     let held = match_existing(&mut jobs, search, key, settings, &divisions);
     movers::screen(&mut jobs);
     provision_plans(client, settings, rows, &mut jobs, &divisions, held).await?;
@@ -235,6 +236,7 @@ async fn provision_plans(
             || u.location != Cell::Blank
             || u.manager != Cell::Blank
             || u.invite == Some(true)
+            || u.webrtc_phone != Cell::Blank
     };
     if !settings.invite
         && !movers::needed(settings, rows)
@@ -262,6 +264,7 @@ async fn provision_plans(
     }
     let holdings = Holdings::read(client, &subjects).await?;
     assign_steps(jobs, wanted, &holdings, settings, &exact);
+    phones::plan(client, jobs).await?;
     for (h, wanted) in held.into_iter().zip(held_wanted) {
         if let Some(wanted) = wanted {
             let index = h.index;
@@ -288,7 +291,7 @@ fn subjects(
             Some(w),
         ) = (&job.plan, wanted)
         {
-            // A restored user gets no roles back (PROVISIONING.md §2.6), so
+            // A restored user gets no roles back (docs/genesys-api.md#restored-users), so
             // its grants are not read (a deleted subject answers 404).
             let needs_grants = !restore && plan::needs_grants(w, existing);
             subjects.push(Subject::new(&existing.id, needs_grants, w));
@@ -427,11 +430,7 @@ impl Managers {
             .collect();
         let mut in_org: HashMap<String, String> = HashMap::new();
         if !outside.is_empty() {
-            let batches = outside
-                .chunks(SEARCH_BATCH)
-                .map(<[String]>::to_vec)
-                .collect();
-            let found = search_all(client, SearchKey::Email, batches, concurrency).await?;
+            let found = lookup::search_all(client, SearchKey::Email, outside, concurrency).await?;
             for user in found.found {
                 if let (false, Some(email)) = (user.is_deleted(), user.email.as_deref()) {
                     in_org.insert(email.to_lowercase(), user.id.clone());
@@ -564,41 +563,4 @@ pub fn preview(
         changes.push(Change::Field(Field::Division));
     }
     changes
-}
-
-/// Runs the searches with up to `concurrency` in flight, like the writes
-/// after them: a big file's preflight then takes seconds, not minutes.
-async fn search_all(
-    client: &Arc<Client>,
-    key: SearchKey,
-    batches: Vec<Vec<String>>,
-    concurrency: usize,
-) -> Result<Search, CallError> {
-    let queue = Arc::new(Mutex::new(batches));
-    let mut set = tokio::task::JoinSet::new();
-    for _ in 0..concurrency.max(1) {
-        let (client, queue) = (Arc::clone(client), Arc::clone(&queue));
-        set.spawn(async move {
-            let mut all = Search::default();
-            loop {
-                let batch = queue.lock().unwrap_or_else(|e| e.into_inner()).pop();
-                let Some(batch) = batch else { return Ok(all) };
-                let search = client.search_users(key, &batch).await?;
-                all.found.extend(search.found);
-                all.refused.extend(search.refused);
-            }
-        });
-    }
-    let mut all = Search::default();
-    while let Some(joined) = set.join_next().await {
-        match joined {
-            Ok(Ok(search)) => {
-                all.found.extend(search.found);
-                all.refused.extend(search.refused);
-            }
-            Ok(Err(e)) => return Err(e),
-            Err(e) => return Err(CallError::BadResponse(format!("a search task failed: {e}"))),
-        }
-    }
-    Ok(all)
 }

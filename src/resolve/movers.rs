@@ -18,14 +18,14 @@ use crate::genesys::catalog::{Catalog, Named};
 use crate::genesys::provisioning::Grant;
 use crate::genesys::removals::{grants_as_read_per_user, grants_from_roles};
 use crate::genesys::removals::{memberships_of, HeldGrant, HeldQueue};
-use crate::genesys::removals::{QueueMembers, Roles, SUBJECT_GRANTS_PAGE};
+use crate::genesys::removals::{QueueMembers, RoleSubjects, Roles, SUBJECT_GRANTS_PAGE};
 use crate::genesys::users::User;
 use crate::genesys::{CallError, Client};
 use crate::input::{Row, UserRow, UserState};
 use crate::plan::removals::{self, Holding, Removals};
 use crate::plan::{self, failed_outcome, Job, Outcome, Plan, Status, Steps, Wanted};
 
-use super::holdings::ends_run;
+use super::holdings::{ends_run, ends_run_for_queue};
 use super::Settings;
 
 /// Whether the preflight must plan steps even for rows without
@@ -97,6 +97,8 @@ pub(super) struct Exact {
     queues: Option<HashMap<String, Vec<HeldQueue>>>,
     defaults: HashSet<String>,
     group_names: HashMap<String, String>,
+    /// Queues whose members could not be read (not compared).
+    unread_queues: Vec<UnreadQueue>,
 }
 
 impl Exact {
@@ -111,7 +113,13 @@ impl Exact {
         wanted: &[Option<Wanted>],
     ) -> Result<Exact, CallError> {
         let mut exact = Exact::default();
-        if !(settings.update && settings.exact) {
+        if !settings.update {
+            return Ok(exact);
+        }
+        if !settings.exact {
+            exact
+                .read_add_grants(client, settings, jobs, wanted)
+                .await?;
             return Ok(exact);
         }
         // Users whose grants must be read, with the roles the search shows they hold.
@@ -121,12 +129,10 @@ impl Exact {
             let (Plan::Update { user, existing, .. }, Some(wanted)) = (&job.plan, wanted) else {
                 continue;
             };
-            // A user restored by this run is not read before: nothing is removed from it.
-            if existing.is_deleted() {
-                continue;
-            }
             let listed = user.listed;
-            if listed.roles && !inactive_after(user, existing) {
+            // A user this run restores gets no role back: its grants are not read (a
+            // deleted subject answers 404); its other kinds are compared as read.
+            if listed.roles && !inactive_after(user, existing) && !existing.is_deleted() {
                 roles = true;
                 let holds_none = existing
                     .authorization
@@ -181,7 +187,9 @@ impl Exact {
             exact.defaults = org_roles.defaults;
         }
         if queues {
-            exact.queues = Some(queue_memberships(client, jobs).await?);
+            let (queues, unread) = queue_memberships(client, jobs).await?;
+            exact.queues = Some(queues);
+            exact.unread_queues = unread;
         }
         if groups {
             exact.group_names = client
@@ -192,6 +200,61 @@ impl Exact {
                 .collect();
         }
         Ok(exact)
+    }
+
+    /// Without `--exact`: the grants the adds need (a role the row names
+    /// that the user holds, whose division decides whether it is granted),
+    /// read role by role when that costs fewer requests than one read a
+    /// user (see `cheapest_grants`). Two users or fewer are left to the
+    /// per-user read: the roles listing alone would cost as much.
+    async fn read_add_grants(
+        &mut self,
+        client: &Arc<Client>,
+        settings: &Settings,
+        jobs: &[Job],
+        wanted: &[Option<Wanted>],
+    ) -> Result<(), CallError> {
+        let mut reads: Vec<GrantRead> = Vec::new();
+        for (job, wanted) in jobs.iter().zip(wanted) {
+            let (Plan::Update { existing, .. }, Some(wanted)) = (&job.plan, wanted) else {
+                continue;
+            };
+            if existing.is_deleted() || !plan::needs_grants(wanted, existing) {
+                continue;
+            }
+            let held: Vec<String> = existing
+                .authorization
+                .iter()
+                .flat_map(|a| a.roles.iter().map(|r| r.id.clone()))
+                .collect();
+            let mut adds: Vec<String> = Vec::new();
+            for r in &wanted.roles {
+                if held.contains(&r.role_id) && !adds.contains(&r.role_id) {
+                    adds.push(r.role_id.clone());
+                }
+            }
+            reads.push(GrantRead {
+                id: existing.id.clone(),
+                held: Some(held),
+                groups: existing.groups.iter().map(|g| g.id.clone()).collect(),
+                adds,
+            });
+        }
+        if reads.len() <= 2 {
+            return Ok(());
+        }
+        let org_roles = client.roles_for_removal().await?;
+        let ids: Vec<String> = reads.iter().map(|r| r.id.clone()).collect();
+        let read = cheapest_grants(client, reads, &org_roles, settings.concurrency);
+        let (grants, errors) = read.await?;
+        for id in ids {
+            if let Some(held) = grants.get(&id) {
+                self.add_grants.insert(id.clone(), as_grants(held));
+            }
+            self.for_adds.insert(id);
+        }
+        self.grant_errors = errors;
+        Ok(())
     }
 
     /// The row's outcome when what its removals need could not be read:
@@ -239,11 +302,25 @@ impl Exact {
             group_names: Some(&self.group_names),
             default_roles: Some(&self.defaults),
         };
-        let mut planned = if settings.exact && !user.is_deleted() {
+        // A user this run restores is planned from its read as a deleted user: what it
+        // kept (skills, languages, queues, groups) is compared; its roles are gone.
+        let mut planned = if settings.exact {
             removals::plan(wanted, row.listed, user, &holding, inactive)
         } else {
             Removals::default()
         };
+        removals::keep_listed(steps, &planned, wanted, &holding);
+        if row.listed.queues {
+            // A queue the row names fails it (see `Holdings::failure`); another is said.
+            for q in &self.unread_queues {
+                if !wanted.queues.iter().any(|w| w.id == q.id) {
+                    planned.kept.push(format!(
+                        "queue {} not compared: reading its members failed ({})",
+                        q.name, q.why
+                    ));
+                }
+            }
+        }
         if inactive && !steps.roles.is_empty() {
             planned.kept.push(
                 "roles: not compared for an inactive user (Genesys removes an inactive user's roles)"
@@ -251,20 +328,35 @@ impl Exact {
             );
         }
         planned.delete_user = row.state == Some(UserState::Deleted);
-        removals::fit_steps(steps, &mut planned, wanted, inactive);
+        removals::fit_steps(steps, &mut planned, wanted, user, inactive);
         steps.removals = planned;
     }
 }
 
 /// Every queue's members (a group's membership told apart), by user: what
 /// `--exact` may take a user out of.
+/// A queue whose members could not be read (a refusal that concerns that
+/// queue alone, such as a 403 in its division) is left out, with why.
 async fn queue_memberships(
     client: &Client,
     jobs: &[Job],
-) -> Result<HashMap<String, Vec<HeldQueue>>, CallError> {
+) -> Result<(HashMap<String, Vec<HeldQueue>>, Vec<UnreadQueue>), CallError> {
     let mut all = Vec::new();
+    let mut unread = Vec::new();
     for q in client.list_all(Catalog::Queues).await? {
-        let members = client.queue_memberships(&q.id).await?;
+        let members = match client.queue_memberships(&q.id).await {
+            Ok(members) => members,
+            Err(e) if ends_run_for_queue(&e) => return Err(e),
+            Err(e) => {
+                tracing::warn!(queue = %q.name, error = %e, "preflight: a queue's members could not be read; --exact does not compare it");
+                unread.push(UnreadQueue {
+                    id: q.id,
+                    name: q.name,
+                    why: e.to_string(),
+                });
+                continue;
+            }
+        };
         all.push(QueueMembers {
             id: q.id,
             name: q.name,
@@ -277,7 +369,14 @@ async fn queue_memberships(
             by_user.insert(existing.id.clone(), memberships_of(&existing.id, &all));
         }
     }
-    Ok(by_user)
+    Ok((by_user, unread))
+}
+
+/// A queue `--exact` could not compare: its members read was refused.
+pub(super) struct UnreadQueue {
+    id: String,
+    name: String,
+    why: String,
 }
 
 /// The grants of these users, read the cheaper way: one read a user, or
@@ -317,10 +416,9 @@ async fn cheapest_grants(
             .collect();
         if user.adds.is_empty() {
             removals_only.push((user, needed));
-        } else if user.adds.iter().any(|r| roles.defaults.contains(r)) {
-            // A default role: every user holds it, its subjects are the org.
-            per_user.push(user.id);
         } else {
+            // A default role the row names is read like any other: every
+            // user holds it, so its pages cost what the org's size says.
             needed.extend(user.adds.iter().cloned());
             with_adds.push((user, needed));
         }
@@ -363,15 +461,15 @@ async fn cheapest_grants(
         let mut subjects = HashMap::new();
         for role in read {
             let name = roles.counts.get(&role).map(|(n, _)| n.clone());
-            let listed = client.role_subject_grants(&role).await?;
-            subjects.insert(role, (name.unwrap_or_default(), listed));
+            let listed = client.role_subject_grants(&role, concurrency).await?;
+            subjects.insert(role, RoleSubjects::new(name.unwrap_or_default(), listed));
         }
         // The roles held, in the order the search shows them (the adds' are among them).
         let held = |u: &GrantRead| -> Vec<String> {
             u.held
                 .iter()
                 .flatten()
-                .filter(|r| !roles.defaults.contains(*r))
+                .filter(|r| !roles.defaults.contains(*r) || u.adds.contains(r))
                 .cloned()
                 .collect()
         };

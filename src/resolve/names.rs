@@ -230,8 +230,9 @@ pub fn resolve(
                 let (id, name) = find(index, column, &item.name, problems)?;
                 Some(RatedItem {
                     id,
-                    rating: item.rating,
-                    label: format!("{name}:{}", rating_text(item.rating)),
+                    rating: item.rating.unwrap_or(0.0),
+                    label: format!("{name}:{}", rating_text(item.rating.unwrap_or(0.0))),
+                    unrated: item.rating.is_none(),
                 })
             })
             .collect()

@@ -98,7 +98,7 @@ fn text(patch: &mut Patch, field: Field, key: &str, cell: &Cell<String>, current
     let current = current.unwrap_or("");
     match cell {
         Cell::Set(value) if value != current => patch.set(field, key, json!(value)),
-        // An empty string clears (PROVISIONING.md §2.3).
+        // An empty string clears (docs/genesys-api.md#updating-users).
         Cell::Clear if !current.is_empty() => patch.set(field, key, json!("")),
         _ => {}
     }

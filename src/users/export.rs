@@ -2,33 +2,20 @@
 //! one row in exactly the import's columns, written so that the import
 //! reads it back to the same user (roles as `Role`, `Role@Division`,
 //! `Role@*`; ratings as `4` or `2.5`; the manager by email; lists sorted
-//! by name). Pure: no I/O.
+//! by name; every name and value escaped as `crate::escape` says, so one
+//! holding `;`, `@`, `:`, a `-` or edge spaces comes back as itself). Pure:
+//! no I/O.
 
 use std::collections::HashMap;
 
+use crate::escape::{escape, Context};
 use crate::genesys::users::{RatedRef, User};
-use crate::users::rating_text;
+use crate::users::{rating_text, Column};
 
-/// The export's columns: the import's user columns, in the contract's order.
-pub const USER_COLUMNS: [&str; 17] = [
-    "email",
-    "name",
-    "division",
-    "department",
-    "title",
-    "phone",
-    "state",
-    "manager",
-    "roles",
-    "skills",
-    "languages",
-    "queues",
-    "groups",
-    "location",
-    "employee_id",
-    "employee_type",
-    "hire_date",
-];
+/// The export's header: the users columns it writes, in the table's order.
+pub fn user_columns() -> Vec<&'static str> {
+    Column::exported().map(Column::name).collect()
+}
 
 /// Names by id, read once.
 #[derive(Debug, Default)]
@@ -48,22 +35,25 @@ pub struct Holdings {
     pub roles: HashMap<String, Vec<String>>,
     pub queues: HashMap<String, Vec<String>>,
     pub groups: HashMap<String, Vec<String>>,
+    /// A user's WebRTC phone: its base settings' and its site's names.
+    pub phones: HashMap<String, (String, String)>,
 }
 
 impl Holdings {
     /// Records a direct grant of `role` in `division_id` (`*`: all divisions).
     pub fn grant(&mut self, names: &Names, user_id: &str, role: &str, division_id: &str) {
+        let role = escape(role, Context::Role);
         let item = if division_id == "*" {
             format!("{role}@*")
         } else if division_id == names.home_division {
-            role.to_string()
+            role.into_owned()
         } else {
             let division = names
                 .divisions
                 .get(division_id)
                 .map(String::as_str)
                 .unwrap_or(division_id);
-            format!("{role}@{division}")
+            format!("{role}@{}", escape(division, Context::Role))
         };
         self.roles
             .entry(user_id.to_string())
@@ -84,7 +74,8 @@ fn rated(items: &[RatedRef], names: &HashMap<String, String>) -> String {
     list(items.iter().filter_map(|item| {
         let name = names.get(&item.id)?;
         Some(format!(
-            "{name}:{}",
+            "{}:{}",
+            escape(name, Context::Rated),
             rating_text(item.proficiency.unwrap_or(0.0))
         ))
     }))
@@ -107,21 +98,16 @@ pub fn user_row(
     held: &Holdings,
     emails: &HashMap<String, String>,
 ) -> Vec<String> {
-    let text = |v: &Option<String>| v.clone().unwrap_or_default();
-    let of = |map: &HashMap<String, Vec<String>>| {
+    let value = |v: &str| escape(v, Context::Value).into_owned();
+    let text = |v: &Option<String>| value(v.as_deref().unwrap_or_default());
+    let names_of = |map: &HashMap<String, Vec<String>>| {
         map.get(&user.id)
-            .map(|v| list(v.iter().cloned()))
+            .map(|v| list(v.iter().map(|n| escape(n, Context::Item).into_owned())))
             .unwrap_or_default()
     };
     let division = user
         .division_id()
-        .map(|id| {
-            names
-                .divisions
-                .get(id)
-                .cloned()
-                .unwrap_or_else(|| id.to_string())
-        })
+        .map(|id| value(names.divisions.get(id).map_or(id, String::as_str)))
         .unwrap_or_default();
     let manager = user
         .manager
@@ -131,28 +117,46 @@ pub fn user_row(
     let location = user
         .location_ids()
         .first()
-        .and_then(|id| names.locations.get(*id).cloned())
+        .and_then(|id| names.locations.get(*id).map(|l| value(l)))
         .unwrap_or_default();
-    let employer = |field: &str| user.employer(field).unwrap_or("").to_string();
-    vec![
-        text(&user.email),
-        text(&user.name),
-        division,
-        text(&user.department),
-        text(&user.title),
-        work_phone(user),
-        user.state.clone().unwrap_or_else(|| "active".into()),
-        manager,
-        of(&held.roles),
-        rated(&user.skills, &names.skills),
-        rated(&user.languages, &names.languages),
-        of(&held.queues),
-        of(&held.groups),
-        location,
-        employer("employeeId"),
-        employer("employeeType"),
-        employer("dateHire"),
-    ]
+    let employer = |field: &str| value(user.employer(field).unwrap_or(""));
+    Column::exported()
+        .map(|column| match column {
+            Column::Email => text(&user.email),
+            Column::Name => text(&user.name),
+            Column::Division => division.clone(),
+            Column::Department => text(&user.department),
+            Column::Title => text(&user.title),
+            Column::Phone => work_phone(user),
+            Column::State => user.state.clone().unwrap_or_else(|| "active".into()),
+            Column::Manager => manager.clone(),
+            Column::Roles => held
+                .roles
+                .get(&user.id)
+                .map(|v| list(v.iter().cloned()))
+                .unwrap_or_default(),
+            Column::Skills => rated(&user.skills, &names.skills),
+            Column::Languages => rated(&user.languages, &names.languages),
+            Column::Queues => names_of(&held.queues),
+            Column::Groups => names_of(&held.groups),
+            Column::Location => location.clone(),
+            Column::EmployeeId => employer("employeeId"),
+            Column::EmployeeType => employer("employeeType"),
+            Column::HireDate => employer("dateHire"),
+            Column::WebrtcPhone => held
+                .phones
+                .get(&user.id)
+                .map(|(base, _)| value(base))
+                .unwrap_or_default(),
+            Column::Site => held
+                .phones
+                .get(&user.id)
+                .map(|(_, site)| value(site))
+                .unwrap_or_default(),
+            // Never read back from Genesys.
+            Column::Password | Column::Invite => String::new(),
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -205,7 +209,14 @@ mod tests {
             ..Names::default()
         };
         let emails = HashMap::from([("m1".to_string(), "boss@example.com".to_string())]);
-        let row = user_row(&user, &names, &Holdings::default(), &emails);
+        let held = Holdings {
+            phones: HashMap::from([(
+                "u1".to_string(),
+                ("WebRTC; Agents".to_string(), "Lisbon".to_string()),
+            )]),
+            ..Holdings::default()
+        };
+        let row = user_row(&user, &names, &held, &emails);
         assert_eq!(
             row,
             [
@@ -225,7 +236,9 @@ mod tests {
                 "Lisbon Office",
                 "E-1",
                 "",
-                "2026-12-01"
+                "2026-12-01",
+                "WebRTC; Agents",
+                "Lisbon"
             ]
         );
     }

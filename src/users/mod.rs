@@ -7,5 +7,5 @@ pub mod diff;
 pub mod export;
 pub mod snapshot;
 
-pub use columns::{rating_text, Field};
+pub use columns::{rating_text, Column, Field};
 pub use create::{create_user_body, follow_up_fields};

@@ -144,7 +144,9 @@ fn users_are_exported_in_the_import_columns_with_only_direct_holdings() {
             "location",
             "employee_id",
             "employee_type",
-            "hire_date"
+            "hire_date",
+            "webrtc_phone",
+            "site"
         ]
     );
     assert_eq!(
@@ -171,7 +173,9 @@ fn users_are_exported_in_the_import_columns_with_only_direct_holdings() {
             "Lisbon Office",
             "E-1",
             "Full-time",
-            "2024-02-01"
+            "2024-02-01",
+            "",
+            ""
         ],
         "the group's role (Quality Evaluator) and queue (VIP) are not Ana's own"
     );
@@ -482,7 +486,7 @@ fn pages_through_every_user() {
     }
     let s = Scratch::new();
     let out = run(genimport_against(s.dir.path(), &fake)
-        .env("GENIMPORT_EXPORT_USER_PAGE", "5")
+        .args(["--user-page-size", "5"])
         .args(["export", "users", "--state", "active", "-o", "org.csv"]));
     assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     let rows = read_csv(&s.path("org.csv"));

@@ -1,5 +1,5 @@
-//! The holes found when genimport was attacked and fed careless input
-//! (issue 9): each test here failed before the fix.
+//! The holes found when genimport was attacked and fed careless input:
+//! each test here failed before the fix.
 
 use crate::common::*;
 

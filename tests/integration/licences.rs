@@ -1,4 +1,4 @@
-//! The licence preview (issue 22): before anything is written, the run and
+//! The licence preview (docs/provisioning.md#licences): before anything is written, the run and
 //! the dry run say which licences the file gives and takes, asking Genesys
 //! once per distinct role set; a refusal only warns.
 

@@ -5,6 +5,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod bigorg;
 mod commands;
 mod endings;
 mod export;
@@ -15,9 +16,12 @@ mod input_errors;
 mod input_files;
 mod licences;
 mod movers;
+mod permissions;
+mod phones;
 mod preflight_safety;
 mod progress;
 mod provisioning;
 mod queues;
+mod roundtrip;
 mod update;
 mod write_safety;

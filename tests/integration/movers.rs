@@ -596,7 +596,7 @@ fn many_movers_read_grants_role_by_role_with_the_same_plan() {
         );
         assert!(
             row.message
-                .contains("role Quality Evaluator stayed: it is granted through a group"),
+                .contains("role Quality Evaluator@Home stayed: it is granted through a group"),
             "{row:?}"
         );
     }
@@ -606,32 +606,6 @@ fn many_movers_read_grants_role_by_role_with_the_same_plan() {
     let st = fake.state();
     assert_eq!(st.counters.subject_requests, 0, "no read a user");
     assert_eq!(st.movers.subject_grant_reads, 3, "one page a role held");
-}
-
-#[test]
-fn a_restored_user_is_not_read_before_so_nothing_is_removed_from_it() {
-    let fake = Fake::spawn(FakeConfig::default());
-    let ana = mover(&fake);
-    fake.state()
-        .users
-        .iter_mut()
-        .find(|u| u.id == ana)
-        .unwrap()
-        .state = "deleted".into();
-    let csv = "email,name,groups,languages\nana@example.com,Ana,-,-\n";
-    let Ran {
-        code,
-        rows,
-        stderr: err,
-    } = import_csv(&fake, csv, &["--update", "--exact", "--restore-deleted"]);
-    assert_eq!(code, exit::OK, "{err}");
-    assert_eq!(rows[0].status, "updated", "{:?}", rows[0]);
-    // A restored user gets nothing back (PROVISIONING.md §2.6): the Employee
-    // role is granted again (issue 18), and nothing is removed.
-    assert_eq!(rows[0].changes, "restore; add role Employee@Home");
-    let st = fake.state();
-    assert_eq!(st.groups_of(&ana), ["Night Shift", "Day Shift"]);
-    assert_eq!(st.movers.grant_removals + st.counters.language_requests, 0);
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! Issue 18, the read-only preflight: a key held by several users fails
+//! The read-only preflight: a key held by several users fails
 //! its row, employee ids are searched as written, one row's read failing
 //! fails that row only, `exists` says what `--update` would add, reads
 //! speak Genesys' wire format (`expand` repeated, 50 values a search), and

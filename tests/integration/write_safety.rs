@@ -1,4 +1,4 @@
-//! An org's data is safe in every write path (issue 18): one snapshot per
+//! An org's data is safe in every write path: one snapshot per
 //! user merged by every answer, location moves, independent steps with
 //! every failure named, invitations completed, restores that apply the
 //! whole row, poisoned batches isolated, created users that always get
@@ -21,7 +21,6 @@ fn profile(fake: &Fake, email: &str, key: &str) -> Value {
     user.profile.get(key).cloned().unwrap_or(Value::Null)
 }
 
-// Item 1.
 #[test]
 fn a_state_change_keeps_employer_info_the_patch_answer_lacks() {
     let fake = Fake::spawn(FakeConfig::default());
@@ -53,7 +52,6 @@ fn a_state_change_keeps_employer_info_the_patch_answer_lacks() {
     );
 }
 
-// Item 2.
 #[test]
 fn a_location_is_kept_with_its_details_moved_or_cleared() {
     let fake = Fake::spawn(FakeConfig::default());
@@ -110,7 +108,7 @@ fn three_existing(fake: &Fake) -> [String; 3] {
         .map(|n| state.add_user_with(&format!("{n}@example.com"), n, json!({"title": "Agent"})))
 }
 
-// Items 6 and 10 (and 7: the invitation is independent of the failed steps).
+// The invitation is independent of the failed steps too.
 #[test]
 fn one_poisoned_member_fails_only_its_row_and_its_other_steps_are_done() {
     let fake = Fake::spawn(FakeConfig::default());
@@ -153,7 +151,6 @@ fn one_poisoned_member_fails_only_its_row_and_its_other_steps_are_done() {
     assert_eq!(state.invited.len(), 3, "every invitation sent");
 }
 
-// Item 7.
 #[test]
 fn update_invites_an_existing_user_only_if_it_never_was() {
     let fake = Fake::spawn(FakeConfig::default());
@@ -196,7 +193,6 @@ fn update_invites_an_existing_user_only_if_it_never_was() {
     assert_eq!(statuses(&rows), ["unchanged", "unchanged", "unchanged"]);
 }
 
-// Item 8.
 #[test]
 fn a_deleted_user_found_by_the_create_conflict_gets_the_whole_row() {
     let fake = Fake::spawn(FakeConfig::default());
@@ -246,7 +242,7 @@ fn a_deleted_user_found_by_the_create_conflict_gets_the_whole_row() {
     assert_eq!(grants.len(), 2, "{grants:?}");
 }
 
-// Item 11: a lost answer, a search that misses, then a conflict.
+// A lost answer, a search that misses, then a conflict.
 #[test]
 fn a_create_found_after_a_lost_answer_and_a_conflict_gets_its_steps() {
     let fake = Fake::spawn(FakeConfig::default());
@@ -276,7 +272,7 @@ fn a_create_found_after_a_lost_answer_and_a_conflict_gets_its_steps() {
     );
 }
 
-// Item 11: a 2xx without an id.
+// A 2xx without an id.
 #[test]
 fn a_create_answered_without_an_id_gets_its_steps() {
     let fake = Fake::spawn(FakeConfig::default());
@@ -301,7 +297,6 @@ fn a_create_answered_without_an_id_gets_its_steps() {
     assert!(!rows[0].user_id.is_empty());
 }
 
-// Item 14.
 #[test]
 fn a_patch_that_landed_but_timed_out_is_reported_done() {
     let fake = Fake::spawn(FakeConfig::default());
@@ -323,7 +318,6 @@ fn a_patch_that_landed_but_timed_out_is_reported_done() {
     assert_eq!(fake.state().counters.patch_requests, 1, "not sent twice");
 }
 
-// Item 15.
 #[test]
 fn a_version_conflict_during_a_restore_rereads_the_deleted_user() {
     let fake = Fake::spawn(FakeConfig::default());
