@@ -17,7 +17,9 @@
 //! Part 5, pacing: genimport against a reference client that behaves like
 //! the official SDK loop (back-to-back requests, sleep exactly Retry-After on
 //! each 429), on the same fake limits: fixed window, sliding window, token
-//! bucket, and faults (genimport only).
+//! bucket, and faults (genimport only); then part `spent` (alone with
+//! `--parts spent`): the same against a window another client partly spent
+//! in the second before the run (`--spent-users`, 600 by default).
 //! Part 6, movers: request counts of `--update --exact` for 200 movers
 //! whose every list changes (a role, a skill, a language, a queue and a
 //! group each swapped for another), 200 leavers (`inactive`, out of every
