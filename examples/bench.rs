@@ -27,12 +27,21 @@
 //! Part 3, update: request counts of `--update` against 1,000 existing users
 //! (file unchanged, one field changed on each, only new users), on a fake
 //! without limit or latency: the figures are counts, not times.
+//! Part 7, permissions (`--parts permissions`, see bench/permissions.rs):
+//! the permission preflight's requests per run, each way of learning the
+//! client's access.
 //! Part 6, export (`--parts export`): requests per user of `genimport export
 //! users` for 1,200 users holding roles, skills, queues and groups (20 roles,
 //! 20 queues, 10 groups) and for 10,500 users with profile fields only.
+//! Part 8, phones (`--parts phones`, see bench/phones.rs): 200 new users with a WebRTC phone
+//! each, the fake's station lag 1 s; the file again; the users as leavers.
 
 #[path = "fake_genesys/fake.rs"]
 mod fake;
+#[path = "bench/permissions.rs"]
+mod permissions;
+#[path = "bench/phones.rs"]
+mod phones;
 #[path = "bench/spent.rs"]
 mod spent;
 
@@ -75,7 +84,7 @@ struct Args {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "offline,online,update,provision,movers"
+        default_value = "offline,online,update,provision,movers,permissions,phones"
     )]
     parts: Vec<String>,
     /// Users for the update and provision parts
@@ -121,6 +130,12 @@ fn main() {
     }
     if part("movers") {
         movers(&dir, 200);
+    }
+    if part("permissions") {
+        permissions::permissions(&dir, args.update_users);
+    }
+    if part("phones") {
+        phones::phones(&dir, 200);
     }
 }
 

@@ -69,6 +69,11 @@ pub struct Telephony {
     pub station_lag: Duration,
     /// The next this-many phone creates are stored, then answered 503.
     pub lost_creates: u32,
+    /// The next new station is already this user's default (a station
+    /// shared by mistake: setting it as another's default answers 409).
+    pub station_taken_by: Option<String>,
+    /// Answer 403 to the telephony reads (a client without the permission).
+    pub forbid_reads: bool,
     pub counters: PhoneCounters,
     next: u64,
 }
@@ -99,6 +104,8 @@ impl Default for Telephony {
             defaults: HashMap::new(),
             station_lag: Duration::ZERO,
             lost_creates: 0,
+            station_taken_by: None,
+            forbid_reads: false,
             counters: PhoneCounters::default(),
             next: 1,
         }
@@ -207,6 +214,15 @@ pub(super) fn route(
             respond(
                 200,
                 json!({"id": "org-fake", "name": "Fake Org", "defaultSiteId": t.default_site}),
+            )
+        }
+        (&Method::GET, ["api", "v2", "telephony", "providers", "edges", _, ..])
+            if t.forbid_reads =>
+        {
+            error(
+                403,
+                "missing.any.permissions",
+                "Unable to perform the requested action. You must have at least one of the following permissions assigned: [telephony:plugin:all]",
             )
         }
         (&Method::GET, ["api", "v2", "telephony", "providers", "edges", rest @ ..]) => {
@@ -359,6 +375,14 @@ fn create_phone(t: &mut Telephony, users: &[String], body: &[u8]) -> Reply {
         );
     }
     let id = t.add_phone(name, base, site, Some(user));
+    if let Some(owner) = t.station_taken_by.take() {
+        let station = t
+            .phones
+            .iter()
+            .find(|p| p.id == id)
+            .map(|p| p.station.clone());
+        t.defaults.insert(owner, station.unwrap_or_default());
+    }
     if t.lost_creates > 0 {
         t.lost_creates -= 1;
         return error(503, "service.unavailable", "injected: stored, answer lost");

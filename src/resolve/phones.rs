@@ -13,7 +13,7 @@ use crate::genesys::phones::{NewPhone, Phone, PhoneBase};
 use crate::genesys::{CallError, Client};
 use crate::input::{Cell, UserRow};
 use crate::plan::phones::{phone_name, OldPhone, PhoneStep};
-use crate::plan::{Job, Outcome, Plan, Status};
+use crate::plan::{failed_outcome, Job, Outcome, Plan, Status};
 use crate::resolve::names::NameIndex;
 
 /// What the rows' phone names resolve against, read once a run.
@@ -39,8 +39,20 @@ fn phone_row(job: &Job) -> Option<(&UserRow, Option<&str>)> {
 /// Plans every row's phone step; a name that does not resolve makes its
 /// row invalid.
 pub(super) async fn plan(client: &Client, jobs: &mut [Job]) -> Result<(), CallError> {
-    let Some(telephony) = Telephony::read(client, jobs).await? else {
-        return Ok(());
+    let telephony = match Telephony::read(client, jobs).await {
+        Ok(Some(telephony)) => telephony,
+        Ok(None) => return Ok(()),
+        // A client that may not read phones: its phone rows fail, the others go on.
+        Err(refused @ CallError::Rejected { status: 403, .. }) => {
+            for job in jobs.iter_mut().filter(|j| phone_row(j).is_some()) {
+                job.plan = Plan::Report(failed_outcome(
+                    &refused,
+                    "reading the phones (needs telephony:plugin:all); nothing was sent for this row",
+                ));
+            }
+            return Ok(());
+        }
+        Err(e) => return Err(e),
     };
     for job in jobs.iter_mut() {
         let Some((user, existing)) = phone_row(job) else {

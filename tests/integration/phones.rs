@@ -341,3 +341,53 @@ fn export_writes_the_phone_and_the_round_trip_sends_no_writes() {
     assert_eq!(statuses(&rows), ["unchanged", "unchanged"]);
     assert_eq!(writes(&fake), before, "the round trip sends no writes");
 }
+
+#[test]
+fn a_station_that_is_another_users_default_leaves_the_row_incomplete() {
+    let fake = Fake::spawn(FakeConfig::default());
+    {
+        let mut st = fake.state();
+        let zoe = st.add_user("zoe@example.com", "Zoe", "active");
+        st.telephony.station_taken_by = Some(zoe);
+    }
+    let csv = "email,name,webrtc_phone\nana@example.com,Ana,WebRTC Agents\n";
+    let (code, rows, _) = run_file(&fake, csv, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(rows[0].status, "incomplete");
+    assert_eq!(rows[0].http_status, "409");
+    assert_eq!(
+        rows[0].error_code,
+        "userservice.stationalreadyhasdefaultuser"
+    );
+    assert!(
+        rows[0].message.contains("default station"),
+        "{}",
+        rows[0].message
+    );
+    assert_eq!(rows[0].changes, "create");
+    assert_eq!(fake.state().telephony.phones.len(), 1, "one phone, kept");
+}
+
+#[test]
+fn a_client_that_may_not_read_phones_fails_only_the_phone_rows() {
+    let fake = Fake::spawn(FakeConfig::default());
+    fake.state().telephony.forbid_reads = true;
+    let csv = "email,name,webrtc_phone\nana@example.com,Ana,WebRTC Agents\nbo@example.com,Bo,\n";
+    let (code, rows, err) = run_file(&fake, csv, &[]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(statuses(&rows), ["failed", "created"]);
+    assert_eq!(rows[0].http_status, "403");
+    assert!(
+        rows[0].message.contains("telephony:plugin:all"),
+        "{}",
+        rows[0].message
+    );
+    assert!(
+        fake.state().user("ana@example.com").is_none(),
+        "nothing sent for it"
+    );
+    let s = Scratch::new();
+    let out = run(genimport_against(s.dir.path(), &fake).args(["export", "users"]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("webrtc_phone and site are left blank"));
+}
