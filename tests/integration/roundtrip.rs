@@ -752,3 +752,28 @@ fn values_genimport_would_not_write_come_back_unchanged_and_are_refused_only_as_
     }
     assert_eq!(writes(&fake), before);
 }
+
+#[test]
+fn a_search_showing_no_roles_does_not_skip_removals() {
+    let fake = Fake::spawn(FakeConfig::default());
+    let ana = {
+        let mut st = fake.state();
+        let (agent, supervisor) = (id_of(&st.roles, "Agent"), id_of(&st.roles, "Supervisor"));
+        let ana = st.add_user("ana@example.com", "Ana", "active");
+        st.grant_user(&ana, &agent, HOME_DIVISION);
+        st.grant_user(&ana, &supervisor, HOME_DIVISION);
+        // The search's best-effort expand came back empty.
+        let user = st.users.iter_mut().find(|u| u.id == ana).unwrap();
+        user.profile
+            .insert("authorization".into(), json!({"roles": []}));
+        ana
+    };
+    let ran = import_csv(&fake, "email,roles\nana@example.com,Agent\n", EXACT);
+    assert_eq!(ran.code, exit::OK, "{}", ran.stderr);
+    assert_eq!(
+        ran.rows[0].changes, "remove role Supervisor@Home",
+        "{:?}",
+        ran.rows[0]
+    );
+    assert_eq!(own_roles(&fake, &ana), ["Agent@Home"]);
+}
