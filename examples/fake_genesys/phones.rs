@@ -72,6 +72,9 @@ pub struct Telephony {
     /// The next new station is already this user's default (a station
     /// shared by mistake: setting it as another's default answers 409).
     pub station_taken_by: Option<String>,
+    /// Just before the next phone create, this user's own phone takes the
+    /// new phone's name (another admin at work: a race the preflight missed).
+    pub name_race_by: Option<String>,
     /// Answer 403 to the telephony reads (a client without the permission).
     pub forbid_reads: bool,
     pub counters: PhoneCounters,
@@ -106,6 +109,7 @@ impl Default for Telephony {
             lost_creates: 0,
             station_taken_by: None,
             forbid_reads: false,
+            name_race_by: None,
             counters: PhoneCounters::default(),
             next: 1,
         }
@@ -327,7 +331,7 @@ fn get_edges(t: &mut Telephony, rest: &[&str], query: &HashMap<String, String>) 
                 .phones
                 .iter()
                 .filter(|p| user.is_none_or(|u| p.user.as_ref() == Some(u)))
-                .filter(|p| name.is_none_or(|n| *n == p.name))
+                .filter(|p| name.is_none_or(|n| n.split(',').any(|n| n == p.name)))
                 .map(|p| t.phone_json(p))
                 .collect();
             page_values(&all, query)
@@ -366,6 +370,9 @@ fn create_phone(t: &mut Telephony, users: &[String], body: &[u8]) -> Reply {
     }
     if !users.iter().any(|u| u == user) {
         return error(400, "bad.request", "the WebRTC user does not exist");
+    }
+    if let Some(other) = t.name_race_by.take() {
+        t.add_phone(name, base, site, Some(&other));
     }
     if t.phones.iter().any(|p| p.name == name) {
         return error(

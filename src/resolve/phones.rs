@@ -83,6 +83,56 @@ pub(super) async fn plan(client: &Client, jobs: &mut [Job]) -> Result<(), CallEr
             _ => {}
         }
     }
+    names_taken(client, jobs).await
+}
+
+/// Phone names per request of the name check (they travel in the URL).
+const NAME_BATCH: usize = 50;
+
+/// A phone the run would make whose name another phone of the org holds
+/// fails its row before anything is sent for it, naming that phone (the
+/// create would be refused, the user already made). One read per 50 names.
+async fn names_taken(client: &Client, jobs: &mut [Job]) -> Result<(), CallError> {
+    let made: Vec<(usize, String)> = jobs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, job)| match &job.plan {
+            Plan::Create { provision, .. } | Plan::Update { provision, .. } => provision
+                .phone
+                .as_ref()
+                .and_then(|p| p.create.as_ref())
+                .map(|c| (i, c.name.clone())),
+            _ => None,
+        })
+        .collect();
+    let mut taken: HashMap<String, Phone> = HashMap::new();
+    for chunk in made.chunks(NAME_BATCH) {
+        let names: Vec<String> = chunk.iter().map(|(_, n)| n.clone()).collect();
+        for phone in client.phones_named_any(&names).await? {
+            taken.insert(phone.name.clone(), phone);
+        }
+    }
+    for (index, name) in made {
+        let Some(other) = taken.get(&name) else {
+            continue;
+        };
+        let job = &mut jobs[index];
+        let own = match &job.plan {
+            Plan::Update { existing, .. } => Some(existing.id.as_str()),
+            _ => None,
+        };
+        // The user's own phone (of another base settings) goes first: no conflict.
+        if own.is_some() && other.user_id() == own {
+            continue;
+        }
+        job.plan = Plan::Report(
+            Outcome::new(Status::Failed)
+                .with_error(Some(409), Some("phone.name.taken".to_string()), format!(
+                    "webrtc_phone: the org already has a phone {}; nothing was sent for this row (delete or rename that phone, then run again)",
+                    other.describe()
+                )),
+        );
+    }
     Ok(())
 }
 
