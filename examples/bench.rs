@@ -28,9 +28,16 @@
 //! Part 6, export (`--parts export`): requests per user of `genimport export
 //! users` for 1,200 users holding roles, skills, queues and groups (20 roles,
 //! 20 queues, 10 groups) and for 10,500 users with profile fields only.
+//! Part `bigorg` (`cargo build --release` first: it runs the binary under
+//! /usr/bin/time): the 25,000-user request budgets, then export and
+//! `--update` preflight times at 300 requests/min with 1 and 3 tokens and
+//! the peak memory of a 100,000-row `--update` (`--big-users`).
 
 #[path = "fake_genesys/fake.rs"]
 mod fake;
+
+#[path = "bench_parts/bigorg.rs"]
+mod bigorg;
 
 use std::io::Write;
 use std::sync::Arc;
@@ -83,6 +90,9 @@ struct Args {
     /// Users for the timed provisioning run (at 300 requests/min)
     #[arg(long, default_value_t = 200)]
     provision_timed_users: usize,
+    /// Users of the big org in the timed `bigorg` part
+    #[arg(long, default_value_t = 100_000)]
+    big_users: usize,
 }
 
 fn main() {
@@ -111,6 +121,9 @@ fn main() {
     }
     if part("movers") {
         movers(&dir, 200);
+    }
+    if part("bigorg") {
+        bigorg::run(dir.path(), args.big_users);
     }
 }
 
