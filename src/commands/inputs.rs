@@ -11,6 +11,15 @@ pub(crate) enum Inputs {
 }
 
 impl Inputs {
+    /// Drops the rows once every one has its plan (the plans own what
+    /// they need); `listed` is then empty.
+    pub(crate) fn release(&mut self) {
+        match self {
+            Inputs::Users(rows) => *rows = Vec::new(),
+            Inputs::Queues(rows) => *rows = Vec::new(),
+        }
+    }
+
     /// Each row's line, email (empty for queues), name and problems.
     pub(crate) fn listed(&self) -> Vec<(u64, &str, &str, Option<&String>)> {
         match self {

@@ -54,7 +54,13 @@ fn a_file_naming_most_of_the_org_lists_it_instead_of_searching() {
         &fake,
         &s,
         &file_of(0, 280),
-        &["--update", "--results-cap", "100", "--user-page-size", "100"],
+        &[
+            "--update",
+            "--results-cap",
+            "100",
+            "--user-page-size",
+            "100",
+        ],
     );
     let err = stderr(&out);
     assert_eq!(code(&out), 0, "{err}");
