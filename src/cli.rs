@@ -132,6 +132,10 @@ pub struct ImportArgs {
     #[arg(long)]
     pub restore_deleted: bool,
 
+    /// Where the undo file goes (`none`: no undo file) [default: <input stem>.undo.csv beside the results, the next free name when it exists]
+    #[arg(long, value_name = "PATH")]
+    pub undo: Option<PathBuf>,
+
     /// Test hook: a worker panics on this input line (checks that a bug
     /// still leaves every row in the results, exit 70)
     #[arg(
@@ -267,9 +271,13 @@ Exit codes: 0 nothing needed is missing, 1 the file has invalid rows,
     after_long_help = DOCTOR_EXAMPLES
 )]
 pub struct DoctorArgs {
-    /// A users file: check what its plan needs (as a dry run would plan it)
+    /// A users file (or, with --queues, a queues file): check what its plan needs (as a dry run would plan it)
     #[arg(value_name = "FILE")]
     pub input: Option<PathBuf>,
+
+    /// FILE is a queues file (`genimport queues FILE`)
+    #[arg(long, requires = "input")]
+    pub queues: bool,
 
     /// Plan the file as `--update` would
     #[arg(long)]

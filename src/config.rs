@@ -14,6 +14,7 @@ use crate::cli::{
 };
 use crate::error::{ConfigError, Error, UsageError};
 use crate::input::{MatchKey, ReadOptions, Source};
+use crate::output::undo::UndoTarget;
 use crate::output::Sink;
 use crate::pacing::RetryPolicy;
 use crate::region::{self, Hosts};
@@ -83,6 +84,8 @@ pub struct Config {
     pub default_division: Option<String>,
     pub concurrency: usize,
     pub restore_deleted: bool,
+    /// Where the undo file of a run that writes goes.
+    pub undo: UndoTarget,
     pub log: LogSettings,
     /// Test hook (hidden flag): panic while working on this line.
     pub panic_on_line: Option<u64>,
@@ -357,6 +360,7 @@ impl Config {
         let input = args.input.ok_or(Error::Usage(UsageError::MissingInput))?;
         let source = Source::from_arg(&input);
         let sink = output_sink(&source, args.output.as_deref())?;
+        let undo = undo_target(&source, &sink, args.undo.as_deref());
 
         let reach = Reach::from_connection(connection)?;
         let (connect, missing) = Connect::from_reach(reach, connection, args.tokens);
@@ -406,6 +410,7 @@ impl Config {
                 .filter(|d| !d.is_empty()),
             concurrency: usize::from(args.concurrency),
             restore_deleted: args.restore_deleted,
+            undo,
             log,
             panic_on_line: args.panic_on_line,
             station_wait: args
@@ -445,10 +450,16 @@ impl DoctorConfig {
                     invite: args.invite,
                     match_key: args.match_key,
                     restore_deleted: false,
+                    undo: None,
                     panic_on_line: None,
                     station_wait: None,
                 };
-                Config::from_args(import, Resource::Users, connection, log.clone())
+                let resource = if args.queues {
+                    Resource::Queues
+                } else {
+                    Resource::Users
+                };
+                Config::from_args(import, resource, connection, log.clone())
             })
             .transpose()?;
         Ok(DoctorConfig { connect, log, file })
@@ -512,11 +523,11 @@ impl ExportConfig {
 
 /// `SOURCE=COLUMN`; the last `=` splits (column names hold none).
 fn parse_map(raw: &str) -> Result<(String, String), Error> {
-    let bad = |why: String| {
-        Error::Usage(UsageError::Flag(format!(
-            "--map `{}`: {why}",
-            crate::text::cut(raw)
-        )))
+    let bad = |reason: String| {
+        Error::Usage(UsageError::BadMap {
+            raw: raw.to_string(),
+            reason,
+        })
     };
     let Some((source, column)) = raw.rsplit_once('=') else {
         return Err(bad(
@@ -542,10 +553,9 @@ fn parse_delimiter(raw: &str) -> Result<u8, Error> {
         one if one.len() == 1 && one.is_ascii() && !matches!(one, "\"" | "\n" | "\r") => {
             Ok(one.as_bytes()[0])
         }
-        _ => Err(Error::Usage(UsageError::Flag(format!(
-            "--delimiter `{}`: give one character such as `,` `;` `|`, or `tab`",
-            crate::text::cut(raw)
-        )))),
+        _ => Err(Error::Usage(UsageError::BadDelimiter {
+            raw: raw.to_string(),
+        })),
     }
 }
 
@@ -571,6 +581,31 @@ fn output_sink(source: &Source, output: Option<&Path>) -> Result<Sink, Error> {
         }
     }
     Ok(sink)
+}
+
+/// `--undo`, else `<input stem>.undo.csv` in the results file's folder
+/// (the input's when results go to standard output).
+fn undo_target(source: &Source, sink: &Sink, undo: Option<&Path>) -> UndoTarget {
+    match undo {
+        Some(p) if p.as_os_str().eq_ignore_ascii_case("none") => UndoTarget::None,
+        Some(p) => UndoTarget::Path(p.to_path_buf()),
+        None => {
+            let stem = match source {
+                Source::File(input) => input
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "genimport".into()),
+                Source::Stdin => "genimport".into(),
+            };
+            let folder = match (sink, source) {
+                (Sink::File(out), _) => out.parent().map(Path::to_path_buf),
+                (Sink::Stdout, Source::File(input)) => input.parent().map(Path::to_path_buf),
+                (Sink::Stdout, Source::Stdin) => None,
+            }
+            .unwrap_or_default();
+            UndoTarget::Default(folder.join(format!("{stem}.undo.csv")))
+        }
+    }
 }
 
 /// The same file on disk, whatever the path: hard links, symlinks and

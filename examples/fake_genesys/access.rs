@@ -34,6 +34,8 @@ pub struct AccessModel {
     pub grants_division_aware: bool,
     /// Requests to the discovery routes.
     pub discovery_requests: u64,
+    /// `GET /api/v2/authorization/divisions` requests (served by fake.rs).
+    pub division_listings: u64,
     /// Writes refused with 403, as `METHOD path`.
     pub refused: Vec<String>,
 }
@@ -46,6 +48,7 @@ impl Default for AccessModel {
             permitted_route: true,
             grants_division_aware: false,
             discovery_requests: 0,
+            division_listings: 0,
             refused: Vec::new(),
         }
     }
@@ -111,6 +114,10 @@ pub(super) fn route(
     }
     let one = |key: &str| query.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
     let reply = match segments {
+        ["api", "v2", "authorization", "divisions"] => {
+            st.access.division_listings += 1;
+            return None;
+        }
         ["api", "v2", "tokens", "me"] => tokens_me(st),
         ["api", "v2", "oauth", "clients", id] => {
             if !st.access.holds("oauth:client:view", None) {
@@ -263,14 +270,14 @@ fn permitted(st: &State, permission: &str) -> Reply {
     )
 }
 
-/// Users and queues are division objects; their permissions are division-aware.
+/// Skills, languages and telephony are in no division; the rest is division-aware.
 fn catalogue(query: &str) -> Reply {
     let entities: Vec<Value> = query
         .split(',')
         .filter(|p| p.split(':').count() == 3)
         .map(|p| {
             let parts: Vec<&str> = p.split(':').collect();
-            let aware = matches!((parts[0], parts[1]), ("directory", "user") | ("routing", "queue") | ("routing", "queueMember"));
+            let aware = !matches!((parts[0], parts[1]), ("routing", "skill" | "language") | ("telephony", _));
             json!({"id": parts[0], "domain": parts[0], "permissionMap": {parts[1]: [
                 {"domain": parts[0], "entityType": parts[1], "action": parts[2], "label": p, "divisionAware": aware}
             ]}})

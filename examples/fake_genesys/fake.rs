@@ -59,6 +59,8 @@ pub mod bigorg;
 #[path = "roundtrip.rs"]
 pub mod roundtrip;
 
+#[path = "leavers.rs"]
+mod leavers;
 #[path = "write_faults.rs"]
 mod write_faults;
 pub use write_faults::WriteFaults;
@@ -108,6 +110,9 @@ pub struct FakeConfig {
     pub refuse_search_email: Option<String>,
     /// Revoke every token once this many users exist.
     pub expire_tokens_at_users: Option<usize>,
+    /// A deactivated or deleted user loses its roles, a restored one lands
+    /// in the home division, as in Genesys (see `leavers`).
+    pub leavers_lose_roles: bool,
 }
 
 impl Default for FakeConfig {
@@ -135,6 +140,7 @@ impl Default for FakeConfig {
             token_status: None,
             refuse_search_email: None,
             expire_tokens_at_users: None,
+            leavers_lose_roles: false,
         }
     }
 }
@@ -1174,6 +1180,11 @@ fn search(st: &mut State, body: &[u8]) -> Reply {
                     "state" => values.contains(&u.state),
                     "divisionId" => values.contains(&u.division_id),
                     "hr.employeeId" => employee_id_matches(c, u),
+                    "manager.id" => u
+                        .profile
+                        .get("manager")
+                        .and_then(|m| m["id"].as_str())
+                        .is_some_and(|m| values.contains(&m.to_lowercase())),
                     _ => false,
                 }
             })
@@ -1255,6 +1266,7 @@ fn patch_user(st: &mut State, id: &str, body: &[u8]) -> Reply {
             );
         }
     }
+    let before = st.users[index].state.clone();
     let user = &mut st.users[index];
     for (key, value) in body {
         match key.as_str() {
@@ -1280,7 +1292,8 @@ fn patch_user(st: &mut State, id: &str, body: &[u8]) -> Reply {
         }
     }
     user.version += 1;
-    let reply = write_faults::patch_answer(user_json(user));
+    leavers::state_changed(st, id, &before);
+    let reply = write_faults::patch_answer(user_json(&st.users[index]));
     if st.write_faults.patch_timeouts > 0 {
         st.write_faults.patch_timeouts -= 1;
         return error(408, "request.timeout", "The request timed out.");

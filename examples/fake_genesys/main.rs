@@ -49,6 +49,11 @@ struct Args {
     /// Pre-existing users (emails), to see `exists` in the results
     #[arg(long, value_delimiter = ',')]
     existing: Vec<String>,
+    /// The client's access: every permission everywhere (all), everything
+    /// in Home but only reading users in Sales (home-only), or roles it
+    /// cannot read (unreadable)
+    #[arg(long, default_value = "all", value_parser = ["all", "home-only", "unreadable"])]
+    access: String,
 }
 
 #[tokio::main]
@@ -77,6 +82,26 @@ async fn main() {
             eprintln!("cannot listen on {addr}: {e}");
             std::process::exit(1);
         }
+    };
+    fake.state().access = match args.access.as_str() {
+        "home-only" => fake::access::AccessModel::with_roles(&[
+            ("Admin Home", &["*:*:*"], &[fake::HOME_DIVISION]),
+            (
+                "Viewer Sales",
+                &["directory:user:view"],
+                &[fake::SALES_DIVISION],
+            ),
+        ]),
+        "unreadable" => fake::access::AccessModel {
+            token_lists_roles: false,
+            permitted_route: false,
+            ..fake::access::AccessModel::with_roles(&[(
+                "Directory",
+                &["directory:*:*", "routing:*:*", "authorization:grant:*"],
+                &["*"],
+            )])
+        },
+        _ => fake::access::AccessModel::default(),
     };
     for email in &args.existing {
         fake.state().add_user(email, "Existing User", "active");

@@ -129,7 +129,7 @@ impl State {
 }
 
 /// The user's `authorization.roles`: its own grants and its groups'.
-fn refresh_roles(st: &mut State, user: &str) {
+pub(super) fn refresh_roles(st: &mut State, user: &str) {
     let mut ids: Vec<String> = st
         .grants
         .get(user)
@@ -225,8 +225,9 @@ pub(super) fn route(
                 .find(|u| u.id == *id && u.state != "deleted")
             {
                 Some(u) => {
-                    u.state = "deleted".into();
+                    let before = std::mem::replace(&mut u.state, "deleted".into());
                     u.version += 1;
+                    super::leavers::state_changed(st, id, &before);
                     empty(200)
                 }
                 None => error(404, "general.resource.not.found", "user not found"),

@@ -38,12 +38,13 @@ impl Discovery {
 }
 
 /// Learns where the client holds each permission of `wanted`.
-/// `grant_setting`: also read whether role grants are division-aware.
+/// `always_read_setting`: read whether role grants are division-aware even
+/// when no verdict depends on it (the doctor shows it).
 pub async fn discover(
     client: &Client,
     client_id: &str,
     wanted: &[Need],
-    grant_setting: bool,
+    always_read_setting: bool,
 ) -> Discovery {
     let mut gaps = Vec::new();
     let identity = match client.token_info().await {
@@ -63,7 +64,13 @@ pub async fn discover(
         access = permitted(client, wanted, &mut gaps).await;
     }
     let mut access = access.unwrap_or_else(Access::unknown);
-    if grant_setting {
+    // Whether grants are division-aware matters only when a grant
+    // permission is held in some divisions but not all.
+    let grants = [needs::GRANT_ADD, needs::GRANT_DELETE];
+    let grants_partial = wanted
+        .iter()
+        .any(|n| grants.contains(n) && partial(&access.need_holding(n)));
+    if always_read_setting || grants_partial {
         access.grants_division_aware = match client.grants_division_aware().await {
             Ok(aware) => aware,
             Err(e) => {
@@ -74,14 +81,23 @@ pub async fn discover(
             }
         };
     }
-    let divisions = match client.all_divisions().await {
-        Ok(all) => all
-            .into_iter()
-            .map(|d| (d.id, d.name, d.home_division))
-            .collect(),
-        Err(e) => {
-            gaps.push(format!("GET /api/v2/authorization/divisions: {e}"));
-            Vec::new()
+    // Division names (and the home division) are needed only for what is
+    // not held everywhere.
+    let everywhere = wanted
+        .iter()
+        .all(|n| access.need_holding(n) == Holding::Everywhere);
+    let divisions = if access.source == Source::None || everywhere {
+        Vec::new()
+    } else {
+        match client.all_divisions().await {
+            Ok(all) => all
+                .into_iter()
+                .map(|d| (d.id, d.name, d.home_division))
+                .collect(),
+            Err(e) => {
+                gaps.push(format!("GET /api/v2/authorization/divisions: {e}"));
+                Vec::new()
+            }
         }
     };
     Discovery {
@@ -191,6 +207,10 @@ async fn permitted(client: &Client, wanted: &[Need], gaps: &mut Vec<String>) -> 
         source: Source::Permitted,
         grants_division_aware: None,
     })
+}
+
+fn partial(holding: &Holding) -> bool {
+    matches!(holding, Holding::In(set) if !set.is_empty())
 }
 
 fn unusable(e: &CallError) -> String {

@@ -7,6 +7,7 @@
 pub mod discover;
 pub mod model;
 pub mod needs;
+pub mod preflight;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -86,12 +87,15 @@ pub fn check(
     for job in jobs.iter_mut() {
         let mut lacking: Vec<String> = Vec::new();
         for (need, place) in needs::plan_needs(&job.plan, &places) {
-            let label = label(&need, &place, discovery);
             match discovery.access.verdict(&need, &place) {
                 Verdict::Held => {}
-                Verdict::Missing => lacking.push(label),
+                // Missing in a division not read: held in none.
+                Verdict::Missing if place == Place::UnknownDivision => {
+                    lacking.push(label(&need, &Place::Anywhere, discovery))
+                }
+                Verdict::Missing => lacking.push(label(&need, &place, discovery)),
                 Verdict::Unknown => {
-                    report.unknown.insert(label);
+                    report.unknown.insert(label(&need, &place, discovery));
                 }
             }
         }

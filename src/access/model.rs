@@ -137,15 +137,17 @@ impl Access {
         for &permission in wanted {
             let mut divisions = BTreeSet::new();
             let mut everywhere = false;
-            let mut conditional = false;
+            let mut undecided = false;
             for grant in grants {
                 let Some(role) = roles.iter().find(|r| r.id == grant.role_id) else {
+                    // A role the listing did not return may grant it.
+                    undecided = true;
                     continue;
                 };
                 match role_grants(role, permission) {
                     Grants::No => continue,
                     Grants::Conditionally => {
-                        conditional = true;
+                        undecided = true;
                         continue;
                     }
                     Grants::Yes => {}
@@ -159,7 +161,7 @@ impl Access {
             let aware = division_aware.get(permission).copied().unwrap_or(true);
             let holding = if everywhere || (!aware && !divisions.is_empty()) {
                 Holding::Everywhere
-            } else if divisions.is_empty() && conditional {
+            } else if undecided {
                 Holding::Unknown
             } else {
                 Holding::In(divisions)
@@ -309,6 +311,17 @@ mod tests {
         assert_eq!(
             Access::unknown().verdict(&ADD, &Place::Anywhere),
             Verdict::Unknown
+        );
+        let unlisted = Access::from_roles(
+            &[grant("r1", "sales"), grant("r9", "home")],
+            &roles,
+            &["routing:skill:assign", "directory:user:add"],
+            &HashMap::new(),
+        );
+        assert_eq!(
+            unlisted.verdict(&ADD, &Place::Division("home".into())),
+            Verdict::Unknown,
+            "a role the listing did not return may hold it"
         );
     }
 }

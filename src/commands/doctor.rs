@@ -12,7 +12,7 @@ use crate::access::{self, needs, Check, Discovery};
 use crate::cli::LogFormat;
 use crate::commands::client::build_client;
 use crate::commands::import::plan_rows;
-use crate::commands::inputs::read_all;
+use crate::commands::inputs::{read_all, Listed};
 use crate::config::DoctorConfig;
 use crate::error::{exit, Error};
 use crate::genesys::access::Limit;
@@ -45,7 +45,7 @@ pub async fn run(config: &DoctorConfig, stop: Stop) -> u8 {
     };
     if let Err(e) = client.authenticate().await {
         let reason = crate::plan::stop_reason(&e, &stop);
-        tracing::error!("{}", reason.describe());
+        tracing::error!("{}", reason);
         return reason.exit_code();
     }
     let file = match &config.file {
@@ -126,24 +126,21 @@ async fn plan_file(import: &crate::config::Config, client: &Arc<Client>, stop: &
         Err(e) => return unusable_input(e),
     };
     let mut invalid = 0;
-    for (line, _, _, problems) in inputs.listed() {
+    for Listed { line, problems, .. } in inputs.listed() {
         if let Some(problems) = problems {
             invalid += 1;
             tracing::warn!(line, "line {line}: {problems}");
         }
     }
     match plan_rows(import, client, &inputs).await {
-        Ok(jobs) => FilePlan {
+        Ok((jobs, _)) => FilePlan {
             jobs,
             invalid,
             unusable: None,
         },
         Err(e) => {
             let reason = crate::plan::stop_reason(&e, stop);
-            unusable(
-                format!("preflight failed: {}", reason.describe()),
-                reason.exit_code(),
-            )
+            unusable(format!("preflight failed: {}", reason), reason.exit_code())
         }
     }
 }

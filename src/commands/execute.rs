@@ -134,10 +134,18 @@ fn report_summary(log: &LogSettings, summary: &Summary) {
                 requests = summary.requests,
                 throttled = summary.throttled,
                 retries = summary.retries,
-                stopped = summary.stop.as_ref().map(|s| s.describe()),
+                stopped = summary.stop.as_ref().map(|s| s.to_string()),
                 exit_code = summary.exit_code(),
                 "summary"
             );
+            if !summary.missing_permissions.is_empty() {
+                let missing: Vec<String> = summary
+                    .missing_permissions
+                    .iter()
+                    .map(|(what, rows)| format!("{what} ({rows} rows)"))
+                    .collect();
+                tracing::warn!(missing = %missing.join("; "), "missing permissions");
+            }
             if let Some(licences) = &summary.licences {
                 licences.log();
             }

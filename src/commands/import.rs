@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::commands::client::{build_client, CHECK_GATHER};
-use crate::commands::inputs::{read_all, Inputs};
+use crate::commands::inputs::{read_all, Inputs, Listed};
 use crate::commands::offline::offline_dry_run;
 use crate::commands::{discard_results, log_progress, output_error, watch_ctrl_c};
 use crate::config::Config;
@@ -19,7 +19,7 @@ use crate::progress::Progress;
 use crate::resource::Resource;
 use crate::stats::Stats;
 use crate::stop::Stop;
-use crate::{engine, genesys, resolve};
+use crate::{access, engine, genesys, resolve};
 
 /// Runs one import (or dry run) to the end and returns its summary. An
 /// `Err` means the input or the configuration could not be used at all.
@@ -37,7 +37,7 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
     if !online {
         return offline_dry_run(&config, reader, writer, started).await;
     }
-    let mut inputs = match read_all(&mut reader, config.read.resource) {
+    let inputs = match read_all(&mut reader, config.read.resource) {
         Ok(inputs) => inputs,
         Err(e) => {
             discard_results(&config.sink);
@@ -46,7 +46,7 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
     };
     drop(reader);
     let listed = inputs.listed();
-    let invalid = listed.iter().filter(|r| r.3.is_some()).count();
+    let invalid = listed.iter().filter(|r| r.problems.is_some()).count();
     tracing::info!(rows = listed.len(), invalid, "input validated");
     if config.strict && invalid > 0 {
         return refuse_strict(&config, writer, &listed, invalid);
@@ -70,17 +70,15 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
     let results = start_results(&config, writer, &progress, &stop)?;
     let engine = Arc::new(build_engine(&config, &client, &results, &stop, &progress));
 
-    let planned = plan_rows(&config, &client, &inputs).await;
-    if planned.is_ok() {
-        // Each plan holds its own row now: the input's copy goes (a
-        // 100,000-row file keeps ~80 MB less through the run).
-        inputs.release();
-    }
+    let mut planned = plan_rows(&config, &client, &inputs).await;
+    let permissions = check_permissions(&config, &client, &mut planned).await;
     // What the planned role changes do to licences (read-only, before any write).
     let licences = match (&planned, &inputs) {
-        (Ok(jobs), Inputs::Users(_)) => resolve::licences::preview(&client, jobs).await,
+        (Ok((jobs, _)), Inputs::Users(_)) => resolve::licences::preview(&client, jobs).await,
         _ => None,
     };
+    // The undo file, complete, before the first write.
+    let (planned, undo) = super::undo::leave(&config, &client, planned, &stop).await;
     apply(&config, &engine, &inputs, planned, &stop).await;
 
     interrupt.abort();
@@ -97,6 +95,12 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
     if let Err(e) = written {
         stop.raise(StopReason::OutputFailed(e.to_string()));
     }
+    let top: Vec<(String, u64)> = tally
+        .error_codes
+        .iter()
+        .map(|(code, (rows, _))| (code.clone(), *rows))
+        .collect();
+    access::preflight::after_run(&permissions, &top);
     if tally.total() != expected_rows && stop.reason().is_none() {
         stop.raise(StopReason::Internal(format!(
             "{} of {expected_rows} rows reached the results file",
@@ -115,7 +119,21 @@ pub async fn run(config: Config, stop: Stop, progress: Arc<Progress>) -> Result<
         stop: stop.reason(),
         expected_rows,
         licences,
+        undo,
+        missing_permissions: permissions.check.missing.into_iter().collect(),
     })
+}
+
+/// The permission preflight: after the plan, before the first write.
+async fn check_permissions(
+    config: &Config,
+    client: &Client,
+    planned: &mut Result<(Vec<Job>, Option<resolve::undo::Known>), CallError>,
+) -> access::preflight::Preflight {
+    let (Ok((jobs, _)), Some(credentials)) = (planned, &config.connect.credentials) else {
+        return Default::default();
+    };
+    access::preflight::run(client, &credentials.client_id, jobs).await
 }
 
 /// Logs how the file is read: its separator and the columns it ignores.
@@ -149,18 +167,18 @@ fn announce(reader: &RowReader) {
 fn refuse_strict(
     config: &Config,
     mut writer: ResultsWriter,
-    listed: &[(u64, &str, &str, Option<&String>)],
+    listed: &[Listed],
     invalid: usize,
 ) -> Result<Summary, Error> {
     let output_error = |source| output_error(&config.sink, source);
     let note = format!("not sent: --strict and {invalid} row(s) are invalid");
-    for (line, email, name, problems) in listed {
-        let outcome = match problems {
-            Some(problems) => Outcome::new(Status::Invalid).with_message((*problems).clone()),
+    for row in listed {
+        let outcome = match row.problems {
+            Some(problems) => Outcome::new(Status::Invalid).with_message(problems.clone()),
             None => Outcome::new(Status::NotAttempted).with_message(note.clone()),
         };
         writer
-            .write(*line, email, name, &outcome)
+            .write(row.line, row.email, row.name, &outcome)
             .map_err(output_error)?;
     }
     writer.finish().map_err(output_error)?;
@@ -219,12 +237,13 @@ fn build_engine(
     }
 }
 
-/// The read-only preflight: one plan per row, in input order.
+/// The read-only preflight: one plan per row, in input order (and, for
+/// users, what it read that the undo file takes its values from).
 pub(crate) async fn plan_rows(
     config: &Config,
     client: &Arc<Client>,
     inputs: &Inputs,
-) -> Result<Vec<Job>, CallError> {
+) -> Result<(Vec<Job>, Option<resolve::undo::Known>), CallError> {
     match inputs {
         Inputs::Users(rows) => {
             let settings = resolve::Settings {
@@ -236,17 +255,17 @@ pub(crate) async fn plan_rows(
                 key: config.read.key,
                 invite: config.invite,
             };
-            resolve::preflight(client, &settings, rows).await
+            let (jobs, known) = resolve::preflight(client, &settings, rows).await?;
+            Ok((jobs, Some(known)))
         }
-        Inputs::Queues(rows) => {
-            resolve::queues::preflight(
-                client,
-                rows,
-                config.default_division.as_deref(),
-                config.update,
-            )
-            .await
-        }
+        Inputs::Queues(rows) => resolve::queues::preflight(
+            client,
+            rows,
+            config.default_division.as_deref(),
+            config.update,
+        )
+        .await
+        .map(|jobs| (jobs, None)),
     }
 }
 
@@ -262,13 +281,19 @@ async fn apply(
     match planned {
         Err(e) => {
             let reason = plan::stop_reason(&e, stop);
-            tracing::error!("preflight failed: {}", reason.describe());
+            tracing::error!("preflight failed: {}", reason);
             stop.raise(reason.clone());
-            for (line, email, name, problems) in inputs.listed() {
+            for Listed {
+                line,
+                email,
+                name,
+                problems,
+            } in inputs.listed()
+            {
                 let outcome = match problems {
                     Some(problems) => Outcome::new(Status::Invalid).with_message(problems.clone()),
                     None => Outcome::new(Status::NotAttempted)
-                        .with_message(format!("not sent: the run stopped ({})", reason.describe())),
+                        .with_message(format!("not sent: the run stopped ({})", reason)),
                 };
                 let job = Job {
                     line,

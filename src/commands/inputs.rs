@@ -10,26 +10,37 @@ pub(crate) enum Inputs {
     Queues(Vec<input::queues::QueueInput>),
 }
 
-impl Inputs {
-    /// Drops the rows once every one has its plan (the plans own what
-    /// they need); `listed` is then empty.
-    pub(crate) fn release(&mut self) {
-        match self {
-            Inputs::Users(rows) => *rows = Vec::new(),
-            Inputs::Queues(rows) => *rows = Vec::new(),
-        }
-    }
+/// One input row, as the results file and the log name it.
+pub(crate) struct Listed<'a> {
+    pub(crate) line: u64,
+    /// Empty for a queue.
+    pub(crate) email: &'a str,
+    pub(crate) name: &'a str,
+    /// Why the row is invalid, if it is.
+    pub(crate) problems: Option<&'a String>,
+}
 
-    /// Each row's line, email (empty for queues), name and problems.
-    pub(crate) fn listed(&self) -> Vec<(u64, &str, &str, Option<&String>)> {
+impl Inputs {
+    /// Every row, in input order.
+    pub(crate) fn listed(&self) -> Vec<Listed<'_>> {
         match self {
             Inputs::Users(rows) => rows
                 .iter()
-                .map(|r| (r.line, &*r.email, &*r.name, r.validated.as_ref().err()))
+                .map(|r| Listed {
+                    line: r.line,
+                    email: &r.email,
+                    name: &r.name,
+                    problems: r.validated.as_ref().err(),
+                })
                 .collect(),
             Inputs::Queues(rows) => rows
                 .iter()
-                .map(|r| (r.line, "", r.name.as_str(), r.validated.as_ref().err()))
+                .map(|r| Listed {
+                    line: r.line,
+                    email: "",
+                    name: &r.name,
+                    problems: r.validated.as_ref().err(),
+                })
                 .collect(),
         }
     }

@@ -9,6 +9,7 @@ pub mod export;
 pub mod import;
 mod inputs;
 mod offline;
+mod undo;
 
 pub use execute::execute;
 

@@ -122,5 +122,7 @@ pub(crate) async fn offline_dry_run(
         stop: None,
         expected_rows,
         licences: None,
+        undo: None,
+        missing_permissions: Vec::new(),
     })
 }

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use serde_json::{json, Map, Value};
 
 use crate::error::StopReason;
-use crate::genesys::catalog::Catalog;
 use crate::genesys::users::User;
 use crate::genesys::{CallError, Client, Reply};
 use crate::input::{MatchKey, UserRow};
@@ -82,9 +81,13 @@ impl Applier {
         division_id: Option<&str>,
         steps: &Steps,
     ) -> Applied {
-        let (user, warning, note) = match self.create_user(job, row, division_id, steps).await {
-            Ok(created) => created,
-            Err(applied) => return *applied,
+        let Made {
+            user,
+            warning,
+            note,
+        } = match self.create_user(job, row, division_id, steps).await {
+            Ensured::Made(made) => *made,
+            Ensured::Finished(applied) => return applied,
         };
         let mut log = RowLog::new(Kind::Create);
         log.notes.extend(note);
@@ -152,7 +155,7 @@ impl Applier {
                 }
                 Some(_) => {}
                 None => log.fail(Failure::message(
-                    "restored, but the Employee role could not be found to grant it again",
+                    "restored, but the org's default role could not be found to grant it again",
                 )),
             }
         }
@@ -184,16 +187,23 @@ impl Applier {
         )
     }
 
-    /// The Employee role in the home division, as a grant (read once a run).
+    /// The org's default role (the one Genesys marks `default`, normally
+    /// Employee, whatever it is named) in the home division, as a grant
+    /// (read once a run).
     async fn employee_grant(&self) -> Option<RoleGrant> {
         self.employee
             .get_or_init(|| async {
-                let roles = self.client.list_all(Catalog::Roles).await.ok()?;
-                let role = roles.into_iter().find(|r| r.name == "Employee")?;
+                let roles = self.client.roles_for_removal().await.ok()?;
+                let id = roles.defaults.iter().min()?.clone();
+                let name = roles
+                    .counts
+                    .get(&id)
+                    .map(|(name, _)| name.clone())
+                    .unwrap_or_else(|| id.clone());
                 let home = self.client.home_division().await.ok()?;
                 Some(RoleGrant {
-                    role_id: role.id,
-                    label: format!("Employee@{}", home.name),
+                    role_id: id,
+                    label: format!("{name}@{}", home.name),
                     division_id: home.id,
                 })
             })
@@ -355,7 +365,7 @@ impl Applier {
         division_id: Option<&str>,
         steps: &Steps,
     ) -> Ensured {
-        let done = |outcome: Outcome| Err(Box::new(Applied::Done(outcome)));
+        let done = |outcome: Outcome| Ensured::finished(Applied::Done(outcome));
         let body = match serde_json::to_vec(&create_user_body(row, division_id)) {
             Ok(b) => b,
             Err(e) => {
@@ -377,7 +387,7 @@ impl Applier {
                             .await
                     }
                     Verdict::CreatedWithWarning => {
-                        return Ok(self.created_with_warning(job, row, &reply).await)
+                        return self.created_with_warning(job, row, &reply).await
                     }
                     Verdict::Conflict => {
                         let taken = Taken {
@@ -420,25 +430,20 @@ impl Applier {
             // The user exists: its steps need its id, which search shows
             // (after a lag). An empty id ends the row `incomplete`.
             None => {
-                return Ok(match self.look_up_created(&job.email).await {
-                    Some(found) => (found, None, None),
-                    None => (fresh_user(row, String::new(), version), None, None),
-                })
+                return match self.look_up_created(&job.email).await {
+                    Some(found) => Ensured::made(found, None, None),
+                    None => Ensured::made(fresh_user(row, String::new(), version), None, None),
+                };
             }
         };
         let note = uncertain.map(|why| {
             format!("created on a later attempt; an earlier one's answer was lost ({why}) and search did not show it")
         });
-        Ok((fresh_user(row, id, version), None, note))
+        Ensured::made(fresh_user(row, id, version), None, note)
     }
 
     /// The user exists but a part of the create (the password) failed.
-    async fn created_with_warning(
-        &self,
-        job: &Job,
-        row: &UserRow,
-        reply: &Reply,
-    ) -> (User, Option<Failure>, Option<String>) {
+    async fn created_with_warning(&self, job: &Job, row: &UserRow, reply: &Reply) -> Ensured {
         let error = reply.error();
         let warning = Failure {
             http_status: Some(reply.status),
@@ -452,7 +457,7 @@ impl Applier {
                 .await
                 .unwrap_or_else(|| fresh_user(row, String::new(), None)),
         };
-        (user, Some(warning), None)
+        Ensured::made(user, Some(warning), None)
     }
 
     /// A create that ended in an error with a known outcome (not sent, or refused).
@@ -481,12 +486,12 @@ impl Applier {
         unknown: &str,
         retry: &mut u32,
     ) -> Option<Ensured> {
-        let done = |outcome: Outcome| Some(Err(Box::new(Applied::Done(outcome))));
+        let done = |outcome: Outcome| Some(Ensured::finished(Applied::Done(outcome)));
         tracing::warn!(line = job.line, email = %job.email, error = %unknown, "create outcome unknown; checking by email");
         match self.checks.find(&job.email).await {
             Ok(Some(found)) if !found.is_deleted() => {
                 let note = format!("created; the response was lost ({unknown}) and the user was found by email");
-                Some(Ok((found, None, Some(note))))
+                Some(Ensured::made(found, None, Some(note)))
             }
             Ok(_) if *retry < self.client.policy().max_retries => {
                 *retry += 1;
@@ -519,7 +524,7 @@ impl Applier {
             division_id,
             steps,
         } = taken;
-        let done = |applied: Applied| Err(Box::new(applied));
+        let done = Ensured::finished;
         let error = reply.error();
         let found = match self.client.find_by_email(&job.email).await {
             Ok(found) => found,
@@ -535,7 +540,7 @@ impl Applier {
                     let note = format!(
                         "created; an earlier response was lost ({why}), the retry found the email taken and search shows the user"
                     );
-                    Ok((user, None, Some(note)))
+                    Ensured::made(user, None, Some(note))
                 }
                 Some(user) => done(Applied::Done(exists_outcome(&user, None))),
                 None => done(Applied::Done(Outcome::new(Status::Failed).with_error(
@@ -610,7 +615,7 @@ impl Applier {
 
     fn halt(&self, error: &CallError) {
         let reason = stop_reason(error, &self.stop);
-        tracing::error!(reason = %reason.describe(), "stopping the run");
+        tracing::error!(reason = %reason, "stopping the run");
         self.stop.raise(reason);
     }
 
@@ -622,7 +627,7 @@ impl Applier {
                 "stopped; an earlier attempt's outcome was unknown ({why}) and the user was not found by email; a re-run will check"
             )),
             (None, Some(reason)) => {
-                outcome.with_message(format!("not sent: the run stopped ({})", reason.describe()))
+                outcome.with_message(format!("not sent: the run stopped ({})", reason))
             }
             (None, None) => outcome,
         }
@@ -638,9 +643,36 @@ struct Taken<'a> {
     steps: &'a Steps,
 }
 
-/// What ensuring a new user gives: the user, a warning (the create
-/// succeeded only in part), a note; or the row's final answer.
-type Ensured = Result<(User, Option<Failure>, Option<String>), Box<Applied>>;
+/// What ensuring a new user gives.
+enum Ensured {
+    /// The user exists: its steps follow.
+    Made(Box<Made>),
+    /// The row's final answer (failed, exists, stopped...).
+    Finished(Applied),
+}
+
+/// A user the create made (or found made), and what the row says of it.
+struct Made {
+    user: User,
+    /// The create succeeded only in part (the password).
+    warning: Option<Failure>,
+    /// How the user was found, when the create's answer was lost.
+    note: Option<String>,
+}
+
+impl Ensured {
+    fn made(user: User, warning: Option<Failure>, note: Option<String>) -> Ensured {
+        Ensured::Made(Box::new(Made {
+            user,
+            warning,
+            note,
+        }))
+    }
+
+    fn finished(applied: Applied) -> Ensured {
+        Ensured::Finished(applied)
+    }
+}
 
 /// The user a create made, as far as the row and the answer tell.
 fn fresh_user(row: &UserRow, id: String, version: Option<i64>) -> User {

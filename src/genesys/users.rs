@@ -105,6 +105,8 @@ impl User {
 pub enum SearchKey {
     Email,
     EmployeeId,
+    /// The users whose manager is one of these ids (never a match key).
+    ManagerId,
 }
 
 impl SearchKey {
@@ -112,6 +114,7 @@ impl SearchKey {
         match self {
             SearchKey::Email => "email",
             SearchKey::EmployeeId => "hr.employeeId",
+            SearchKey::ManagerId => "manager.id",
         }
     }
 
@@ -120,6 +123,7 @@ impl SearchKey {
         match self {
             SearchKey::Email => user.email.as_deref(),
             SearchKey::EmployeeId => user.employer("employeeId"),
+            SearchKey::ManagerId => user.manager.as_ref().map(|m| m.id.as_str()),
         }
         .map(str::to_lowercase)
     }

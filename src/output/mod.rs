@@ -4,6 +4,7 @@
 pub mod export;
 pub mod results;
 pub mod summary;
+pub mod undo;
 
 pub use results::*;
 pub use summary::Summary;

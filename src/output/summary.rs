@@ -25,6 +25,11 @@ pub struct Summary {
     pub expected_rows: u64,
     /// Licences the run gives and takes (None: not asked).
     pub licences: Option<crate::plan::licences::Impact>,
+    /// The undo file this run left, and how many users it holds.
+    pub undo: Option<(std::path::PathBuf, usize)>,
+    /// What the permission preflight found missing (`directory:user:add in
+    /// Sales`) and how many rows failed for it.
+    pub missing_permissions: Vec<(String, u64)>,
 }
 
 impl Summary {
@@ -93,6 +98,15 @@ impl Summary {
         if let Some(licences) = &self.licences {
             out.push_str(&licences.render());
         }
+        if let Some((path, users)) = &self.undo {
+            out.push_str(&format!(
+                "  {:<14}{:>8}  user(s) in {} (to put them back: genimport {} --update --exact --allow-delete --restore-deleted)\n",
+                "undo",
+                users,
+                path.display(),
+                path.display()
+            ));
+        }
         let top = self.tally.top_errors();
         if !top.is_empty() {
             out.push_str("  most common problems:\n");
@@ -100,11 +114,15 @@ impl Summary {
                 out.push_str(&format!("    {code:<28}{count:>6}  e.g. line {line}\n"));
             }
         }
+        for (i, (what, rows)) in self.missing_permissions.iter().enumerate() {
+            let label = if i == 0 { "missing permissions" } else { "" };
+            out.push_str(&format!("  {label:<21}{what} ({rows} rows)\n"));
+        }
         if self.preflight_skipped {
             out.push_str("  preflight against the org skipped (no credentials): existing users are not detected\n");
         }
         if let Some(stop) = &self.stop {
-            out.push_str(&format!("  stopped: {}\n", stop.describe()));
+            out.push_str(&format!("  stopped: {}\n", stop));
         }
         out
     }
@@ -130,6 +148,8 @@ mod tests {
             stop: None,
             expected_rows: 0,
             licences: None,
+            undo: None,
+            missing_permissions: Vec::new(),
         };
         for line in 2..1002 {
             summary
@@ -189,6 +209,8 @@ mod tests {
             stop: None,
             expected_rows: 0,
             licences: None,
+            undo: None,
+            missing_permissions: Vec::new(),
         };
         summary.tally.record(2, &Outcome::new(Status::Exists));
         assert_eq!(summary.exit_code(), exit::INTERNAL, "a row is missing");
@@ -222,6 +244,8 @@ mod tests {
             stop: None,
             expected_rows: 0,
             licences: None,
+            undo: None,
+            missing_permissions: Vec::new(),
         };
         let text = summary.render();
         assert!(text.contains("queues/minute"), "{text}");

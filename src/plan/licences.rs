@@ -185,8 +185,9 @@ pub fn changes_of(jobs: &[Job], default_roles: &RoleSet) -> Vec<RoleChange> {
                         added,
                         ..RoleChange::default()
                     }
-                } else if wanted == Some("inactive") && !inactive_now {
-                    // A deactivated user loses its roles in Genesys.
+                } else if wanted == Some("deleted") || (wanted == Some("inactive") && !inactive_now)
+                {
+                    // A deleted or deactivated user loses its roles in Genesys.
                     RoleChange {
                         removed: held.clone(),
                         before: held,

@@ -139,6 +139,16 @@ impl DivisionResolver {
         }
     }
 
+    /// Every division listed, by id.
+    pub(crate) fn names(&self) -> HashMap<String, String> {
+        self.by_id.values().cloned().collect()
+    }
+
+    /// The home division's id, when it was read.
+    pub(crate) fn home_id(&self) -> Option<String> {
+        self.home.as_ref().map(|(id, _)| id.clone())
+    }
+
     pub(crate) fn name_of(&self, id: &str) -> String {
         self.by_id
             .get(&id.to_lowercase())

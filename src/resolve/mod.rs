@@ -11,6 +11,8 @@ mod movers;
 pub mod names;
 mod phones;
 pub mod queues;
+mod reports;
+pub mod undo;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -43,11 +45,13 @@ pub struct Settings {
     pub invite: bool,
 }
 
+/// One plan per row, in input order, and what the preflight read that the
+/// undo file takes its values from.
 pub async fn preflight(
     client: &Arc<Client>,
     settings: &Settings,
     rows: &[Row],
-) -> Result<Vec<Job>, CallError> {
+) -> Result<(Vec<Job>, undo::Known), CallError> {
     client.authenticate().await?;
     let divisions =
         DivisionResolver::load(client, rows, settings.default_division.as_deref()).await?;
@@ -97,8 +101,17 @@ pub async fn preflight(
     tracing::info!(checked, "preflight: existing users looked up");
     let held = match_existing(&mut jobs, search, key, settings, &divisions);
     movers::screen(&mut jobs);
-    provision_plans(client, settings, rows, &mut jobs, &divisions, held).await?;
-    Ok(jobs)
+    let mut known = provision_plans(client, settings, rows, &mut jobs, &divisions, held).await?;
+    known.divisions = divisions.names();
+    known.home_division = divisions.home_id();
+    for job in &jobs {
+        if let Plan::Update { existing, .. } = &job.plan {
+            if let Some(email) = &existing.email {
+                known.emails.insert(existing.id.clone(), email.clone());
+            }
+        }
+    }
+    Ok((jobs, known))
 }
 
 /// Each row's user among what the search found: a row whose key the search
@@ -226,7 +239,7 @@ async fn provision_plans(
     jobs: &mut [Job],
     divisions: &DivisionResolver,
     held: Vec<Held>,
-) -> Result<(), CallError> {
+) -> Result<undo::Known, CallError> {
     let provisions = |u: &UserRow| {
         !u.roles.is_empty()
             || !u.skills.is_empty()
@@ -244,7 +257,7 @@ async fn provision_plans(
             .iter()
             .any(|r| r.validated.as_ref().is_ok_and(provisions))
     {
-        return Ok(());
+        return Ok(undo::Known::default());
     }
     let catalogs = Catalogs::load(client, rows).await?;
     let managers = Managers::resolve(client, jobs, &held, settings.concurrency).await?;
@@ -264,6 +277,7 @@ async fn provision_plans(
     }
     let holdings = Holdings::read(client, &subjects).await?;
     assign_steps(jobs, wanted, &holdings, settings, &exact);
+    reports::name_reports(client, jobs).await?;
     phones::plan(client, jobs).await?;
     for (h, wanted) in held.into_iter().zip(held_wanted) {
         if let Some(wanted) = wanted {
@@ -272,7 +286,22 @@ async fn provision_plans(
             jobs[index].plan = Plan::Report(left_as_is(h, &wanted, &holdings, invite));
         }
     }
-    Ok(())
+    let (grants, (queues, queues_unread), group_names, roles) = exact.into_reads();
+    let mut known = undo::Known {
+        grants,
+        queues,
+        queues_unread,
+        group_names,
+        roles,
+        ..undo::Known::default()
+    };
+    if let Some(locations) = &catalogs.locations {
+        known.locations = locations.by_id();
+    }
+    for (email, id) in managers.in_org {
+        known.emails.insert(id, email);
+    }
+    Ok(known)
 }
 
 /// The users whose holdings (grants, queue members) their steps need.
@@ -503,6 +532,10 @@ fn plan_for_existing(
     settings: &Settings,
     divisions: &DivisionResolver,
 ) -> Existing {
+    if let Some(why) = diff::unchecked_change(&row, Some(&found)) {
+        let invalid = Outcome::new(Status::Invalid).with_user_id(&found.id);
+        return Existing::Plan(Box::new(Plan::Report(invalid.with_message(why))));
+    }
     let restore = found.is_deleted() && settings.restore_deleted;
     if found.is_deleted() && !restore {
         return Existing::Plan(Box::new(Plan::Report(exists_outcome(&found, None))));

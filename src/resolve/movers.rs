@@ -46,7 +46,9 @@ pub(super) fn screen(jobs: &mut [Job]) {
         let Plan::Create { user, .. } = &job.plan else {
             continue;
         };
-        if user.state == Some(UserState::Deleted) {
+        if let Some(why) = crate::users::diff::unchecked_change(user, None) {
+            job.plan = Plan::Report(Outcome::new(Status::Invalid).with_message(why));
+        } else if user.state == Some(UserState::Deleted) {
             job.plan = Plan::Report(
                 Outcome::new(Status::Unchanged)
                     .with_message("no user has this email: nothing to delete"),
@@ -99,6 +101,8 @@ pub(super) struct Exact {
     group_names: HashMap<String, String>,
     /// Queues whose members could not be read (not compared).
     unread_queues: Vec<UnreadQueue>,
+    /// The org's roles, when read (the undo file reuses them).
+    roles: Option<Roles>,
 }
 
 impl Exact {
@@ -134,35 +138,30 @@ impl Exact {
             // deleted subject answers 404); its other kinds are compared as read.
             if listed.roles && !inactive_after(user, existing) && !existing.is_deleted() {
                 roles = true;
-                let holds_none = existing
+                // No roles at all is what a best-effort expand that failed
+                // shows too (every user holds the default role): not trusted,
+                // the user's own grants are read then.
+                let held: Option<Vec<String>> = existing
                     .authorization
                     .as_ref()
-                    .is_some_and(|a| a.roles.is_empty());
-                if holds_none {
-                    exact.grants.insert(existing.id.clone(), Vec::new());
-                } else {
-                    let held: Option<Vec<String>> = existing
-                        .authorization
-                        .as_ref()
-                        .map(|a| a.roles.iter().map(|r| r.id.clone()).collect());
-                    // The roles the row names that the user holds: the adds
-                    // need their divisions (see `plan::needs_grants`).
-                    let mut adds: Vec<String> = Vec::new();
-                    if plan::needs_grants(wanted, existing) {
-                        for r in &wanted.roles {
-                            let holds = held.as_ref().is_some_and(|h| h.contains(&r.role_id));
-                            if holds && !adds.contains(&r.role_id) {
-                                adds.push(r.role_id.clone());
-                            }
-                        }
+                    .map(|a| a.roles.iter().map(|r| r.id.clone()).collect::<Vec<_>>())
+                    .filter(|roles| !roles.is_empty());
+                // The roles the row names that the user holds (any, when
+                // not known): the adds need their divisions (see
+                // `plan::needs_grants`).
+                let mut adds: Vec<String> = Vec::new();
+                for r in &wanted.roles {
+                    let holds = held.as_ref().is_none_or(|h| h.contains(&r.role_id));
+                    if holds && !adds.contains(&r.role_id) {
+                        adds.push(r.role_id.clone());
                     }
-                    grant_reads.push(GrantRead {
-                        id: existing.id.clone(),
-                        held,
-                        groups: existing.groups.iter().map(|g| g.id.clone()).collect(),
-                        adds,
-                    });
                 }
+                grant_reads.push(GrantRead {
+                    id: existing.id.clone(),
+                    held,
+                    groups: existing.groups.iter().map(|g| g.id.clone()).collect(),
+                    adds,
+                });
             }
             queues |= listed.queues;
             groups |= listed.groups && !existing.groups.is_empty();
@@ -184,7 +183,8 @@ impl Exact {
             }
             exact.grants.extend(grants);
             exact.grant_errors = errors;
-            exact.defaults = org_roles.defaults;
+            exact.defaults = org_roles.defaults.clone();
+            exact.roles = Some(org_roles);
         }
         if queues {
             let (queues, unread) = queue_memberships(client, jobs).await?;
@@ -254,7 +254,29 @@ impl Exact {
             self.for_adds.insert(id);
         }
         self.grant_errors = errors;
+        // Also what the undo file takes (`into_reads`): not read again.
+        self.grants.extend(grants);
+        self.roles = Some(org_roles);
         Ok(())
+    }
+
+    /// What the undo file takes from these reads: grants, queues, group
+    /// names and the org's roles.
+    /// With a queue whose members could not be read, `queues` is no
+    /// complete list of anyone's queues: the first such queue, and why.
+    pub(super) fn into_reads(self) -> ExactReads {
+        let unread = self.unread_queues.first().map(|q| {
+            format!(
+                "the members of queue {} could not be read ({})",
+                q.name, q.why
+            )
+        });
+        (
+            self.grants,
+            (self.queues, unread),
+            self.group_names,
+            self.roles,
+        )
     }
 
     /// The row's outcome when what its removals need could not be read:
@@ -332,6 +354,14 @@ impl Exact {
         steps.removals = planned;
     }
 }
+
+/// What `Exact` read, for the undo file (see `Exact::into_reads`).
+pub(super) type ExactReads = (
+    HashMap<String, Vec<HeldGrant>>,
+    (Option<HashMap<String, Vec<HeldQueue>>>, Option<String>),
+    HashMap<String, String>,
+    Option<Roles>,
+);
 
 /// Every queue's members (a group's membership told apart), by user: what
 /// `--exact` may take a user out of.
@@ -526,7 +556,7 @@ type GrantReads = (HashMap<String, Vec<HeldGrant>>, HashMap<String, CallError>);
 /// Reads the grants of these users, `concurrency` at a time. A read that
 /// fails for one user fails its row only; a stop, the token or a 403 end
 /// the run (see `holdings::ends_run`).
-async fn read_grants(
+pub(super) async fn read_grants(
     client: &Arc<Client>,
     users: Vec<String>,
     concurrency: usize,

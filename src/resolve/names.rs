@@ -46,6 +46,14 @@ impl NameIndex {
         index
     }
 
+    /// Every name by its id.
+    pub fn by_id(&self) -> HashMap<String, String> {
+        self.exact
+            .iter()
+            .flat_map(|(name, ids)| ids.iter().map(move |id| (id.clone(), name.clone())))
+            .collect()
+    }
+
     /// The id and the name as Genesys writes it.
     pub fn resolve(&self, name: &str) -> Result<(String, String), String> {
         match self.exact.get(name).map(Vec::as_slice) {

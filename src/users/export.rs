@@ -70,14 +70,21 @@ pub fn list(items: impl IntoIterator<Item = String>) -> String {
     items.join("; ")
 }
 
+/// A skill the catalogue does not name (deleted, or out of sight) is
+/// written by the name the user's read gives it, else by its id: never
+/// left out, which a later `--exact` would take for a removal (the import
+/// then refuses the row, naming it, and removes nothing).
 fn rated(items: &[RatedRef], names: &HashMap<String, String>) -> String {
-    list(items.iter().filter_map(|item| {
-        let name = names.get(&item.id)?;
-        Some(format!(
+    list(items.iter().map(|item| {
+        let name = names
+            .get(&item.id)
+            .or(item.name.as_ref())
+            .unwrap_or(&item.id);
+        format!(
             "{}:{}",
             escape(name, Context::Rated),
             rating_text(item.proficiency.unwrap_or(0.0))
-        ))
+        )
     }))
 }
 

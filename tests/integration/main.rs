@@ -23,5 +23,6 @@ mod progress;
 mod provisioning;
 mod queues;
 mod roundtrip;
+mod undo;
 mod update;
 mod write_safety;

@@ -267,7 +267,9 @@ fn a_failed_queue_members_read_fails_only_the_rows_that_name_the_queue() {
     } = import_csv(
         &fake,
         "email,name,queues\nana@example.com,Ana,Billing\nbea@example.com,Bea,Sales\n",
-        &["--update", "--max-retries", "2"],
+        // The undo file would need Billing's members for Bea too (her
+        // queues before the run): this test is about the run's own reads.
+        &["--update", "--max-retries", "2", "--undo", "none"],
     );
     assert_eq!(code, exit::ROWS_NEED_ATTENTION, "{err}");
     assert_eq!(statuses(&rows), ["failed", "updated"], "{rows:?}");
