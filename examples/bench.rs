@@ -28,6 +28,9 @@
 //! Part 7, permissions (`--parts permissions`, see bench/permissions.rs):
 //! the permission preflight's requests per run, each way of learning the
 //! client's access.
+//! Part 8, undo (`--parts undo`, see bench/undo.rs): the undo file's own
+//! requests per user it holds, for new users, profile updates, adds,
+//! movers, leavers and deletions (each case with and without `--undo none`).
 //! Part 6, export (`--parts export`): requests per user of `genimport export
 //! users` for 1,200 users holding roles, skills, queues and groups (20 roles,
 //! 20 queues, 10 groups) and for 10,500 users with profile fields only.
@@ -36,6 +39,8 @@
 mod fake;
 #[path = "bench/permissions.rs"]
 mod permissions;
+#[path = "bench/undo.rs"]
+mod undo;
 
 use std::io::Write;
 use std::sync::Arc;
@@ -76,7 +81,7 @@ struct Args {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "offline,online,update,provision,movers,permissions"
+        default_value = "offline,online,update,provision,movers,permissions,undo"
     )]
     parts: Vec<String>,
     /// Users for the update and provision parts
@@ -119,6 +124,9 @@ fn main() {
     }
     if part("permissions") {
         permissions::permissions(&dir, args.update_users);
+    }
+    if part("undo") {
+        undo::undo(&dir, 200);
     }
 }
 
