@@ -34,11 +34,15 @@
 //! Part 6, export (`--parts export`): requests per user of `genimport export
 //! users` for 1,200 users holding roles, skills, queues and groups (20 roles,
 //! 20 queues, 10 groups) and for 10,500 users with profile fields only.
+//! Part 8, phones (`--parts phones`, see bench/phones.rs): 200 new users with a WebRTC phone
+//! each, the fake's station lag 1 s; the file again; the users as leavers.
 
 #[path = "fake_genesys/fake.rs"]
 mod fake;
 #[path = "bench/permissions.rs"]
 mod permissions;
+#[path = "bench/phones.rs"]
+mod phones;
 #[path = "bench/undo.rs"]
 mod undo;
 
@@ -81,7 +85,7 @@ struct Args {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "offline,online,update,provision,movers,permissions,undo"
+        default_value = "offline,online,update,provision,movers,permissions,phones,undo"
     )]
     parts: Vec<String>,
     /// Users for the update and provision parts
@@ -124,6 +128,9 @@ fn main() {
     }
     if part("permissions") {
         permissions::permissions(&dir, args.update_users);
+    }
+    if part("phones") {
+        phones::phones(&dir, 200);
     }
     if part("undo") {
         undo::undo(&dir, 200);

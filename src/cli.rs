@@ -271,9 +271,13 @@ Exit codes: 0 nothing needed is missing, 1 the file has invalid rows,
     after_long_help = DOCTOR_EXAMPLES
 )]
 pub struct DoctorArgs {
-    /// A users file: check what its plan needs (as a dry run would plan it)
+    /// A users file (or, with --queues, a queues file): check what its plan needs (as a dry run would plan it)
     #[arg(value_name = "FILE")]
     pub input: Option<PathBuf>,
+
+    /// FILE is a queues file (`genimport queues FILE`)
+    #[arg(long, requires = "input")]
+    pub queues: bool,
 
     /// Plan the file as `--update` would
     #[arg(long)]

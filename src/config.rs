@@ -454,7 +454,12 @@ impl DoctorConfig {
                     panic_on_line: None,
                     station_wait: None,
                 };
-                Config::from_args(import, Resource::Users, connection, log.clone())
+                let resource = if args.queues {
+                    Resource::Queues
+                } else {
+                    Resource::Users
+                };
+                Config::from_args(import, resource, connection, log.clone())
             })
             .transpose()?;
         Ok(DoctorConfig { connect, log, file })
@@ -518,11 +523,11 @@ impl ExportConfig {
 
 /// `SOURCE=COLUMN`; the last `=` splits (column names hold none).
 fn parse_map(raw: &str) -> Result<(String, String), Error> {
-    let bad = |why: String| {
-        Error::Usage(UsageError::Flag(format!(
-            "--map `{}`: {why}",
-            crate::text::cut(raw)
-        )))
+    let bad = |reason: String| {
+        Error::Usage(UsageError::BadMap {
+            raw: raw.to_string(),
+            reason,
+        })
     };
     let Some((source, column)) = raw.rsplit_once('=') else {
         return Err(bad(
@@ -548,10 +553,9 @@ fn parse_delimiter(raw: &str) -> Result<u8, Error> {
         one if one.len() == 1 && one.is_ascii() && !matches!(one, "\"" | "\n" | "\r") => {
             Ok(one.as_bytes()[0])
         }
-        _ => Err(Error::Usage(UsageError::Flag(format!(
-            "--delimiter `{}`: give one character such as `,` `;` `|`, or `tab`",
-            crate::text::cut(raw)
-        )))),
+        _ => Err(Error::Usage(UsageError::BadDelimiter {
+            raw: raw.to_string(),
+        })),
     }
 }
 

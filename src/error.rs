@@ -48,25 +48,66 @@ pub enum UsageError {
     SecretFlag { flag: String },
     #[error("--time-scale must be a non-negative number")]
     BadTimeScale,
-    #[error("{0}")]
-    Flag(String),
+    #[error("--map `{}`: {reason}", crate::text::cut(raw))]
+    BadMap { raw: String, reason: String },
+    #[error(
+        "--delimiter `{}`: give one character such as `,` `;` `|`, or `tab`",
+        crate::text::cut(raw)
+    )]
+    BadDelimiter { raw: String },
 }
 
 /// Configuration that is missing or unreadable (exit 78).
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ConfigError {
-    #[error("missing credentials: set {} in the environment or a .env file{}", missing.join(" and "), if *suggest_dry_run { " (or use --dry-run to validate offline)" } else { "" })]
     MissingCredentials {
         missing: Vec<&'static str>,
         /// An import that is not a dry run could validate offline instead.
         suggest_dry_run: bool,
     },
-    #[error("cannot read {}: {}; values are not shown because they may be secret", path.display(), match line { Some(l) => format!("line {l} is not a valid KEY=VALUE line (an unterminated quote?)"), None => "a line is not a valid KEY=VALUE line (an unterminated quote?)".to_string() })]
-    EnvFileSyntax { path: PathBuf, line: Option<usize> },
-    #[error("cannot read {}: {reason}", path.display())]
-    EnvFileUnreadable { path: PathBuf, reason: String },
-    #[error("cannot set up the HTTPS client: {0}")]
+    /// Never shows the line itself: it may hold the secret.
+    EnvFileSyntax {
+        path: PathBuf,
+        line: Option<usize>,
+    },
+    EnvFileUnreadable {
+        path: PathBuf,
+        reason: String,
+    },
     HttpClient(String),
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConfigError::MissingCredentials {
+                missing,
+                suggest_dry_run,
+            } => {
+                write!(
+                    f,
+                    "missing credentials: set {} in the environment or a .env file",
+                    missing.join(" and ")
+                )?;
+                if *suggest_dry_run {
+                    f.write_str(" (or use --dry-run to validate offline)")?;
+                }
+                Ok(())
+            }
+            ConfigError::EnvFileSyntax { path, line } => {
+                write!(f, "cannot read {}: ", path.display())?;
+                match line {
+                    Some(l) => write!(f, "line {l} is not")?,
+                    None => f.write_str("a line is not")?,
+                }
+                f.write_str(" a valid KEY=VALUE line (an unterminated quote?); values are not shown because they may be secret")
+            }
+            ConfigError::EnvFileUnreadable { path, reason } => {
+                write!(f, "cannot read {}: {reason}", path.display())
+            }
+            ConfigError::HttpClient(m) => write!(f, "cannot set up the HTTPS client: {m}"),
+        }
+    }
 }
 
 /// A run that could not produce (complete) results.
@@ -137,20 +178,25 @@ impl StopReason {
             StopReason::Interrupted => exit::INTERRUPTED,
         }
     }
+}
 
-    pub fn describe(&self) -> String {
+/// The message says what stopped the run, for the log, the summary and the
+/// rows it did not send.
+impl std::fmt::Display for StopReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            StopReason::AuthRefused(m) => format!("authentication refused: {m}"),
-            StopReason::PermissionRefused(m) => format!("permission refused: {m}"),
-            StopReason::Unavailable(m) => format!("Genesys Cloud API unavailable: {m}"),
-            StopReason::Refused(m) => format!("Genesys refused a request: {m}"),
-            StopReason::RetryAfterTooLong { seconds, limit } => format!(
+            StopReason::AuthRefused(m) => write!(f, "authentication refused: {m}"),
+            StopReason::PermissionRefused(m) => write!(f, "permission refused: {m}"),
+            StopReason::Unavailable(m) => write!(f, "Genesys Cloud API unavailable: {m}"),
+            StopReason::Refused(m) => write!(f, "Genesys refused a request: {m}"),
+            StopReason::RetryAfterTooLong { seconds, limit } => write!(
+                f,
                 "Genesys asked to wait {seconds} s before the next request, more than --max-retry-after {limit}; re-run later, or raise --max-retry-after"
             ),
-            StopReason::OutputFailed(m) => format!("cannot write results: {m}"),
-            StopReason::UndoFailed(m) => m.clone(),
-            StopReason::Internal(m) => format!("internal error (a bug; please report it): {m}"),
-            StopReason::Interrupted => "interrupted".to_string(),
+            StopReason::OutputFailed(m) => write!(f, "cannot write results: {m}"),
+            StopReason::UndoFailed(m) => f.write_str(m),
+            StopReason::Internal(m) => write!(f, "internal error (a bug; please report it): {m}"),
+            StopReason::Interrupted => f.write_str("interrupted"),
         }
     }
 }

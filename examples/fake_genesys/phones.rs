@@ -69,6 +69,14 @@ pub struct Telephony {
     pub station_lag: Duration,
     /// The next this-many phone creates are stored, then answered 503.
     pub lost_creates: u32,
+    /// The next new station is already this user's default (a station
+    /// shared by mistake: setting it as another's default answers 409).
+    pub station_taken_by: Option<String>,
+    /// Just before the next phone create, this user's own phone takes the
+    /// new phone's name (another admin at work: a race the preflight missed).
+    pub name_race_by: Option<String>,
+    /// Answer 403 to the telephony reads (a client without the permission).
+    pub forbid_reads: bool,
     pub counters: PhoneCounters,
     next: u64,
 }
@@ -99,6 +107,9 @@ impl Default for Telephony {
             defaults: HashMap::new(),
             station_lag: Duration::ZERO,
             lost_creates: 0,
+            station_taken_by: None,
+            forbid_reads: false,
+            name_race_by: None,
             counters: PhoneCounters::default(),
             next: 1,
         }
@@ -209,6 +220,15 @@ pub(super) fn route(
                 json!({"id": "org-fake", "name": "Fake Org", "defaultSiteId": t.default_site}),
             )
         }
+        (&Method::GET, ["api", "v2", "telephony", "providers", "edges", _, ..])
+            if t.forbid_reads =>
+        {
+            error(
+                403,
+                "missing.any.permissions",
+                "Unable to perform the requested action. You must have at least one of the following permissions assigned: [telephony:plugin:all]",
+            )
+        }
         (&Method::GET, ["api", "v2", "telephony", "providers", "edges", rest @ ..]) => {
             get_edges(t, rest, query)?
         }
@@ -311,7 +331,7 @@ fn get_edges(t: &mut Telephony, rest: &[&str], query: &HashMap<String, String>) 
                 .phones
                 .iter()
                 .filter(|p| user.is_none_or(|u| p.user.as_ref() == Some(u)))
-                .filter(|p| name.is_none_or(|n| *n == p.name))
+                .filter(|p| name.is_none_or(|n| n.split(',').any(|n| n == p.name)))
                 .map(|p| t.phone_json(p))
                 .collect();
             page_values(&all, query)
@@ -351,6 +371,9 @@ fn create_phone(t: &mut Telephony, users: &[String], body: &[u8]) -> Reply {
     if !users.iter().any(|u| u == user) {
         return error(400, "bad.request", "the WebRTC user does not exist");
     }
+    if let Some(other) = t.name_race_by.take() {
+        t.add_phone(name, base, site, Some(&other));
+    }
     if t.phones.iter().any(|p| p.name == name) {
         return error(
             409,
@@ -359,6 +382,14 @@ fn create_phone(t: &mut Telephony, users: &[String], body: &[u8]) -> Reply {
         );
     }
     let id = t.add_phone(name, base, site, Some(user));
+    if let Some(owner) = t.station_taken_by.take() {
+        let station = t
+            .phones
+            .iter()
+            .find(|p| p.id == id)
+            .map(|p| p.station.clone());
+        t.defaults.insert(owner, station.unwrap_or_default());
+    }
     if t.lost_creates > 0 {
         t.lost_creates -= 1;
         return error(503, "service.unavailable", "injected: stored, answer lost");

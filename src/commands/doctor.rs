@@ -45,7 +45,7 @@ pub async fn run(config: &DoctorConfig, stop: Stop) -> u8 {
     };
     if let Err(e) = client.authenticate().await {
         let reason = crate::plan::stop_reason(&e, &stop);
-        tracing::error!("{}", reason.describe());
+        tracing::error!("{}", reason);
         return reason.exit_code();
     }
     let file = match &config.file {
@@ -140,10 +140,7 @@ async fn plan_file(import: &crate::config::Config, client: &Arc<Client>, stop: &
         },
         Err(e) => {
             let reason = crate::plan::stop_reason(&e, stop);
-            unusable(
-                format!("preflight failed: {}", reason.describe()),
-                reason.exit_code(),
-            )
+            unusable(format!("preflight failed: {}", reason), reason.exit_code())
         }
     }
 }

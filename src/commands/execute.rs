@@ -134,7 +134,7 @@ fn report_summary(log: &LogSettings, summary: &Summary) {
                 requests = summary.requests,
                 throttled = summary.throttled,
                 retries = summary.retries,
-                stopped = summary.stop.as_ref().map(|s| s.describe()),
+                stopped = summary.stop.as_ref().map(|s| s.to_string()),
                 exit_code = summary.exit_code(),
                 "summary"
             );

@@ -22,17 +22,70 @@ use crate::stats::Stats;
 use crate::stop::Stop;
 use crate::users::export::{self as users, Holdings, Names};
 
-/// Why an export stopped.
+/// Why an export stopped; no file was written (an existing one is kept).
 #[derive(Debug)]
 enum Failure {
-    /// A read failed (403 names its permission).
+    /// A read failed; reading `what` needs `permission` (a 403 names it).
     Read {
         what: &'static str,
         permission: &'static str,
         error: CallError,
     },
-    Usage(String),
-    Output(String),
+    /// `--division` names no division of the org.
+    UnknownDivision { wanted: String, known: Vec<String> },
+    /// The file (`None`: standard output) could not be written.
+    Output {
+        path: Option<std::path::PathBuf>,
+        source: std::io::Error,
+    },
+}
+
+impl Failure {
+    /// Why the export stopped, as the run's stop reasons say it.
+    fn reason(&self, stop: &Stop) -> StopReason {
+        match self {
+            Failure::Read {
+                what,
+                permission,
+                error,
+            } => match crate::plan::stop_reason(error, stop) {
+                StopReason::PermissionRefused(m) => StopReason::PermissionRefused(format!(
+                    "reading {what} needs the permission {permission}: {m}"
+                )),
+                other => other,
+            },
+            other => StopReason::OutputFailed(other.to_string()),
+        }
+    }
+
+    fn exit_code(&self, stop: &Stop) -> u8 {
+        match self {
+            Failure::Read { .. } => self.reason(stop).exit_code(),
+            Failure::UnknownDivision { .. } => exit::USAGE,
+            Failure::Output { .. } => exit::CANT_CREATE,
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Read { what, error, .. } => write!(f, "cannot read {what}: {error}"),
+            Failure::UnknownDivision { wanted, known } => write!(
+                f,
+                "--division `{}`: no such division (the org has: {})",
+                crate::text::cut(wanted),
+                known.join(", ")
+            ),
+            Failure::Output { path: None, source } => {
+                write!(f, "cannot write standard output: {source}")
+            }
+            Failure::Output {
+                path: Some(path),
+                source,
+            } => write!(f, "cannot write {}: {source}", path.display()),
+        }
+    }
 }
 
 /// Runs one export; the exit code.
@@ -93,30 +146,16 @@ pub async fn run(config: &ExportConfig, stop: Stop) -> u8 {
             }
             exit::OK
         }
-        Err(Failure::Read {
-            what,
-            permission,
-            error,
-        }) => {
-            let reason = match crate::plan::stop_reason(&error, &stop) {
-                StopReason::PermissionRefused(m) => StopReason::PermissionRefused(format!(
-                    "reading {what} needs the permission {permission}: {m}"
-                )),
-                other => other,
-            };
+        Err(failure @ Failure::Read { .. }) => {
             tracing::error!(
                 "export stopped: {}; no file was written (an existing one is kept)",
-                reason.describe()
+                failure.reason(&stop)
             );
-            reason.exit_code()
+            failure.exit_code(&stop)
         }
-        Err(Failure::Usage(m)) => {
-            tracing::error!("{m}");
-            exit::USAGE
-        }
-        Err(Failure::Output(m)) => {
-            tracing::error!("{m}");
-            exit::CANT_CREATE
+        Err(failure) => {
+            tracing::error!("{failure}");
+            failure.exit_code(&stop)
         }
     }
 }
@@ -127,10 +166,12 @@ fn write(table: &Table, settings: &ExportSettings) -> Result<(), Failure> {
         None => {
             let stdout = std::io::stdout();
             writer::write_csv(table, stdout.lock())
-                .map_err(|e| Failure::Output(format!("cannot write standard output: {e}")))
+                .map_err(|source| Failure::Output { path: None, source })
         }
-        Some(path) => writer::write_file(table, path, sheet)
-            .map_err(|e| Failure::Output(format!("cannot write {}: {e}", path.display()))),
+        Some(path) => writer::write_file(table, path, sheet).map_err(|source| Failure::Output {
+            path: Some(path.clone()),
+            source,
+        }),
     }
 }
 
@@ -172,15 +213,10 @@ fn division_filter(
             None => {
                 let mut known: Vec<&String> = divisions.values().collect();
                 known.sort();
-                return Err(Failure::Usage(format!(
-                    "--division `{}`: no such division (the org has: {})",
-                    crate::text::cut(want),
-                    known
-                        .iter()
-                        .map(|s| s.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )));
+                return Err(Failure::UnknownDivision {
+                    wanted: want.clone(),
+                    known: known.into_iter().cloned().collect(),
+                });
             }
         }
     }

@@ -281,7 +281,7 @@ async fn apply(
     match planned {
         Err(e) => {
             let reason = plan::stop_reason(&e, stop);
-            tracing::error!("preflight failed: {}", reason.describe());
+            tracing::error!("preflight failed: {}", reason);
             stop.raise(reason.clone());
             for Listed {
                 line,
@@ -293,7 +293,7 @@ async fn apply(
                 let outcome = match problems {
                     Some(problems) => Outcome::new(Status::Invalid).with_message(problems.clone()),
                     None => Outcome::new(Status::NotAttempted)
-                        .with_message(format!("not sent: the run stopped ({})", reason.describe())),
+                        .with_message(format!("not sent: the run stopped ({})", reason)),
                 };
                 let job = Job {
                     line,

@@ -615,7 +615,7 @@ impl Applier {
 
     fn halt(&self, error: &CallError) {
         let reason = stop_reason(error, &self.stop);
-        tracing::error!(reason = %reason.describe(), "stopping the run");
+        tracing::error!(reason = %reason, "stopping the run");
         self.stop.raise(reason);
     }
 
@@ -627,7 +627,7 @@ impl Applier {
                 "stopped; an earlier attempt's outcome was unknown ({why}) and the user was not found by email; a re-run will check"
             )),
             (None, Some(reason)) => {
-                outcome.with_message(format!("not sent: the run stopped ({})", reason.describe()))
+                outcome.with_message(format!("not sent: the run stopped ({})", reason))
             }
             (None, None) => outcome,
         }

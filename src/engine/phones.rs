@@ -288,16 +288,12 @@ impl Engine {
 
 /// A phone of that name exists and is not this user's: the row fails.
 fn name_taken(other: &Phone) -> CallError {
-    let whose = match other.user_id() {
-        Some(user) => format!("the WebRTC phone of user {user}"),
-        None => "not a WebRTC phone of any user".to_string(),
-    };
     CallError::Rejected {
         status: 409,
         code: Some("phone.name.taken".into()),
         message: format!(
-            "the org already has a phone named `{}` (id {}, {whose}); no phone was made",
-            other.name, other.id
+            "the org already has a phone {}; no phone was made",
+            other.describe()
         ),
     }
 }

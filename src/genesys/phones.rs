@@ -93,6 +93,15 @@ impl Phone {
             .unwrap_or("")
     }
 
+    /// `named `NAME` (id ID, the WebRTC phone of user U)`, for messages.
+    pub fn describe(&self) -> String {
+        let whose = match self.user_id() {
+            Some(user) => format!("the WebRTC phone of user {user}"),
+            None => "not a WebRTC phone of any user".to_string(),
+        };
+        format!("named `{}` (id {}, {whose})", self.name, self.id)
+    }
+
     /// Whether its station is its user's default station.
     pub fn is_default_station(&self) -> bool {
         let Some(user) = self.user_id() else {
@@ -276,6 +285,25 @@ impl Client {
             .get_json(PHONES, &[("webRtcUser.id", user_id.to_string())])
             .await?;
         Ok(page.entities)
+    }
+
+    /// The phones with any of these names (the listing's `name` filter
+    /// takes a comma-separated list; matched exactly here).
+    pub async fn phones_named_any(&self, names: &[String]) -> Result<Vec<Phone>, CallError> {
+        let page: Page<Phone> = self
+            .get_json(
+                PHONES,
+                &[
+                    ("name", names.join(",")),
+                    ("pageSize", PHONE_PAGE.to_string()),
+                ],
+            )
+            .await?;
+        Ok(page
+            .entities
+            .into_iter()
+            .filter(|p| names.contains(&p.name))
+            .collect())
     }
 
     /// The phones with this name.

@@ -47,6 +47,12 @@ pub struct UserRow {
     pub webrtc_phone: Cell<String>,
     /// `site`: the phone's site; `None`: the org's default site.
     pub site: Option<String>,
+    /// `--update`: values taken as written though genimport would not
+    /// write them itself (a free-text employee type, a hire date not
+    /// `YYYY-MM-DD`, a phone not E.164), as an org may hold them, with why
+    /// they fail the strict check: refused only where the row changes the
+    /// value (see `users::diff::unchecked_change`).
+    pub unchecked: Vec<(Column, String)>,
 }
 
 /// One data row of the input, valid or not.
@@ -82,6 +88,7 @@ struct Optionals {
     employee_type: Cell<String>,
     hire_date: Cell<String>,
     location: Cell<String>,
+    unchecked: Vec<(Column, String)>,
 }
 
 impl RowReader {
@@ -164,6 +171,7 @@ impl RowReader {
                 groups: lists.groups,
                 invite: lists.invite,
                 listed: lists.listed,
+                unchecked: optionals.unchecked,
                 webrtc_phone,
                 site,
             })
@@ -224,19 +232,32 @@ impl RowReader {
                 format!("`{}` is not an E.164 number such as +13175550123", cut(raw))
             })
         };
+        let unchecked = std::cell::RefCell::new(Vec::new());
+        // With --update a value the org may hold is taken as written; the
+        // preflight refuses it only where the row changes it.
+        let loose = |column: Column,
+                     strict: &dyn Fn(&str) -> Result<String, String>,
+                     problems: &mut Vec<String>| {
+            let lenient = |v: &str| {
+                strict(v).or_else(|why| match check_text(v) {
+                    Ok(()) if self.update => {
+                        unchecked.borrow_mut().push((column, why));
+                        Ok(v.to_string())
+                    }
+                    _ => Err(why),
+                })
+            };
+            self.optional(column, line, &lenient, problems)
+        };
         Ok(Optionals {
             department: self.optional(Column::Department, line, &text, problems)?,
             title: self.optional(Column::Title, line, &text, problems)?,
-            phone: self.optional(Column::Phone, line, &phone, problems)?,
+            phone: loose(Column::Phone, &phone, problems)?,
             employee_id: self.optional(Column::EmployeeId, line, &text, problems)?,
-            employee_type: self.optional(
-                Column::EmployeeType,
-                line,
-                &check_employee_type,
-                problems,
-            )?,
-            hire_date: self.optional(Column::HireDate, line, &check_date, problems)?,
+            employee_type: loose(Column::EmployeeType, &check_employee_type, problems)?,
+            hire_date: loose(Column::HireDate, &check_date, problems)?,
             location: self.optional(Column::Location, line, &text, problems)?,
+            unchecked: unchecked.into_inner(),
         })
     }
 

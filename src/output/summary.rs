@@ -122,7 +122,7 @@ impl Summary {
             out.push_str("  preflight against the org skipped (no credentials): existing users are not detected\n");
         }
         if let Some(stop) = &self.stop {
-            out.push_str(&format!("  stopped: {}\n", stop.describe()));
+            out.push_str(&format!("  stopped: {}\n", stop));
         }
         out
     }

@@ -87,8 +87,9 @@ impl Plan {
             _ => {
                 let outcome = Outcome::new(Status::NotAttempted);
                 match reason {
-                    Some(reason) => outcome
-                        .with_message(format!("not sent: the run stopped ({})", reason.describe())),
+                    Some(reason) => {
+                        outcome.with_message(format!("not sent: the run stopped ({})", reason))
+                    }
                     None => outcome,
                 }
             }

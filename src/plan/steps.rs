@@ -198,16 +198,14 @@ pub fn steps_for_existing(
     let roles = wanted
         .roles
         .iter()
-        .filter(|r| {
-            if !holds.contains(r.role_id.as_str()) {
-                return true;
-            }
-            // Held somewhere: granted here only if the grants say so.
-            grants.is_none_or(|grants| {
-                !grants
-                    .iter()
-                    .any(|g| g.role.id == r.role_id && g.division.id == r.division_id)
-            })
+        .filter(|r| match grants {
+            // Read: granted unless held in that division (the user's read
+            // may show no roles when its expand failed, so it does not decide).
+            Some(grants) => !grants
+                .iter()
+                .any(|g| g.role.id == r.role_id && g.division.id == r.division_id),
+            // Not read: the user holds none of the roles its row names.
+            None => !holds.contains(r.role_id.as_str()),
         })
         .cloned()
         .collect();

@@ -532,6 +532,10 @@ fn plan_for_existing(
     settings: &Settings,
     divisions: &DivisionResolver,
 ) -> Existing {
+    if let Some(why) = diff::unchecked_change(&row, Some(&found)) {
+        let invalid = Outcome::new(Status::Invalid).with_user_id(&found.id);
+        return Existing::Plan(Box::new(Plan::Report(invalid.with_message(why))));
+    }
     let restore = found.is_deleted() && settings.restore_deleted;
     if found.is_deleted() && !restore {
         return Existing::Plan(Box::new(Plan::Report(exists_outcome(&found, None))));

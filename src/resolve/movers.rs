@@ -46,7 +46,9 @@ pub(super) fn screen(jobs: &mut [Job]) {
         let Plan::Create { user, .. } = &job.plan else {
             continue;
         };
-        if user.state == Some(UserState::Deleted) {
+        if let Some(why) = crate::users::diff::unchecked_change(user, None) {
+            job.plan = Plan::Report(Outcome::new(Status::Invalid).with_message(why));
+        } else if user.state == Some(UserState::Deleted) {
             job.plan = Plan::Report(
                 Outcome::new(Status::Unchanged)
                     .with_message("no user has this email: nothing to delete"),
@@ -136,35 +138,30 @@ impl Exact {
             // deleted subject answers 404); its other kinds are compared as read.
             if listed.roles && !inactive_after(user, existing) && !existing.is_deleted() {
                 roles = true;
-                let holds_none = existing
+                // No roles at all is what a best-effort expand that failed
+                // shows too (every user holds the default role): not trusted,
+                // the user's own grants are read then.
+                let held: Option<Vec<String>> = existing
                     .authorization
                     .as_ref()
-                    .is_some_and(|a| a.roles.is_empty());
-                if holds_none {
-                    exact.grants.insert(existing.id.clone(), Vec::new());
-                } else {
-                    let held: Option<Vec<String>> = existing
-                        .authorization
-                        .as_ref()
-                        .map(|a| a.roles.iter().map(|r| r.id.clone()).collect());
-                    // The roles the row names that the user holds: the adds
-                    // need their divisions (see `plan::needs_grants`).
-                    let mut adds: Vec<String> = Vec::new();
-                    if plan::needs_grants(wanted, existing) {
-                        for r in &wanted.roles {
-                            let holds = held.as_ref().is_some_and(|h| h.contains(&r.role_id));
-                            if holds && !adds.contains(&r.role_id) {
-                                adds.push(r.role_id.clone());
-                            }
-                        }
+                    .map(|a| a.roles.iter().map(|r| r.id.clone()).collect::<Vec<_>>())
+                    .filter(|roles| !roles.is_empty());
+                // The roles the row names that the user holds (any, when
+                // not known): the adds need their divisions (see
+                // `plan::needs_grants`).
+                let mut adds: Vec<String> = Vec::new();
+                for r in &wanted.roles {
+                    let holds = held.as_ref().is_none_or(|h| h.contains(&r.role_id));
+                    if holds && !adds.contains(&r.role_id) {
+                        adds.push(r.role_id.clone());
                     }
-                    grant_reads.push(GrantRead {
-                        id: existing.id.clone(),
-                        held,
-                        groups: existing.groups.iter().map(|g| g.id.clone()).collect(),
-                        adds,
-                    });
                 }
+                grant_reads.push(GrantRead {
+                    id: existing.id.clone(),
+                    held,
+                    groups: existing.groups.iter().map(|g| g.id.clone()).collect(),
+                    adds,
+                });
             }
             queues |= listed.queues;
             groups |= listed.groups && !existing.groups.is_empty();

@@ -13,7 +13,7 @@ use crate::genesys::phones::{NewPhone, Phone, PhoneBase};
 use crate::genesys::{CallError, Client};
 use crate::input::{Cell, UserRow};
 use crate::plan::phones::{phone_name, OldPhone, PhoneStep};
-use crate::plan::{Job, Outcome, Plan, Status};
+use crate::plan::{failed_outcome, Job, Outcome, Plan, Status};
 use crate::resolve::names::NameIndex;
 
 /// What the rows' phone names resolve against, read once a run.
@@ -39,8 +39,20 @@ fn phone_row(job: &Job) -> Option<(&UserRow, Option<&str>)> {
 /// Plans every row's phone step; a name that does not resolve makes its
 /// row invalid.
 pub(super) async fn plan(client: &Client, jobs: &mut [Job]) -> Result<(), CallError> {
-    let Some(telephony) = Telephony::read(client, jobs).await? else {
-        return Ok(());
+    let telephony = match Telephony::read(client, jobs).await {
+        Ok(Some(telephony)) => telephony,
+        Ok(None) => return Ok(()),
+        // A client that may not read phones: its phone rows fail, the others go on.
+        Err(refused @ CallError::Rejected { status: 403, .. }) => {
+            for job in jobs.iter_mut().filter(|j| phone_row(j).is_some()) {
+                job.plan = Plan::Report(failed_outcome(
+                    &refused,
+                    "reading the phones (needs telephony:plugin:all); nothing was sent for this row",
+                ));
+            }
+            return Ok(());
+        }
+        Err(e) => return Err(e),
     };
     for job in jobs.iter_mut() {
         let Some((user, existing)) = phone_row(job) else {
@@ -70,6 +82,56 @@ pub(super) async fn plan(client: &Client, jobs: &mut [Job]) -> Result<(), CallEr
             }
             _ => {}
         }
+    }
+    names_taken(client, jobs).await
+}
+
+/// Phone names per request of the name check (they travel in the URL).
+const NAME_BATCH: usize = 50;
+
+/// A phone the run would make whose name another phone of the org holds
+/// fails its row before anything is sent for it, naming that phone (the
+/// create would be refused, the user already made). One read per 50 names.
+async fn names_taken(client: &Client, jobs: &mut [Job]) -> Result<(), CallError> {
+    let made: Vec<(usize, String)> = jobs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, job)| match &job.plan {
+            Plan::Create { provision, .. } | Plan::Update { provision, .. } => provision
+                .phone
+                .as_ref()
+                .and_then(|p| p.create.as_ref())
+                .map(|c| (i, c.name.clone())),
+            _ => None,
+        })
+        .collect();
+    let mut taken: HashMap<String, Phone> = HashMap::new();
+    for chunk in made.chunks(NAME_BATCH) {
+        let names: Vec<String> = chunk.iter().map(|(_, n)| n.clone()).collect();
+        for phone in client.phones_named_any(&names).await? {
+            taken.insert(phone.name.clone(), phone);
+        }
+    }
+    for (index, name) in made {
+        let Some(other) = taken.get(&name) else {
+            continue;
+        };
+        let job = &mut jobs[index];
+        let own = match &job.plan {
+            Plan::Update { existing, .. } => Some(existing.id.as_str()),
+            _ => None,
+        };
+        // The user's own phone (of another base settings) goes first: no conflict.
+        if own.is_some() && other.user_id() == own {
+            continue;
+        }
+        job.plan = Plan::Report(
+            Outcome::new(Status::Failed)
+                .with_error(Some(409), Some("phone.name.taken".to_string()), format!(
+                    "webrtc_phone: the org already has a phone {}; nothing was sent for this row (delete or rename that phone, then run again)",
+                    other.describe()
+                )),
+        );
     }
     Ok(())
 }

@@ -8,6 +8,7 @@ use serde_json::{json, Map, Value};
 
 use crate::genesys::users::User;
 use crate::input::{normalise_e164, Cell, MatchKey, UserRow, UserState};
+use crate::users::columns::Column;
 use crate::users::Field;
 
 /// A PATCH body without `version`, and the fields it changes.
@@ -102,6 +103,37 @@ fn text(patch: &mut Patch, field: Field, key: &str, cell: &Cell<String>, current
         Cell::Clear if !current.is_empty() => patch.set(field, key, json!("")),
         _ => {}
     }
+}
+
+/// Why the row is refused when a value it takes only as an org may hold
+/// it (`UserRow::unchecked`) is not what `user` holds (`None`: a new user):
+/// genimport writes no value it would refuse; it only gives one back.
+pub fn unchecked_change(row: &UserRow, user: Option<&User>) -> Option<String> {
+    row.unchecked.iter().find_map(|(column, why)| {
+        let (held, wanted) = match column {
+            Column::EmployeeType => (
+                user.and_then(|u| u.employer("employeeType")),
+                &row.employee_type,
+            ),
+            Column::HireDate => (user.and_then(|u| u.employer("dateHire")), &row.hire_date),
+            Column::Phone => (
+                user.and_then(|u| {
+                    u.addresses
+                        .iter()
+                        .find(|c| is_work_phone(c))
+                        .and_then(|c| c["address"].as_str())
+                }),
+                &row.phone,
+            ),
+            _ => return None,
+        };
+        (held != wanted.value().map(String::as_str)).then(|| {
+            format!(
+                "{}: {why} (a value the user already holds is taken as it is)",
+                column.name()
+            )
+        })
+    })
 }
 
 fn is_work_phone(contact: &Value) -> bool {

@@ -486,3 +486,46 @@ fn a_move_needs_user_edit_in_both_divisions() {
     assert_eq!(st.counters.division_moves, 0);
     assert_eq!(st.user_by_id(&id).unwrap().division_id, HOME_DIVISION);
 }
+
+#[test]
+fn doctor_checks_a_queues_file_and_a_run_fails_only_the_queue_it_cannot_create() {
+    let access = || {
+        AccessModel::with_roles(&[
+            (
+                "Everything",
+                &["directory:*:*", "authorization:*:*"],
+                &["*"],
+            ),
+            ("Queues Home", &["routing:*:*"], &[HOME_DIVISION]),
+        ])
+    };
+    let fake = fake_with(access());
+    let scratch = Scratch::new();
+    let input = scratch.write(
+        "queues.csv",
+        "name,division\nHome Queue,Home\nSales Queue,Sales\n",
+    );
+    let out = run(genimport_against(scratch.dir.path(), &fake)
+        .args(["doctor", "--queues"])
+        .arg(&input));
+    let text = stdout(&out);
+    assert_eq!(code(&out), exit::NO_PERM, "{text}{}", stderr(&out));
+    assert!(
+        text.contains("routing:queue:add in Sales (1 rows)"),
+        "{text}"
+    );
+
+    let out = run(genimport_against(scratch.dir.path(), &fake)
+        .arg("queues")
+        .arg(&input));
+    assert_eq!(code(&out), exit::ROWS_NEED_ATTENTION, "{}", stderr(&out));
+    let mut reader = csv::Reader::from_path(scratch.path("queues.results.csv")).expect("results");
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    // line, name, status, queue_id, http_status, error_code, message, changes
+    assert_eq!((&rows[0][1], &rows[0][2]), ("Home Queue", "created"));
+    assert_eq!((&rows[1][1], &rows[1][2]), ("Sales Queue", "failed"));
+    assert_eq!(&rows[1][5], "missing.permission");
+    let st = fake.state();
+    assert_eq!(st.counters.queue_creates, 1);
+    assert!(st.access.refused.is_empty(), "{:?}", st.access.refused);
+}

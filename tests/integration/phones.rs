@@ -70,7 +70,10 @@ fn a_new_user_gets_a_webrtc_phone_and_its_late_station_as_default() {
     assert_eq!((c.base_reads, c.org_reads, c.site_reads), (1, 1, 1));
     assert_eq!((c.creates, c.default_puts), (2, 2));
     assert!(c.station_reads >= 2, "{c:?}");
-    assert_eq!(c.phone_reads, 0, "new users have no phones to look for");
+    assert_eq!(
+        c.phone_reads, 1,
+        "one check of the new names, no phones looked for"
+    );
 }
 
 #[test]
@@ -86,7 +89,8 @@ fn a_rerun_sends_no_writes_and_never_a_second_phone() {
     assert_eq!(writes(&fake), before, "an applied file sends no writes");
     assert_eq!(fake.state().telephony.phones.len(), 2);
     // Two users' phones: one page of the org's phones, not one read each.
-    assert_eq!(fake.state().telephony.counters.phone_reads, 1);
+    // The first run's name check, then one page of the org's phones.
+    assert_eq!(fake.state().telephony.counters.phone_reads, 2);
 }
 
 #[test]
@@ -101,8 +105,8 @@ fn a_lost_create_answer_is_checked_before_sending_again() {
     assert_eq!(st.telephony.phones.len(), 1, "never two phones");
     assert_eq!(st.telephony.counters.creates, 1);
     assert_eq!(
-        st.telephony.counters.phone_reads, 1,
-        "looked before resending"
+        st.telephony.counters.phone_reads, 2,
+        "the name check, then a look before resending"
     );
 }
 
@@ -152,7 +156,13 @@ fn a_phone_name_another_holds_fails_the_row_naming_it() {
     let csv = "email,name,webrtc_phone\nana@example.com,Ana,WebRTC Agents\n";
     let (code, rows, _) = run_file(&fake, csv, &[]);
     assert_eq!(code, 1);
-    assert_eq!(rows[0].status, "incomplete");
+    assert_eq!(rows[0].status, "failed");
+    assert_eq!(rows[0].error_code, "phone.name.taken");
+    assert!(rows[0].message.contains("of user "), "{}", rows[0].message);
+    assert!(
+        fake.state().user("ana@example.com").is_none(),
+        "nothing half made: not even the user"
+    );
     assert!(
         rows[0]
             .message
@@ -160,7 +170,7 @@ fn a_phone_name_another_holds_fails_the_row_naming_it() {
         "{}",
         rows[0].message
     );
-    assert_eq!(fake.state().telephony.phones.len(), 1, "nothing half made");
+    assert_eq!(fake.state().telephony.phones.len(), 1);
 }
 
 #[test]
@@ -340,4 +350,83 @@ fn export_writes_the_phone_and_the_round_trip_sends_no_writes() {
     let rows = read_results(&s.path("org.results.csv"));
     assert_eq!(statuses(&rows), ["unchanged", "unchanged"]);
     assert_eq!(writes(&fake), before, "the round trip sends no writes");
+}
+
+#[test]
+fn a_station_that_is_another_users_default_leaves_the_row_incomplete() {
+    let fake = Fake::spawn(FakeConfig::default());
+    {
+        let mut st = fake.state();
+        let zoe = st.add_user("zoe@example.com", "Zoe", "active");
+        st.telephony.station_taken_by = Some(zoe);
+    }
+    let csv = "email,name,webrtc_phone\nana@example.com,Ana,WebRTC Agents\n";
+    let (code, rows, _) = run_file(&fake, csv, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(rows[0].status, "incomplete");
+    assert_eq!(rows[0].http_status, "409");
+    assert_eq!(
+        rows[0].error_code,
+        "userservice.stationalreadyhasdefaultuser"
+    );
+    assert!(
+        rows[0].message.contains("default station"),
+        "{}",
+        rows[0].message
+    );
+    assert_eq!(rows[0].changes, "create");
+    assert_eq!(fake.state().telephony.phones.len(), 1, "one phone, kept");
+}
+
+#[test]
+fn a_client_that_may_not_read_phones_fails_only_the_phone_rows() {
+    let fake = Fake::spawn(FakeConfig::default());
+    fake.state().telephony.forbid_reads = true;
+    let csv = "email,name,webrtc_phone\nana@example.com,Ana,WebRTC Agents\nbo@example.com,Bo,\n";
+    let (code, rows, err) = run_file(&fake, csv, &[]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(statuses(&rows), ["failed", "created"]);
+    assert_eq!(rows[0].http_status, "403");
+    assert!(
+        rows[0].message.contains("telephony:plugin:all"),
+        "{}",
+        rows[0].message
+    );
+    assert!(
+        fake.state().user("ana@example.com").is_none(),
+        "nothing sent for it"
+    );
+    let s = Scratch::new();
+    let out = run(genimport_against(s.dir.path(), &fake).args(["export", "users"]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("webrtc_phone and site are left blank"));
+}
+
+#[test]
+fn a_name_taken_after_the_preflight_leaves_the_row_incomplete_naming_the_phone() {
+    let fake = Fake::spawn(FakeConfig::default());
+    {
+        let mut st = fake.state();
+        let zoe = st.add_user("zoe@example.com", "Zoe", "active");
+        st.telephony.name_race_by = Some(zoe);
+    }
+    let csv = "email,name,webrtc_phone\nana@example.com,Ana,WebRTC Agents\n";
+    let (code, rows, _) = run_file(&fake, csv, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(rows[0].status, "incomplete");
+    assert_eq!(rows[0].error_code, "phone.name.taken");
+    assert!(
+        rows[0]
+            .message
+            .contains("already has a phone named `WebRTC ana@example.com`"),
+        "{}",
+        rows[0].message
+    );
+    let st = fake.state();
+    let ana = st.user("ana@example.com").map(|u| u.id.clone()).unwrap();
+    assert!(
+        st.telephony.phones_of(&ana).is_empty(),
+        "no phone made for her"
+    );
+    assert_eq!(st.telephony.phones.len(), 1);
 }

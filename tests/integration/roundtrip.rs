@@ -718,3 +718,62 @@ fn a_skill_the_catalogue_cannot_name_is_exported_not_dropped() {
     assert_eq!(writes(&fake), before, "nothing removed");
     assert_eq!(fake.state().rated_of(&ana, "skills").len(), 2);
 }
+
+#[test]
+fn values_genimport_would_not_write_come_back_unchanged_and_are_refused_only_as_changes() {
+    let fake = Fake::spawn(FakeConfig::default());
+    fake.state().add_user_with(
+        "ana@example.com",
+        "Ana",
+        json!({
+            "employerInfo": {"employeeType": "Intern", "dateHire": "2024-02-01T00:00:00.000Z"},
+            "addresses": [{"address": "3175550123", "mediaType": "PHONE", "type": "WORK"}]
+        }),
+    );
+    fake.state().add_user("bob@example.com", "Bob", "active");
+    let rows = round_trip_sends_nothing(&fake);
+    assert_eq!(cell(&rows, "ana@example.com", "employee_type"), "Intern");
+    assert_eq!(cell(&rows, "ana@example.com", "phone"), "3175550123");
+    // A value the user does not hold yet must be one genimport would write.
+    let csv = "email,name,employee_type,hire_date\n\
+               bob@example.com,Bob,full-time,2024-02-01\n\
+               ana@example.com,Ana,Seasonal,\n\
+               new@example.com,New,Intern,\n";
+    let before = writes(&fake);
+    let ran = import_csv(&fake, csv, &["--update", "--dry-run"]);
+    assert_eq!(ran.rows[0].status, "would_update", "{:?}", ran.rows[0]);
+    assert_eq!(
+        ran.rows[0].changes, "employee_type; hire_date",
+        "canonical Full-time"
+    );
+    for row in &ran.rows[1..] {
+        assert_eq!(row.status, "invalid", "{row:?}");
+        assert!(row.message.starts_with("employee_type: `"), "{row:?}");
+    }
+    assert_eq!(writes(&fake), before);
+}
+
+#[test]
+fn a_search_showing_no_roles_does_not_skip_removals() {
+    let fake = Fake::spawn(FakeConfig::default());
+    let ana = {
+        let mut st = fake.state();
+        let (agent, supervisor) = (id_of(&st.roles, "Agent"), id_of(&st.roles, "Supervisor"));
+        let ana = st.add_user("ana@example.com", "Ana", "active");
+        st.grant_user(&ana, &agent, HOME_DIVISION);
+        st.grant_user(&ana, &supervisor, HOME_DIVISION);
+        // The search's best-effort expand came back empty.
+        let user = st.users.iter_mut().find(|u| u.id == ana).unwrap();
+        user.profile
+            .insert("authorization".into(), json!({"roles": []}));
+        ana
+    };
+    let ran = import_csv(&fake, "email,roles\nana@example.com,Agent\n", EXACT);
+    assert_eq!(ran.code, exit::OK, "{}", ran.stderr);
+    assert_eq!(
+        ran.rows[0].changes, "remove role Supervisor@Home",
+        "{:?}",
+        ran.rows[0]
+    );
+    assert_eq!(own_roles(&fake, &ana), ["Agent@Home"]);
+}
