@@ -17,7 +17,9 @@
 //! Part 5, pacing: genimport against a reference client that behaves like
 //! the official SDK loop (back-to-back requests, sleep exactly Retry-After on
 //! each 429), on the same fake limits: fixed window, sliding window, token
-//! bucket, and faults (genimport only).
+//! bucket, and faults (genimport only); then part `spent` (alone with
+//! `--parts spent`): the same against a window another client partly spent
+//! in the second before the run (`--spent-users`, 600 by default).
 //! Part 6, movers: request counts of `--update --exact` for 200 movers
 //! whose every list changes (a role, a skill, a language, a queue and a
 //! group each swapped for another), 200 leavers (`inactive`, out of every
@@ -43,6 +45,8 @@ mod fake;
 mod permissions;
 #[path = "bench/phones.rs"]
 mod phones;
+#[path = "bench/spent.rs"]
+mod spent;
 #[path = "bench/undo.rs"]
 mod undo;
 
@@ -52,11 +56,11 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use fake::{Fake, FakeConfig};
-use genimport::cli::Cli;
-use genimport::config::{Command, Config};
-use genimport::output::Status;
-use genimport::progress::Progress;
-use genimport::stop::Stop;
+use genimport::Cli;
+use genimport::Progress;
+use genimport::Status;
+use genimport::Stop;
+use genimport::{Command, Config};
 
 #[derive(Parser)]
 struct Args {
@@ -94,6 +98,9 @@ struct Args {
     /// Users per pacing scenario
     #[arg(long, default_value_t = 1000)]
     pacing_users: usize,
+    /// Users per scenario of a window partly spent before the run
+    #[arg(long, default_value_t = 600)]
+    spent_users: usize,
     /// Users for the timed provisioning run (at 300 requests/min)
     #[arg(long, default_value_t = 200)]
     provision_timed_users: usize,
@@ -119,6 +126,9 @@ fn main() {
     }
     if part("pacing") {
         pacing(&dir, &args);
+    }
+    if part("pacing") || part("spent") {
+        spent::spent(&dir, args.spent_users);
     }
     if part("export") {
         export(&dir);
@@ -785,7 +795,7 @@ fn run_against(
     dir: &tempfile::TempDir,
     input: &str,
     extra: &[&str],
-) -> genimport::output::Summary {
+) -> genimport::Summary {
     let (id, secret) = {
         let st = fake.state();
         (st.config.client_id.clone(), st.config.client_secret.clone())
@@ -875,7 +885,7 @@ fn update(dir: &tempfile::TempDir, users: usize) {
 }
 
 /// Runs one import as `main` does; returns its summary and wall time in seconds.
-fn import(config: Config) -> (genimport::output::Summary, f64) {
+fn import(config: Config) -> (genimport::Summary, f64) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
