@@ -890,6 +890,33 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn the_next_window_checks_a_budget_learned_in_a_spent_one() {
+        let pacer = Pacer::new(None, Duration::from_secs(1));
+        let throttled = |s| Answer::Throttled {
+            wait: Duration::from_secs(s),
+            whole_seconds: true,
+        };
+        // Someone else left two requests of the window for us.
+        for _ in 0..2 {
+            let permit = pacer.acquire().await;
+            pacer.answered(permit, Answer::Accepted);
+        }
+        let permit = pacer.acquire().await;
+        pacer.answered(permit, throttled(5));
+        assert_eq!(pacer.lock().budget, 2);
+        // The next window is ours and takes five: the check goes past two.
+        for _ in 0..5 {
+            let permit = pacer.acquire().await;
+            pacer.answered(permit, Answer::Accepted);
+        }
+        let permit = pacer.acquire().await;
+        pacer.answered(permit, throttled(9));
+        assert_eq!(pacer.lock().budget, 5);
+        assert_eq!(pacer.phase_name(), "window");
+        assert_eq!(pacer.throttle_events(), 2, "one 429 per window");
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn huge_waits_saturate_instead_of_panicking() {
         let pacer = Pacer::new(None, Duration::from_secs(1));
         let permit = pacer.acquire().await;
