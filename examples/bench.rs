@@ -51,11 +51,11 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use fake::{Fake, FakeConfig};
-use genimport::cli::Cli;
-use genimport::config::{Command, Config};
-use genimport::output::Status;
-use genimport::progress::Progress;
-use genimport::stop::Stop;
+use genimport::Cli;
+use genimport::Progress;
+use genimport::Status;
+use genimport::Stop;
+use genimport::{Command, Config};
 
 #[derive(Parser)]
 struct Args {
@@ -787,7 +787,7 @@ fn run_against(
     dir: &tempfile::TempDir,
     input: &str,
     extra: &[&str],
-) -> genimport::output::Summary {
+) -> genimport::Summary {
     let (id, secret) = {
         let st = fake.state();
         (st.config.client_id.clone(), st.config.client_secret.clone())
@@ -877,7 +877,7 @@ fn update(dir: &tempfile::TempDir, users: usize) {
 }
 
 /// Runs one import as `main` does; returns its summary and wall time in seconds.
-fn import(config: Config) -> (genimport::output::Summary, f64) {
+fn import(config: Config) -> (genimport::Summary, f64) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
