@@ -30,6 +30,9 @@
 //! Part 7, permissions (`--parts permissions`, see bench/permissions.rs):
 //! the permission preflight's requests per run, each way of learning the
 //! client's access.
+//! Part 8, undo (`--parts undo`, see bench/undo.rs): the undo file's own
+//! requests per user it holds, for new users, profile updates, adds,
+//! movers, leavers and deletions (each case with and without `--undo none`).
 //! Part 6, export (`--parts export`): requests per user of `genimport export
 //! users` for 1,200 users holding roles, skills, queues and groups (20 roles,
 //! 20 queues, 10 groups) and for 10,500 users with profile fields only.
@@ -48,6 +51,8 @@ mod permissions;
 mod phones;
 #[path = "bench/spent.rs"]
 mod spent;
+#[path = "bench/undo.rs"]
+mod undo;
 
 #[path = "bench/bigorg.rs"]
 mod bigorg;
@@ -91,7 +96,7 @@ struct Args {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "offline,online,update,provision,movers,permissions,phones"
+        default_value = "offline,online,update,provision,movers,permissions,phones,undo"
     )]
     parts: Vec<String>,
     /// Users for the update and provision parts
@@ -149,6 +154,9 @@ fn main() {
     }
     if part("phones") {
         phones::phones(&dir, 200);
+    }
+    if part("undo") {
+        undo::undo(&dir, 200);
     }
 }
 
