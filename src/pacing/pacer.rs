@@ -172,6 +172,32 @@ struct State {
     adopted: Option<u64>,
 }
 
+/// What a pacer has learned of the server, as another token's pacer
+/// adopts it (same limit): never its own window.
+struct Learned {
+    phase: Phase,
+    budget: u32,
+    length: [Option<(Duration, Duration)>; MODELS],
+    alive: [bool; MODELS],
+    rate: f64,
+    fastest: Option<Duration>,
+    version: u64,
+}
+
+impl State {
+    fn learned(&self) -> Learned {
+        Learned {
+            phase: self.phase,
+            budget: self.budget,
+            length: self.length,
+            alive: self.alive,
+            rate: self.rate,
+            fastest: self.fastest,
+            version: self.version,
+        }
+    }
+}
+
 /// `--rate`: at most one request per `gap`, over every token.
 pub struct Cap {
     gap: Duration,
@@ -340,25 +366,20 @@ impl Pacer {
     /// token): its kind, budget, window length and timing model. Keeps this
     /// pacer's own window (its token's requests).
     pub fn adopt(&self, other: &Pacer) {
-        let theirs = {
-            let o = other.lock();
-            (
-                o.phase, o.budget, o.length, o.alive, o.rate, o.fastest, o.version,
-            )
-        };
+        let theirs = other.lock().learned();
         let mut st = self.lock();
-        if theirs.0 == Phase::Learning || st.adopted == Some(theirs.6) {
+        if theirs.phase == Phase::Learning || st.adopted == Some(theirs.version) {
             return;
         }
-        st.adopted = Some(theirs.6);
+        st.adopted = Some(theirs.version);
         if st.phase == Phase::Learning {
-            st.phase = theirs.0;
+            st.phase = theirs.phase;
         }
-        st.budget = theirs.1;
-        st.length = theirs.2;
-        st.alive = theirs.3;
-        st.rate = theirs.4;
-        st.fastest = st.fastest.or(theirs.5);
+        st.budget = theirs.budget;
+        st.length = theirs.length;
+        st.alive = theirs.alive;
+        st.rate = theirs.rate;
+        st.fastest = st.fastest.or(theirs.fastest);
         drop(st);
         self.changed.notify_waiters();
     }
@@ -887,6 +908,33 @@ mod tests {
         pacer.answered(d, Answer::Accepted);
         assert_eq!(pacer.phase_name(), "window");
         assert_eq!(pacer.lock().budget, 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_next_window_checks_a_budget_learned_in_a_spent_one() {
+        let pacer = Pacer::new(None, Duration::from_secs(1));
+        let throttled = |s| Answer::Throttled {
+            wait: Duration::from_secs(s),
+            whole_seconds: true,
+        };
+        // Someone else left two requests of the window for us.
+        for _ in 0..2 {
+            let permit = pacer.acquire().await;
+            pacer.answered(permit, Answer::Accepted);
+        }
+        let permit = pacer.acquire().await;
+        pacer.answered(permit, throttled(5));
+        assert_eq!(pacer.lock().budget, 2);
+        // The next window is ours and takes five: the check goes past two.
+        for _ in 0..5 {
+            let permit = pacer.acquire().await;
+            pacer.answered(permit, Answer::Accepted);
+        }
+        let permit = pacer.acquire().await;
+        pacer.answered(permit, throttled(9));
+        assert_eq!(pacer.lock().budget, 5);
+        assert_eq!(pacer.phase_name(), "window");
+        assert_eq!(pacer.throttle_events(), 2, "one 429 per window");
     }
 
     #[tokio::test(start_paused = true)]

@@ -4,7 +4,7 @@
 //! or beside one): the budget is then too small, the window too short. The
 //! window after the first pause is therefore a check: requests go past the
 //! budget until a 429 says where this window, ours from its start, really
-//! ends; the same every `RECHECK_AFTER_WINDOWS` windows, in case someone
+//! ends; the same every `RECHECK_AFTER` (in windows), in case someone
 //! sharing the limit stopped. A check of a right budget costs one 429, timed
 //! so that its whole-second `Retry-After` ends just after the reset.
 
@@ -14,10 +14,11 @@ use tokio::time::Instant;
 
 use super::{later, Bounds, Decision, Permit, Phase, State, ANSWER, MAX_STRIKES, MODELS};
 
-/// A budget is checked again (requests go past it until a 429) this many
-/// windows after it was last measured: someone sharing the limit may have
-/// stopped, or the limit been raised.
-const RECHECK_AFTER_WINDOWS: u64 = 10;
+/// A budget is checked again (requests go past it until a 429) this long
+/// after it was last measured, in whole windows: someone sharing the limit
+/// may have stopped, or the limit been raised. A check costs about the same
+/// time whatever the window, so this is a time, not a number of windows.
+const RECHECK_AFTER: Duration = Duration::from_secs(100);
 /// A check's first request past the budget is timed so that, refused, its
 /// whole-second `Retry-After` ends this share of a second after the reset
 /// (rather than anywhere up to a second after it).
@@ -26,9 +27,11 @@ const PROBE_MARGIN: f64 = 0.05;
 impl State {
     /// Rolling over to the next window: a check, if one is due.
     pub(super) fn schedule_check(&mut self) {
-        if self.phase == Phase::Window
-            && self.window + 1 >= self.measured_in + RECHECK_AFTER_WINDOWS
-        {
+        let Some(length) = self.window_length() else {
+            return;
+        };
+        let every = (RECHECK_AFTER.as_secs_f64() / length.as_secs_f64().max(1e-9)).ceil();
+        if self.phase == Phase::Window && (self.window + 1 - self.measured_in) as f64 >= every {
             self.check = Some(self.window + 1);
             self.measured_in = self.window + 1;
         }
