@@ -911,10 +911,8 @@ fn a_removal_found_already_gone_is_said_not_reported_as_done() {
 #[test]
 fn a_second_ctrl_c_still_writes_every_row() {
     use std::time::Duration;
-    let fake = Fake::spawn(FakeConfig {
-        latency: Duration::from_millis(1500),
-        ..FakeConfig::default()
-    });
+    let fake = Fake::spawn(FakeConfig::default());
+    fake.state().roundtrip.slow_creates = Duration::from_millis(2000);
     let s = Scratch::new();
     let input = s.write("u.csv", users_csv(5));
     let child = genimport_against(s.dir.path(), &fake)
@@ -930,14 +928,19 @@ fn a_second_ctrl_c_still_writes_every_row() {
             .expect("kill");
         assert!(sent.success());
     };
-    // Both while the first request is still in flight.
-    std::thread::sleep(Duration::from_millis(500));
+    // Both while the first create is in flight (the preflight is quick).
+    std::thread::sleep(Duration::from_millis(700));
     interrupt();
-    std::thread::sleep(Duration::from_millis(300));
+    std::thread::sleep(Duration::from_millis(400));
     interrupt();
     let out = child.wait_with_output().expect("wait");
     assert_eq!(code(&out), exit::INTERRUPTED, "{}", stderr(&out));
     let rows = read_results(&s.path("u.results.csv"));
     assert_each_line_once(&rows, 5);
-    assert!(rows.iter().all(|r| r.status == "not_attempted"), "{rows:?}");
+    // The create in flight was abandoned: its row says so.
+    let abandoned: Vec<&ResultRow> = rows
+        .iter()
+        .filter(|r| r.message.contains("second Ctrl-C"))
+        .collect();
+    assert_eq!(abandoned.len(), 1, "{rows:?}");
 }
