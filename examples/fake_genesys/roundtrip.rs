@@ -39,12 +39,15 @@ pub struct Roundtrip {
     /// Creates (`POST /api/v2/users`) are answered only after this long: a
     /// run can be interrupted while one is in flight.
     pub slow_creates: std::time::Duration,
+    /// Creates that arrived (counted before their wait).
+    pub creates_arrived: u64,
 }
 
 impl Roundtrip {
     /// The extra time this request waits before its answer.
-    pub(super) fn slow_answer(&self, method: &Method, path: &str) -> std::time::Duration {
+    pub(super) fn slow_answer(&mut self, method: &Method, path: &str) -> std::time::Duration {
         if method == Method::POST && path == "/api/v2/users" {
+            self.creates_arrived += 1;
             self.slow_creates
         } else {
             std::time::Duration::ZERO

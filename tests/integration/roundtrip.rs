@@ -912,7 +912,7 @@ fn a_removal_found_already_gone_is_said_not_reported_as_done() {
 fn a_second_ctrl_c_still_writes_every_row() {
     use std::time::Duration;
     let fake = Fake::spawn(FakeConfig::default());
-    fake.state().roundtrip.slow_creates = Duration::from_millis(2000);
+    fake.state().roundtrip.slow_creates = Duration::from_millis(3000);
     let s = Scratch::new();
     let input = s.write("u.csv", users_csv(5));
     let child = genimport_against(s.dir.path(), &fake)
@@ -928,8 +928,15 @@ fn a_second_ctrl_c_still_writes_every_row() {
             .expect("kill");
         assert!(sent.success());
     };
-    // Both while the first create is in flight (the preflight is quick).
-    std::thread::sleep(Duration::from_millis(700));
+    // Both while the first create is in flight.
+    let started = std::time::Instant::now();
+    while fake.state().roundtrip.creates_arrived == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no create arrived"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     interrupt();
     std::thread::sleep(Duration::from_millis(400));
     interrupt();
