@@ -17,7 +17,9 @@
 //! Part 5, pacing: genimport against a reference client that behaves like
 //! the official SDK loop (back-to-back requests, sleep exactly Retry-After on
 //! each 429), on the same fake limits: fixed window, sliding window, token
-//! bucket, and faults (genimport only).
+//! bucket, and faults (genimport only); then part `spent` (alone with
+//! `--parts spent`): the same against a window another client partly spent
+//! in the second before the run (`--spent-users`, 600 by default).
 //! Part 6, movers: request counts of `--update --exact` for 200 movers
 //! whose every list changes (a role, a skill, a language, a queue and a
 //! group each swapped for another), 200 leavers (`inactive`, out of every
@@ -28,9 +30,16 @@
 //! Part 7, permissions (`--parts permissions`, see bench/permissions.rs):
 //! the permission preflight's requests per run, each way of learning the
 //! client's access.
+//! Part 8, undo (`--parts undo`, see bench/undo.rs): the undo file's own
+//! requests per user it holds, for new users, profile updates, adds,
+//! movers, leavers and deletions (each case with and without `--undo none`).
 //! Part 6, export (`--parts export`): requests per user of `genimport export
 //! users` for 1,200 users holding roles, skills, queues and groups (20 roles,
 //! 20 queues, 10 groups) and for 10,500 users with profile fields only.
+//! Part `bigorg` (`cargo build --release` first: it runs the binary under
+//! /usr/bin/time): the 25,000-user request budgets, then export and
+//! `--update` preflight times at 300 requests/min with 1 and 3 tokens and
+//! the peak memory of a 100,000-row `--update` (`--big-users`).
 //! Part 8, phones (`--parts phones`, see bench/phones.rs): 200 new users with a WebRTC phone
 //! each, the fake's station lag 1 s; the file again; the users as leavers.
 
@@ -40,6 +49,13 @@ mod fake;
 mod permissions;
 #[path = "bench/phones.rs"]
 mod phones;
+#[path = "bench/spent.rs"]
+mod spent;
+#[path = "bench/undo.rs"]
+mod undo;
+
+#[path = "bench/bigorg.rs"]
+mod bigorg;
 
 use std::io::Write;
 use std::sync::Arc;
@@ -47,11 +63,11 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use fake::{Fake, FakeConfig};
-use genimport::cli::Cli;
-use genimport::config::{Command, Config};
-use genimport::output::Status;
-use genimport::progress::Progress;
-use genimport::stop::Stop;
+use genimport::Cli;
+use genimport::Progress;
+use genimport::Status;
+use genimport::Stop;
+use genimport::{Command, Config};
 
 #[derive(Parser)]
 struct Args {
@@ -80,7 +96,7 @@ struct Args {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "offline,online,update,provision,movers,permissions,phones"
+        default_value = "offline,online,update,provision,movers,permissions,phones,undo"
     )]
     parts: Vec<String>,
     /// Users for the update and provision parts
@@ -89,9 +105,15 @@ struct Args {
     /// Users per pacing scenario
     #[arg(long, default_value_t = 1000)]
     pacing_users: usize,
+    /// Users per scenario of a window partly spent before the run
+    #[arg(long, default_value_t = 600)]
+    spent_users: usize,
     /// Users for the timed provisioning run (at 300 requests/min)
     #[arg(long, default_value_t = 200)]
     provision_timed_users: usize,
+    /// Users of the big org in the timed `bigorg` part
+    #[arg(long, default_value_t = 100_000)]
+    big_users: usize,
 }
 
 fn main() {
@@ -115,17 +137,26 @@ fn main() {
     if part("pacing") {
         pacing(&dir, &args);
     }
+    if part("pacing") || part("spent") {
+        spent::spent(&dir, args.spent_users);
+    }
     if part("export") {
         export(&dir);
     }
     if part("movers") {
         movers(&dir, 200);
     }
+    if part("bigorg") {
+        bigorg::run(dir.path(), args.big_users);
+    }
     if part("permissions") {
         permissions::permissions(&dir, args.update_users);
     }
     if part("phones") {
         phones::phones(&dir, 200);
+    }
+    if part("undo") {
+        undo::undo(&dir, 200);
     }
 }
 
@@ -777,7 +808,7 @@ fn run_against(
     dir: &tempfile::TempDir,
     input: &str,
     extra: &[&str],
-) -> genimport::output::Summary {
+) -> genimport::Summary {
     let (id, secret) = {
         let st = fake.state();
         (st.config.client_id.clone(), st.config.client_secret.clone())
@@ -867,7 +898,7 @@ fn update(dir: &tempfile::TempDir, users: usize) {
 }
 
 /// Runs one import as `main` does; returns its summary and wall time in seconds.
-fn import(config: Config) -> (genimport::output::Summary, f64) {
+fn import(config: Config) -> (genimport::Summary, f64) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -3,40 +3,43 @@
 //! Data flows one way: argv/env -> `Config` -> rows -> plans -> client ->
 //! outcomes -> results file -> `Summary` -> exit code. `run` is the whole
 //! program minus argument parsing, so tests and benchmarks can call it.
+//! The library exposes only what the binary, the benchmark and the tests
+//! call; everything else is crate-private, so the compiler finds dead code.
 
 mod access;
-pub mod cli;
+mod cli;
 mod commands;
 
+pub use cli::Cli;
 pub use commands::{execute, export};
+pub use config::{parse_args, Command, Config, ParseFailure};
+pub use error::exit;
+pub use error::Error;
+pub use output::{Status, Summary};
+pub use progress::Progress;
+pub use stop::Stop;
 
-pub mod config;
+mod config;
 mod engine;
-pub mod error;
+mod error;
 mod escape;
 mod genesys;
 mod input;
-pub mod logging;
-pub mod output;
+mod logging;
+mod output;
 mod pacing;
 mod plan;
-pub mod progress;
+mod progress;
 mod queues;
 mod region;
 mod resolve;
 mod resource;
 mod stats;
-pub mod stop;
+mod stop;
 mod text;
 mod users;
 
 use std::sync::Arc;
-
-use config::Config;
-use error::Error;
-use output::Summary;
-use progress::Progress;
-use stop::Stop;
 
 /// Runs one import (or dry run) to the end and returns its summary. An
 /// `Err` means the input or the configuration could not be used at all.

@@ -2,11 +2,11 @@
 
 use std::process::ExitCode;
 
-use genimport::config::{self, ParseFailure};
-use genimport::error::exit;
+use genimport::exit;
+use genimport::{parse_args, ParseFailure};
 
 fn main() -> ExitCode {
-    match config::parse_args() {
+    match parse_args() {
         Ok(cli) => ExitCode::from(genimport::execute(cli)),
         Err(ParseFailure::Clap(e)) => {
             let _ = e.print();

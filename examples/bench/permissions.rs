@@ -7,7 +7,7 @@
 use super::fake::access::AccessModel;
 use super::fake::{Fake, FakeConfig};
 use super::{provision_file, run_against};
-use genimport::output::Status;
+use genimport::Status;
 
 pub fn permissions(dir: &tempfile::TempDir, users: usize) {
     println!("\npermissions: the permission preflight's requests, {users} new users with a typical provisioning row");

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::fake::{Fake, FakeConfig};
 use super::run_against;
-use genimport::output::Status;
+use genimport::Status;
 
 fn phones_file(dir: &tempfile::TempDir, name: &str, users: usize, leavers: bool) -> String {
     let input = dir.path().join(name);

@@ -21,7 +21,7 @@ pub enum Limiter {
 }
 
 /// One limiter's state (per client, or per token).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct LimitState {
     window_start: Option<Instant>,
     window_count: u32,

@@ -39,9 +39,6 @@ use pool::TokenPool;
 pub use call::Safety;
 pub use reply::{api_failure, CallError, Reply};
 pub(crate) use reply::{is_bad_request, Listing};
-// Named by no caller today, but it is what `Reply::error` returns.
-#[allow(unused_imports)]
-pub use reply::ApiError;
 
 pub struct Client {
     http: reqwest::Client,

@@ -25,6 +25,8 @@ use tokio::time::Instant;
 
 use super::later;
 
+mod check;
+
 /// What the server said about one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Answer {
@@ -124,8 +126,23 @@ struct State {
     paused_until: Instant,
     /// When the reset the pause waits for happens, per model.
     reset: [Option<Bounds>; MODELS],
-    /// The window the first 429 opened, while it is still being measured.
+    /// The window the first 429 (or a check's) opened, while the budget
+    /// and length are still being measured.
     measuring: Option<u64>,
+    /// Only while the first 429 is measured: when the server counts a
+    /// request is being learned too.
+    learning_models: bool,
+    /// The window whose budget is checked: requests go past the budget
+    /// until a 429 shows where it really ends (see `new_event`).
+    check: Option<u64>,
+    /// The window of the latest measurement (first pause or check).
+    measured_in: u64,
+    /// The window length before a check measured it again.
+    prior_length: [Option<(Duration, Duration)>; MODELS],
+    /// When the check's first request past the budget goes.
+    probe_at: Option<Instant>,
+    /// The budget before a strike lowered it.
+    unstruck: u32,
     /// The window the latest pause opened.
     paused_window: Option<u64>,
     /// Latest/earliest counting moment of accepted/refused requests before
@@ -153,6 +170,32 @@ struct State {
     /// Bumped whenever what is known of the server changes (for `adopt`).
     version: u64,
     adopted: Option<u64>,
+}
+
+/// What a pacer has learned of the server, as another token's pacer
+/// adopts it (same limit): never its own window.
+struct Learned {
+    phase: Phase,
+    budget: u32,
+    length: [Option<(Duration, Duration)>; MODELS],
+    alive: [bool; MODELS],
+    rate: f64,
+    fastest: Option<Duration>,
+    version: u64,
+}
+
+impl State {
+    fn learned(&self) -> Learned {
+        Learned {
+            phase: self.phase,
+            budget: self.budget,
+            length: self.length,
+            alive: self.alive,
+            rate: self.rate,
+            fastest: self.fastest,
+            version: self.version,
+        }
+    }
 }
 
 /// `--rate`: at most one request per `gap`, over every token.
@@ -213,6 +256,12 @@ impl Pacer {
                 paused_until: now,
                 reset: [None; MODELS],
                 measuring: None,
+                learning_models: false,
+                check: None,
+                measured_in: 0,
+                prior_length: [None; MODELS],
+                probe_at: None,
+                unstruck: 0,
                 paused_window: None,
                 last_accepted: [None; MODELS],
                 first_refused: [None; MODELS],
@@ -317,25 +366,20 @@ impl Pacer {
     /// token): its kind, budget, window length and timing model. Keeps this
     /// pacer's own window (its token's requests).
     pub fn adopt(&self, other: &Pacer) {
-        let theirs = {
-            let o = other.lock();
-            (
-                o.phase, o.budget, o.length, o.alive, o.rate, o.fastest, o.version,
-            )
-        };
+        let theirs = other.lock().learned();
         let mut st = self.lock();
-        if theirs.0 == Phase::Learning || st.adopted == Some(theirs.6) {
+        if theirs.phase == Phase::Learning || st.adopted == Some(theirs.version) {
             return;
         }
-        st.adopted = Some(theirs.6);
+        st.adopted = Some(theirs.version);
         if st.phase == Phase::Learning {
-            st.phase = theirs.0;
+            st.phase = theirs.phase;
         }
-        st.budget = theirs.1;
-        st.length = theirs.2;
-        st.alive = theirs.3;
-        st.rate = theirs.4;
-        st.fastest = st.fastest.or(theirs.5);
+        st.budget = theirs.budget;
+        st.length = theirs.length;
+        st.alive = theirs.alive;
+        st.rate = theirs.rate;
+        st.fastest = st.fastest.or(theirs.fastest);
         drop(st);
         self.changed.notify_waiters();
     }
@@ -432,6 +476,7 @@ impl State {
         }
         match self.phase {
             Phase::Learning => None,
+            Phase::Window if self.check == Some(self.window) => self.check_hold_up(now),
             Phase::Window => {
                 let next = self.next_window_at();
                 if self.granted < self.budget || next.is_some_and(|t| now >= t) {
@@ -473,7 +518,10 @@ impl State {
         if let Some(at) = pacer.cap.as_ref().and_then(|c| c.busy_until(now)) {
             return Decision::Wait(at);
         }
+        // A check window ends with its 429, not by the clock: the length
+        // is as suspect as the budget.
         let window_over = self.phase == Phase::Window
+            && self.check != Some(self.window)
             && now >= self.paused_until
             && self.next_window_at().is_some_and(|t| now >= t);
         if window_over {
@@ -490,6 +538,10 @@ impl State {
                 self.granted = self.in_flight;
                 self.rolled_at = Some(now + self.lead());
             }
+        }
+        if self.check == Some(self.window) && self.granted == self.budget && self.probe_at.is_none()
+        {
+            self.probe_at = Some(self.probe_time(now));
         }
         if let Some(wait) = self.hold_up(now) {
             return wait;
@@ -529,7 +581,9 @@ impl State {
     }
 
     fn roll_over(&mut self) {
+        self.schedule_check();
         self.rolled_at = None;
+        self.probe_at = None;
         self.window += 1;
         self.granted = 0;
         self.accepted = 0;
@@ -601,7 +655,9 @@ impl State {
         }
         // Before the first pause: which requests the window took and which
         // it refused tells when the server counts them.
-        if self.phase == Phase::Learning || self.measuring == Some(permit.window + 1) {
+        if self.phase == Phase::Learning
+            || (self.learning_models && self.measuring == Some(permit.window + 1))
+        {
             for m in 0..MODELS {
                 self.last_accepted[m] =
                     Some(self.last_accepted[m].map_or(counted[m], |l| l.max(counted[m])));
@@ -641,7 +697,7 @@ impl State {
     fn refine(&mut self, bounds: [Option<Bounds>; MODELS], counted: [Instant; MODELS]) {
         let first = self.measuring == Some(self.window);
         for m in 0..MODELS {
-            if first {
+            if first && self.learning_models {
                 self.first_refused[m] =
                     Some(self.first_refused[m].map_or(counted[m], |r| r.min(counted[m])));
                 if self.last_accepted[m].is_some_and(|a| counted[m] < a) {
@@ -676,10 +732,19 @@ impl State {
         }
         for m in 0..MODELS {
             if let (Some(start), Some(reset)) = (self.previous_start[m], self.reset[m]) {
-                self.length[m] = Some((
+                let (lo, hi) = (
                     reset.lo.saturating_duration_since(start),
                     reset.hi.saturating_duration_since(start),
-                ));
+                );
+                // A check agreeing with what was known narrows it; a longer
+                // one replaces it (the first window may have begun before
+                // our first request, so it measured too short). A shorter
+                // one is no fixed window's: kept as it was.
+                self.length[m] = Some(match self.prior_length[m] {
+                    Some((plo, phi)) if plo.max(lo) < phi.min(hi) => (plo.max(lo), phi.min(hi)),
+                    Some(prior) if lo < prior.1 => prior,
+                    _ => (lo, hi),
+                });
             }
         }
     }
@@ -703,6 +768,12 @@ impl State {
             wait_ms = wait.as_millis() as u64,
             "429 opens a pause"
         );
+        // The window after this pause checks the budget learned in a
+        // window that may have begun before ours (someone else's requests
+        // in it): the first pause's.
+        let mut check_next = false;
+        let checked = self.check == Some(self.window) && permit.window == self.window;
+        self.check = None;
         match self.phase {
             // Refused before anything was accepted: someone else spent the
             // window, and it teaches neither a budget nor a length. The
@@ -716,6 +787,8 @@ impl State {
                 self.phase = Phase::Window;
                 self.first_wait = wait;
                 self.measuring = Some(self.window + 1);
+                self.learning_models = true;
+                check_next = true;
                 for m in 0..MODELS {
                     self.first_refused[m] = Some(counted[m]);
                     if self.last_accepted[m].is_some_and(|a| counted[m] < a) {
@@ -723,32 +796,7 @@ impl State {
                     }
                 }
             }
-            Phase::Window => {
-                self.measuring = None;
-                if self.accepted == 0 && permit.window == self.window {
-                    // Back too early: the window is longer than thought.
-                    for m in 0..MODELS {
-                        if let (Some(start), Some(b), Some((lo, hi))) =
-                            (self.previous_start[m], bounds[m], self.length[m])
-                        {
-                            self.length[m] = Some((
-                                lo.max(b.lo.saturating_duration_since(start)),
-                                hi.max(b.hi.saturating_duration_since(start)),
-                            ));
-                        }
-                    }
-                    self.fastest = None;
-                    self.alive = [true; MODELS];
-                } else if self.accepted + self.in_flight + 1 >= self.budget
-                    && self.strikes < MAX_STRIKES
-                {
-                    // About the budget: a smaller one (shared, or lowered).
-                    self.budget = self.accepted.max(1);
-                    self.strikes += 1;
-                } else {
-                    self.start_rate(now, second);
-                }
-            }
+            Phase::Window => self.window_refused(permit, bounds, now, second, checked),
             Phase::Sliding => {
                 // Sliding, and still refused: the window is shared, or
                 // smaller than it looked.
@@ -776,6 +824,10 @@ impl State {
         self.last_event = Some(now);
         self.accepted_since_event = 0;
         self.roll_over();
+        if check_next {
+            self.check = Some(self.window);
+            self.measured_in = self.window;
+        }
         self.paused_window = Some(self.window);
         self.reset = bounds;
         self.paused_until = self.paused_until.max(later(now, wait));
@@ -803,7 +855,11 @@ impl State {
                 self.rate = rate * RATE_MARGIN;
                 self.phase = Phase::Rate;
             }
-            None => self.phase = Phase::Sliding,
+            None => {
+                // What looked like a smaller budget was the window sliding.
+                self.budget = self.budget.max(self.unstruck);
+                self.phase = Phase::Sliding;
+            }
         }
         self.rate_changed = now;
         self.next_slot = now;
@@ -852,6 +908,33 @@ mod tests {
         pacer.answered(d, Answer::Accepted);
         assert_eq!(pacer.phase_name(), "window");
         assert_eq!(pacer.lock().budget, 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_next_window_checks_a_budget_learned_in_a_spent_one() {
+        let pacer = Pacer::new(None, Duration::from_secs(1));
+        let throttled = |s| Answer::Throttled {
+            wait: Duration::from_secs(s),
+            whole_seconds: true,
+        };
+        // Someone else left two requests of the window for us.
+        for _ in 0..2 {
+            let permit = pacer.acquire().await;
+            pacer.answered(permit, Answer::Accepted);
+        }
+        let permit = pacer.acquire().await;
+        pacer.answered(permit, throttled(5));
+        assert_eq!(pacer.lock().budget, 2);
+        // The next window is ours and takes five: the check goes past two.
+        for _ in 0..5 {
+            let permit = pacer.acquire().await;
+            pacer.answered(permit, Answer::Accepted);
+        }
+        let permit = pacer.acquire().await;
+        pacer.answered(permit, throttled(9));
+        assert_eq!(pacer.lock().budget, 5);
+        assert_eq!(pacer.phase_name(), "window");
+        assert_eq!(pacer.throttle_events(), 2, "one 429 per window");
     }
 
     #[tokio::test(start_paused = true)]

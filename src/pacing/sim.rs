@@ -2,7 +2,7 @@
 //! pacer's behaviour measured without wall-clock luck (every sleep is
 //! virtual, so a 10-minute import takes milliseconds and repeats exactly).
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -61,27 +61,70 @@ pub struct Figures {
     pub early: u64,
     /// Accepted requests per second over the server's limit per second.
     pub share: f64,
+    /// The fastest the limit allowed from where the run started (see
+    /// `fastest`) over the time the run took.
+    pub pace: f64,
     /// From our first request to our last answer.
     pub elapsed: Duration,
 }
 
 #[derive(Default)]
-struct Server {
+pub struct Server {
     limit: LimitState,
-    accepted: u64,
-    throttled: u64,
 }
 
 impl Server {
     /// `None`: accepted; else the Retry-After in whole seconds.
     fn check(&mut self, s: &Scenario, now: Instant) -> Option<u64> {
-        let verdict = self.limit.check(s.kind, s.limit, s.window, now);
-        match verdict {
-            None => self.accepted += 1,
-            Some(_) => self.throttled += 1,
-        }
-        verdict
+        self.limit.check(s.kind, s.limit, s.window, now)
     }
+}
+
+/// The servers a run sends to: one per token, or one shared by all.
+pub type Servers = Vec<Arc<Mutex<Server>>>;
+
+pub fn servers(count: usize) -> Servers {
+    (0..count.max(1))
+        .map(|_| Arc::new(Mutex::new(Server::default())))
+        .collect()
+}
+
+/// The least time `requests` requests take from now on `server` as it
+/// stands (a window partly spent, say): what a client that knew the limit
+/// exactly could do with the same workers at the mean latency, never
+/// sending a request the server would refuse.
+pub fn fastest(scenario: &Scenario, server: &Mutex<Server>, requests: usize) -> Duration {
+    const STEP: Duration = Duration::from_millis(5);
+    let mut limit = lock(server).limit.clone();
+    let start = Instant::now();
+    let latency = scenario.latency;
+    let counted_after = if scenario.counts_on_answer {
+        latency
+    } else {
+        Duration::ZERO
+    };
+    // When each worker is free again; sends go out in time order.
+    let mut free = vec![start; scenario.workers.max(1)];
+    let (mut last_send, mut last_answer) = (start, start);
+    for _ in 0..requests {
+        let worker = (0..free.len()).min_by_key(|w| free[*w]).unwrap_or(0);
+        let mut send = free[worker].max(last_send);
+        while limit
+            .check(
+                scenario.kind,
+                scenario.limit,
+                scenario.window,
+                send + counted_after,
+            )
+            .is_some()
+        {
+            send += STEP;
+        }
+        last_send = send;
+        free[worker] = send + latency;
+        last_answer = last_answer.max(send + latency);
+    }
+    last_answer - start
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -101,17 +144,14 @@ impl Rng {
 }
 
 /// Another client's requests on the shared limit before the run starts.
-async fn spend_before(scenario: &Scenario, servers: &[Arc<Mutex<Server>>]) {
+pub async fn spend_before(scenario: &Scenario, servers: &Servers) {
     let Some((count, ago)) = scenario.spent_before else {
         return;
     };
     for server in servers {
         let mut server = lock(server);
         for _ in 0..count {
-            let now = Instant::now();
-            let _ = server
-                .limit
-                .check(scenario.kind, scenario.limit, scenario.window, now);
+            let _ = server.check(scenario, Instant::now());
         }
     }
     tokio::time::sleep(ago).await;
@@ -121,14 +161,32 @@ async fn spend_before(scenario: &Scenario, servers: &[Arc<Mutex<Server>>]) {
 /// `Spread`; with `shared`, they all count against one server limit, else
 /// each token has its own) and reports what the server saw.
 pub async fn run(scenario: Scenario, tokens: usize, shared: bool) -> (Figures, Arc<Spread>) {
+    let servers = servers(if shared { 1 } else { tokens });
+    spend_before(&scenario, &servers).await;
+    run_on(scenario, tokens, &servers).await
+}
+
+/// What one run's workers count as they go.
+#[derive(Default)]
+struct Tally {
+    accepted: AtomicU64,
+    throttled: AtomicU64,
+    early: AtomicU64,
+}
+
+/// The same on `servers` as they stand (others may be using them too: a
+/// run before this one, or one at the same time).
+pub async fn run_on(
+    scenario: Scenario,
+    tokens: usize,
+    servers: &Servers,
+) -> (Figures, Arc<Spread>) {
     let spread = Arc::new(Spread::new(
         (0..tokens.max(1))
             .map(|_| Arc::new(Pacer::new(None, Duration::from_secs(1))))
             .collect(),
     ));
-    let servers: Vec<Arc<Mutex<Server>>> = (0..if shared { 1 } else { tokens.max(1) })
-        .map(|_| Arc::new(Mutex::new(Server::default())))
-        .collect();
+    let fastest = fastest(&scenario, &servers[0], scenario.requests / servers.len());
     let next = Arc::new(AtomicUsize::new(0));
     // Per server: when its latest pause began (a 429 received after the
     // previous pause ended) and the earliest time its 429s gave. No request
@@ -138,65 +196,16 @@ pub async fn run(scenario: Scenario, tokens: usize, shared: bool) -> (Figures, A
             .map(|_| Mutex::new((Instant::now(), Instant::now())))
             .collect(),
     );
-    let early = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    spend_before(&scenario, &servers).await;
+    let tally = Arc::new(Tally::default());
     let started = Instant::now();
     let mut tasks = Vec::new();
     for worker in 0..scenario.workers {
         let (spread, servers, next) = (spread.clone(), servers.clone(), next.clone());
-        let (pauses, early) = (pauses.clone(), early.clone());
+        let (pauses, tally) = (pauses.clone(), tally.clone());
+        let mut rng = Rng(scenario.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (worker as u64 + 1));
         tasks.push(tokio::spawn(async move {
-            let mut rng =
-                Rng(scenario.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (worker as u64 + 1));
             while next.fetch_add(1, Ordering::SeqCst) < scenario.requests {
-                // This request's own last 429: it goes no sooner than that
-                // said (on that token, or any while the sharing is unknown).
-                let mut own: Option<(usize, Instant)> = None;
-                loop {
-                    let (token, mut permit) = spread.acquire(own).await;
-                    let pacer = spread.pacer(token);
-                    let server = &servers[token % servers.len()];
-                    permit.mark_sent();
-                    let now = Instant::now();
-                    let (began, until) = *lock(&pauses[token % servers.len()]);
-                    let retried_early = own.is_some_and(|(t, at)| t == token && now < at);
-                    if retried_early || (now >= began && now < until) {
-                        early.fetch_add(1, Ordering::SeqCst);
-                    }
-                    let factor = 1.0 + scenario.jitter * (2.0 * rng.unit() - 1.0);
-                    let latency = scenario.latency.mul_f64(factor.max(0.0));
-                    let (before, after) = if scenario.counts_on_answer {
-                        (latency, Duration::ZERO)
-                    } else {
-                        (Duration::ZERO, latency)
-                    };
-                    tokio::time::sleep(before).await;
-                    let verdict = lock(server).check(&scenario, Instant::now());
-                    tokio::time::sleep(after).await;
-                    let answer = match verdict {
-                        None => Answer::Accepted,
-                        Some(seconds) => {
-                            let wait = Duration::from_secs(seconds);
-                            let now = Instant::now();
-                            let mut pause = lock(&pauses[token % servers.len()]);
-                            *pause = if now >= pause.1 {
-                                (now, now + wait)
-                            } else {
-                                (pause.0, pause.1.min(now + wait))
-                            };
-                            own = Some((token, now + wait));
-                            Answer::Throttled {
-                                wait,
-                                whole_seconds: true,
-                            }
-                        }
-                    };
-                    pacer.answered(permit, answer);
-                    spread.observed(token, answer);
-                    if answer == Answer::Accepted {
-                        break;
-                    }
-                }
+                send_one(&scenario, &spread, &servers, &pauses, &tally, &mut rng).await;
             }
         }));
     }
@@ -204,21 +213,81 @@ pub async fn run(scenario: Scenario, tokens: usize, shared: bool) -> (Figures, A
         let _ = task.await;
     }
     let elapsed = started.elapsed();
-    let (mut accepted, mut throttled) = (0, 0);
-    for server in &servers {
-        let s = lock(server);
-        accepted += s.accepted;
-        throttled += s.throttled;
-    }
+    let accepted = tally.accepted.load(Ordering::SeqCst);
     let limit_per_s = f64::from(scenario.limit) / scenario.window.as_secs_f64();
     let figures = Figures {
         accepted,
-        throttled,
-        early: early.load(Ordering::SeqCst),
+        throttled: tally.throttled.load(Ordering::SeqCst),
+        early: tally.early.load(Ordering::SeqCst),
         share: accepted as f64 / elapsed.as_secs_f64() / limit_per_s,
+        pace: fastest.as_secs_f64() / elapsed.as_secs_f64(),
         elapsed,
     };
     (figures, spread)
+}
+
+/// One request, sent again after each 429 until it is accepted.
+async fn send_one(
+    scenario: &Scenario,
+    spread: &Spread,
+    servers: &Servers,
+    pauses: &[Mutex<(Instant, Instant)>],
+    tally: &Tally,
+    rng: &mut Rng,
+) {
+    // This request's own last 429: it goes no sooner than that said (on
+    // that token, or any while the sharing is unknown).
+    let mut own: Option<(usize, Instant)> = None;
+    loop {
+        let (token, mut permit) = spread.acquire(own).await;
+        let pacer = spread.pacer(token);
+        let server = &servers[token % servers.len()];
+        let pause = &pauses[token % servers.len()];
+        permit.mark_sent();
+        let now = Instant::now();
+        let (began, until) = *lock(pause);
+        let retried_early = own.is_some_and(|(t, at)| t == token && now < at);
+        if retried_early || (now >= began && now < until) {
+            tally.early.fetch_add(1, Ordering::SeqCst);
+        }
+        let factor = 1.0 + scenario.jitter * (2.0 * rng.unit() - 1.0);
+        let latency = scenario.latency.mul_f64(factor.max(0.0));
+        let (before, after) = if scenario.counts_on_answer {
+            (latency, Duration::ZERO)
+        } else {
+            (Duration::ZERO, latency)
+        };
+        tokio::time::sleep(before).await;
+        let verdict = lock(server).check(scenario, Instant::now());
+        tokio::time::sleep(after).await;
+        let answer = match verdict {
+            None => {
+                tally.accepted.fetch_add(1, Ordering::SeqCst);
+                Answer::Accepted
+            }
+            Some(seconds) => {
+                tally.throttled.fetch_add(1, Ordering::SeqCst);
+                let wait = Duration::from_secs(seconds);
+                let now = Instant::now();
+                let mut pause = lock(pause);
+                *pause = if now >= pause.1 {
+                    (now, now + wait)
+                } else {
+                    (pause.0, pause.1.min(now + wait))
+                };
+                own = Some((token, now + wait));
+                Answer::Throttled {
+                    wait,
+                    whole_seconds: true,
+                }
+            }
+        };
+        pacer.answered(permit, answer);
+        spread.observed(token, answer);
+        if answer == Answer::Accepted {
+            return;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -373,5 +442,135 @@ mod tests {
             assert!(throttled < 1000 / 100, "{kind:?}: {throttled} 429s");
             assert!(phases.iter().all(|p| *p == phase), "{kind:?}: {phases:?}");
         }
+    }
+
+    /// 100 per 10 s at 300 ms ± 50% with 4 workers, and Genesys' own 300
+    /// per 60 s the same way.
+    fn windows() -> [Scenario; 2] {
+        [
+            Scenario::fixed(100, 10, 300, 4),
+            Scenario {
+                requests: 1200,
+                ..Scenario::fixed(300, 60, 300, 4)
+            },
+        ]
+    }
+
+    /// Every request through, none early; prints the figures.
+    fn holds(case: &str, figures: &Figures, requests: usize) {
+        eprintln!(
+            "{case}: {:.3} of the fastest pace, {} 429s, {:.1} s",
+            figures.pace,
+            figures.throttled,
+            figures.elapsed.as_secs_f64()
+        );
+        assert_eq!(
+            figures.accepted, requests as u64,
+            "{case}: every request went through"
+        );
+        assert_eq!(figures.early, 0, "{case}: sent before a Retry-After's time");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_window_partly_spent_before_the_run_is_learned_again() {
+        // Another client spent part of the window just before the run: the
+        // first 429 comes after the few requests that were left, and the
+        // window seems shorter than it is. The window after it checks both.
+        let mut lowest = f64::MAX;
+        for base in windows() {
+            let limit = base.limit;
+            // The issue's: 60 of 100 spent in the second before a
+            // 600-request run, 240 of 300; and earlier, and nearly all.
+            let spends = [
+                (limit * 6 / 10, 1, 600),
+                (limit * 8 / 10, 1, base.requests),
+                (limit * 3 / 10, 5, base.requests),
+                (limit * 9 / 10, 2, 1000),
+            ];
+            for (spent, ago, requests) in spends {
+                for seed in 1..=6 {
+                    let counts_on_answer = seed % 2 == 1;
+                    let scenario = Scenario {
+                        counts_on_answer,
+                        seed,
+                        requests,
+                        spent_before: Some((spent, Duration::from_secs(ago))),
+                        ..base
+                    };
+                    let (figures, spread) = run(scenario, 1, true).await;
+                    let case = format!(
+                        "{limit}/{:?}, {spent} spent {ago} s before, {requests} requests, counted on answer {counts_on_answer}, seed {}",
+                        base.window, scenario.seed
+                    );
+                    holds(&case, &figures, requests);
+                    lowest = lowest.min(figures.pace);
+                    assert!(figures.throttled <= 12 + requests as u64 / 100, "{case}");
+                    // What it learned is the whole limit.
+                    let per_s = f64::from(limit) / base.window.as_secs_f64();
+                    let learned = spread.pacer(0).current_rate().unwrap_or(0.0);
+                    assert!(
+                        learned >= 0.95 * per_s && learned <= per_s * 1.05,
+                        "{case}: {learned}/s"
+                    );
+                }
+            }
+        }
+        eprintln!("partly spent: lowest {lowest:.3} of the fastest pace");
+        assert!(lowest >= 0.93, "{lowest}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_run_right_after_another_on_the_same_limit() {
+        let mut lowest = f64::MAX;
+        for base in windows() {
+            for seed in 1..=4 {
+                let scenario = Scenario { seed, ..base };
+                let servers = servers(1);
+                // The run before ends half way through a window.
+                let before = Scenario {
+                    requests: base.limit as usize * 3 / 2,
+                    seed: seed + 100,
+                    ..scenario
+                };
+                let _ = run_on(before, 1, &servers).await;
+                let (figures, _) = run_on(scenario, 1, &servers).await;
+                let case = format!("after another, {:?}, seed {seed}", base.window);
+                holds(&case, &figures, scenario.requests);
+                lowest = lowest.min(figures.pace);
+            }
+        }
+        eprintln!("right after another: lowest {lowest:.3} of the fastest pace");
+        assert!(lowest >= 0.9, "{lowest}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn two_runs_at_once_share_the_limit_whole() {
+        let mut lowest = f64::MAX;
+        for base in windows() {
+            for seed in 1..=4 {
+                let a = Scenario { seed, ..base };
+                let b = Scenario {
+                    seed: seed + 100,
+                    ..base
+                };
+                let servers = servers(1);
+                // Together: the requests of both, with the workers of both.
+                let both = Scenario {
+                    workers: a.workers + b.workers,
+                    ..a
+                };
+                let fastest = fastest(&both, &servers[0], a.requests + b.requests);
+                let ((fa, _), (fb, _)) =
+                    tokio::join!(run_on(a, 1, &servers), run_on(b, 1, &servers));
+                let case = format!("two at once, {:?}, seed {seed}", base.window);
+                holds(&case, &fa, a.requests);
+                holds(&case, &fb, b.requests);
+                let pace = fastest.as_secs_f64() / fa.elapsed.max(fb.elapsed).as_secs_f64();
+                eprintln!("{case}: together {pace:.3}");
+                lowest = lowest.min(pace);
+            }
+        }
+        eprintln!("two at once: lowest {lowest:.3} of the fastest pace, together");
+        assert!(lowest >= 0.85, "{lowest}");
     }
 }

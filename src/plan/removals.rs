@@ -115,28 +115,6 @@ impl Removals {
     }
 }
 
-/// The role ids a user holds directly after its row, given what it holds
-/// now (`held`), what the row adds and what it removes: for a licence
-/// preview.
-// The licence preview needs the role ids a user holds after its row.
-#[allow(dead_code)]
-pub fn roles_after(held: &[HeldGrant], adds: &[RoleGrant], removals: &Removals) -> Vec<String> {
-    let mut ids: Vec<String> = held
-        .iter()
-        .filter(|g| {
-            !removals
-                .roles
-                .iter()
-                .any(|r| r.role_id == g.role_id && r.division_id == g.division_id)
-        })
-        .map(|g| g.role_id.clone())
-        .chain(adds.iter().map(|r| r.role_id.clone()))
-        .collect();
-    ids.sort();
-    ids.dedup();
-    ids
-}
-
 /// What an exact row removes from `user`. `listed` says which list cells
 /// were written (a blank cell leaves its kind alone); `inactive` that the
 /// user is inactive after the row (roles are then not compared).
@@ -520,11 +498,6 @@ mod tests {
         // while Day Shift goes: it may go with it, so nothing is said.
         assert_eq!(removals.kept.len(), 1, "{:?}", removals.kept);
         assert!(removals.kept[0].contains("Quality@Home stayed: it is granted through a group"));
-        assert_eq!(
-            roles_after(&grants, &[], &removals),
-            ["r0", "r1", "r3"],
-            "the licence preview sees the roles held after the row"
-        );
     }
 
     #[test]

@@ -191,8 +191,14 @@ fn employer_info(patch: &mut Patch, row: &UserRow, user: &User) {
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string();
+        // The employee type is read case-insensitively (`full-time` is
+        // `Full-time`): a case-only difference is the same value, as held.
+        let same = |v: &str| match field {
+            Field::EmployeeType => v.eq_ignore_ascii_case(&current),
+            _ => v == current,
+        };
         let wanted = match cell {
-            Cell::Set(v) if *v != current => v.clone(),
+            Cell::Set(v) if !same(v) => v.clone(),
             Cell::Clear if !current.is_empty() => String::new(),
             _ => continue,
         };

@@ -12,7 +12,7 @@ pub use fake::{Fake, FakeConfig, Fault};
 
 /// The documented exit codes, named, for assertions.
 pub mod exit {
-    use genimport::error::exit;
+    use genimport::exit;
 
     pub const OK: i32 = exit::OK as i32;
     pub const ROWS_NEED_ATTENTION: i32 = exit::ROWS_NEED_ATTENTION as i32;

@@ -777,3 +777,133 @@ fn a_search_showing_no_roles_does_not_skip_removals() {
     );
     assert_eq!(own_roles(&fake, &ana), ["Agent@Home"]);
 }
+
+/// What the fake's org holds: every user's profile and state, direct
+/// grants, queue members (own and through groups) and group members.
+fn org(fake: &Fake) -> String {
+    let st = fake.state();
+    let mut users: Vec<String> = st
+        .users
+        .iter()
+        .map(|u| {
+            format!(
+                "{} {} {:?} {:?}",
+                u.email,
+                u.state,
+                u.profile,
+                st.direct_grants(&u.id)
+            )
+        })
+        .collect();
+    users.sort();
+    let mut queues: Vec<String> = st
+        .queues
+        .iter()
+        .map(|(id, name)| {
+            let mut own = st.queue_members.get(id).cloned().unwrap_or_default();
+            let mut through = st
+                .movers
+                .group_queue_members
+                .get(id)
+                .cloned()
+                .unwrap_or_default();
+            own.sort();
+            through.sort();
+            format!("{name}: {own:?} {through:?}")
+        })
+        .collect();
+    queues.sort();
+    let groups: Vec<String> = st
+        .groups
+        .iter()
+        .map(|g| format!("{}: {:?}", g.name, g.members))
+        .collect();
+    format!("{users:#?}\n{queues:#?}\n{groups:#?}")
+}
+
+#[test]
+fn an_org_holding_all_of_the_above_round_trips_with_zero_writes() {
+    let fake = Fake::spawn(FakeConfig::default());
+    {
+        let mut st = fake.state();
+        let emea = st.add_named(Kind::Queue, "Sales; EMEA");
+        let dash = st.add_named(Kind::Queue, "-");
+        let spaced = st.add_named(Kind::Queue, " VIP ");
+        let team = st.add_named(Kind::Role, "Team@Sales");
+        let west = st.add_named(Kind::Division, "EU@West");
+        let skill = st.add_named(Kind::Skill, "Billing:EU");
+        let lisbon = st.add_named(Kind::Location, "-");
+        let group = st.add_named(Kind::Group, "Ops; Night");
+        let quality = id_of(&st.roles, "Quality Evaluator");
+        let vip = id_of(&st.queues, "VIP");
+        let ana = st.add_user_with(
+            "ana@example.com",
+            " Ana ",
+            json!({
+                "title": "-", "department": "  Ops", "division": {"id": west, "name": "EU@West"},
+                "employerInfo": {"employeeId": "DOMAIN\\ana", "employeeType": "Intern", "dateHire": "2024-02-01T00:00:00Z"},
+                "addresses": [{"address": "3175550123", "mediaType": "PHONE", "type": "WORK"}],
+                "skills": [{"id": skill, "name": "Billing:EU", "proficiency": 2.5}],
+                "locations": [{"id": lisbon, "locationDefinition": {"id": lisbon}}]
+            }),
+        );
+        let bob = st.add_user_with(
+            "bob@example.com",
+            "Bob",
+            json!({"employerInfo": {"employeeType": "full-time"}}),
+        );
+        for user in [&ana, &bob] {
+            for queue in [&emea, &dash, &spaced] {
+                st.queue_members
+                    .entry(queue.clone())
+                    .or_default()
+                    .push(user.clone());
+            }
+            st.grant_user(user, &team, HOME_DIVISION);
+            st.grant_user(user, &team, &west);
+            st.join_group(&group, user);
+        }
+        st.grant_group(&group, &quality, SALES_DIVISION);
+        st.add_queue_through_group(&vip, &group);
+    }
+    let before = org(&fake);
+    let rows = round_trip_sends_nothing(&fake);
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert_eq!(org(&fake), before, "the org is as it was");
+}
+
+#[test]
+fn a_removal_found_already_gone_is_said_not_reported_as_done() {
+    let fake = Fake::spawn(FakeConfig::default());
+    {
+        let mut st = fake.state();
+        let (english, french) = (
+            id_of(&st.languages, "English"),
+            id_of(&st.languages, "French"),
+        );
+        let languages = json!([
+            {"id": english, "name": "English", "proficiency": 4.0},
+            {"id": french, "name": "French", "proficiency": 2.0}
+        ]);
+        st.add_user_with("ana@example.com", "Ana", json!({"languages": languages}));
+        let bob = st.add_user("bob@example.com", "Bob", "active");
+        st.roundtrip.gone_since_read.insert(french);
+        st.roundtrip.gone_since_read.insert(bob);
+    }
+    let csv = "email,state,languages\nana@example.com,,English:4\nbob@example.com,deleted,\n";
+    let ran = import_csv(&fake, csv, &["--update", "--exact", "--allow-delete"]);
+    assert_eq!(ran.code, exit::OK, "{}", ran.stderr);
+    let (ana, bob) = (&ran.rows[0], &ran.rows[1]);
+    assert_eq!(
+        (ana.status.as_str(), ana.changes.as_str()),
+        ("unchanged", ""),
+        "{ana:?}"
+    );
+    assert_eq!(ana.message, "language French was already gone (404)");
+    assert_eq!(
+        (bob.status.as_str(), bob.changes.as_str()),
+        ("unchanged", ""),
+        "{bob:?}"
+    );
+    assert_eq!(bob.message, "the user was already deleted (404)");
+}

@@ -406,3 +406,48 @@ fn a_user_whose_queues_before_cannot_be_read_is_left_alone() {
     assert_eq!(st.queues_of(&ana), ["Billing"], "nothing sent for Ana");
     assert_eq!(st.user_by_id(&bob).unwrap().profile["title"], json!("Lead"));
 }
+
+#[test]
+fn adds_without_exact_are_taken_back_reading_grants_role_by_role_for_many_users() {
+    let fake = leavers_fake();
+    for email in ["ana", "bob", "cid"] {
+        member(
+            &fake,
+            &format!("{email}@example.com"),
+            json!({}),
+            &["Employee", "Agent"],
+            &["Billing"],
+            &["Night Shift"],
+        );
+    }
+    let before = snapshot(&fake);
+    let s = Scratch::new();
+    let mut csv = String::from("email,roles,skills,queues,groups\n");
+    for email in ["ana", "bob", "cid"] {
+        csv.push_str(&format!(
+            "{email}@example.com,Supervisor@Sales,Tech:3,Sales,Weekend\n"
+        ));
+    }
+    let input = s.write("a.csv", csv);
+    let out = run(genimport_against(s.dir.path(), &fake)
+        .arg(&input)
+        .arg("--update"));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
+    {
+        let st = fake.state();
+        assert_eq!(st.counters.subject_requests, 0, "no grants read a user");
+        assert!(st.movers.subject_grant_reads >= 1, "read role by role");
+    }
+    assert_ne!(snapshot(&fake), before);
+    let undo = std::fs::read_to_string(s.path("a.undo.csv")).unwrap();
+    assert!(
+        // The default role is not read (never removed); `-` is written `'-`.
+        undo.contains("ana@example.com,,,,,,,,Agent@Home,'-,,Billing,Night Shift,"),
+        "{undo}"
+    );
+    let out = run(genimport_against(s.dir.path(), &fake)
+        .arg(s.path("a.undo.csv"))
+        .args(APPLY));
+    assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
+    assert_eq!(snapshot(&fake), before, "{undo}");
+}
