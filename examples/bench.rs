@@ -36,6 +36,10 @@
 //! Part 6, export (`--parts export`): requests per user of `genimport export
 //! users` for 1,200 users holding roles, skills, queues and groups (20 roles,
 //! 20 queues, 10 groups) and for 10,500 users with profile fields only.
+//! Part `bigorg` (`cargo build --release` first: it runs the binary under
+//! /usr/bin/time): the 25,000-user request budgets, then export and
+//! `--update` preflight times at 300 requests/min with 1 and 3 tokens and
+//! the peak memory of a 100,000-row `--update` (`--big-users`).
 //! Part 8, phones (`--parts phones`, see bench/phones.rs): 200 new users with a WebRTC phone
 //! each, the fake's station lag 1 s; the file again; the users as leavers.
 
@@ -49,6 +53,9 @@ mod phones;
 mod spent;
 #[path = "bench/undo.rs"]
 mod undo;
+
+#[path = "bench/bigorg.rs"]
+mod bigorg;
 
 use std::io::Write;
 use std::sync::Arc;
@@ -104,6 +111,9 @@ struct Args {
     /// Users for the timed provisioning run (at 300 requests/min)
     #[arg(long, default_value_t = 200)]
     provision_timed_users: usize,
+    /// Users of the big org in the timed `bigorg` part
+    #[arg(long, default_value_t = 100_000)]
+    big_users: usize,
 }
 
 fn main() {
@@ -135,6 +145,9 @@ fn main() {
     }
     if part("movers") {
         movers(&dir, 200);
+    }
+    if part("bigorg") {
+        bigorg::run(dir.path(), args.big_users);
     }
     if part("permissions") {
         permissions::permissions(&dir, args.update_users);

@@ -164,7 +164,13 @@ fn users(st: &mut State, query: &[(String, String)]) -> Reply {
     }
     *st.big.pages_by_state.entry(state.to_string()).or_default() += 1;
     st.refresh_index();
-    let matching = super::bigorg::in_state(&st.users, &st.big, state);
+    let mut matching = super::bigorg::in_state(&st.users, &st.big, state);
+    if query
+        .iter()
+        .any(|(k, v)| k == "sortOrder" && v == "descending")
+    {
+        matching.reverse();
+    }
     let total = matching.len();
     let entities: Vec<Value> = matching
         .into_iter()

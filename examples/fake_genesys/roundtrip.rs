@@ -8,6 +8,7 @@
 use std::collections::{HashMap, HashSet};
 
 use hyper::Method;
+use serde_json::Value;
 
 use super::{error, seeded_queue, FakeGroup, Reply, State};
 
@@ -31,6 +32,10 @@ pub struct Roundtrip {
     /// Queue ids whose members read answers 403 (a division the client
     /// may not see).
     pub forbid_member_reads: HashSet<String>,
+    /// Users, skills or languages (ids) someone else removed after the
+    /// preflight read them: their DELETE answers 404 (the user deleted, the
+    /// item taken off every user).
+    pub gone_since_read: HashSet<String>,
 }
 
 /// The round-trip routes; `None` for a request they do not serve.
@@ -44,6 +49,29 @@ pub(super) fn route(st: &mut State, method: &Method, segments: &[&str]) -> Optio
                 "missing.division.permission",
                 "You are missing the following permission: routing:queue:view",
             ))
+        }
+        (&Method::DELETE, ["api", "v2", "users", id])
+            if st.roundtrip.gone_since_read.contains(*id) =>
+        {
+            if let Some(user) = st.users.iter_mut().find(|u| u.id == *id) {
+                user.state = "deleted".into();
+            }
+            Some(error(404, "general.resource.not.found", "user not found"))
+        }
+        (&Method::DELETE, ["api", "v2", "users", _, kind, item])
+            if st.roundtrip.gone_since_read.contains(*item) =>
+        {
+            let field = if *kind == "routingskills" {
+                "skills"
+            } else {
+                "languages"
+            };
+            for user in &mut st.users {
+                if let Some(Value::Array(items)) = user.profile.get_mut(field) {
+                    items.retain(|i| i["id"] != *item);
+                }
+            }
+            Some(error(404, "general.resource.not.found", "not found"))
         }
         _ => None,
     }

@@ -54,7 +54,13 @@ fn a_file_naming_most_of_the_org_lists_it_instead_of_searching() {
         &fake,
         &s,
         &file_of(0, 280),
-        &["--update", "--results-cap", "100"],
+        &[
+            "--update",
+            "--results-cap",
+            "100",
+            "--user-page-size",
+            "100",
+        ],
     );
     let err = stderr(&out);
     assert_eq!(code(&out), 0, "{err}");
@@ -67,14 +73,12 @@ fn a_file_naming_most_of_the_org_lists_it_instead_of_searching() {
         statuses(&rows)
     );
     let st = fake.state();
-    // The count, one page of active users, and the inactive ones (150 >
-    // the cap of 100) by search, one division (75 each) at a time after
-    // both together proved too many: no search by email at all.
+    // The count, 2 pages of active users, and the inactive ones (150 >
+    // the cap of 100): a page from the start, the last 50 from the end.
     assert_eq!(st.big.pages_by_state.get("any"), Some(&1));
-    assert_eq!(st.big.pages_by_state.get("active"), Some(&1));
-    assert_eq!(st.big.pages_by_state.get("inactive"), Some(&1));
-    assert_eq!(st.big.division_searches, 3);
-    assert_eq!(st.counters.search_requests, 3, "no search by email");
+    assert_eq!(st.big.pages_by_state.get("active"), Some(&2));
+    assert_eq!(st.big.pages_by_state.get("inactive"), Some(&2));
+    assert_eq!(st.counters.search_requests, 0, "no search at all");
     assert_eq!(st.writes(), 0);
 }
 
@@ -134,8 +138,8 @@ fn a_listing_still_finds_the_deleted_users_a_restore_needs() {
 }
 
 #[test]
-fn export_reads_inactive_users_past_the_cap() {
-    // 1,200 users, 700 inactive over two divisions; Genesys pages 500.
+fn export_reads_inactive_users_past_the_cap_from_both_ends() {
+    // 1,200 users, 700 inactive; Genesys pages 500 of them.
     let fake = org(1_200, 700, 500);
     let s = Scratch::new();
     let out = run(genimport_against(s.dir.path(), &fake).args([
@@ -153,10 +157,46 @@ fn export_reads_inactive_users_past_the_cap() {
     assert_eq!(text.lines().count(), 1 + 1_200, "every user, once");
     assert_eq!(text.matches(",inactive,").count(), 700);
     let st = fake.state();
-    // Active: 5 pages of 100. Inactive: page 1 shows 700 > 500, then both
-    // divisions (700) and each alone (350: 4 pages of 100).
+    // 5 pages from the start, 2 from the end; no search.
+    assert_eq!(st.big.pages_by_state.get("inactive"), Some(&7));
+    assert_eq!(st.counters.search_requests, 0);
+}
+
+#[test]
+fn export_reads_inactive_users_past_twice_the_cap_by_division() {
+    // 1,200 users, 1,100 inactive over four divisions; Genesys pages 500.
+    let fake = Fake::spawn(FakeConfig::default());
+    {
+        let mut st = fake.state();
+        st.big.results_cap = 500;
+        for n in 3..5 {
+            st.divisions.push((
+                format!("d{n}000000-0000-4000-8000-000000000000"),
+                format!("Region {n}"),
+            ));
+        }
+        st.seed_users(1_200, 1_100, "u");
+    }
+    let s = Scratch::new();
+    let out = run(genimport_against(s.dir.path(), &fake).args([
+        "export",
+        "users",
+        "-o",
+        "org.csv",
+        "--results-cap",
+        "500",
+        "--user-page-size",
+        "100",
+    ]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = std::fs::read_to_string(s.path("org.csv")).unwrap();
+    assert_eq!(text.lines().count(), 1 + 1_200, "every user, once");
+    assert_eq!(text.matches(",inactive,").count(), 1_100);
+    let st = fake.state();
+    // Inactive: page 1 shows 1,100 > 2 x 500; the four divisions (1,100),
+    // two halves (550 each), then each division (275: 3 pages of 100).
     assert_eq!(st.big.pages_by_state.get("inactive"), Some(&1));
-    assert_eq!(st.big.division_searches, 1 + 4 + 4);
+    assert_eq!(st.big.division_searches, 1 + 2 + 4 * 3);
 }
 
 #[test]

@@ -871,3 +871,39 @@ fn an_org_holding_all_of_the_above_round_trips_with_zero_writes() {
     assert_eq!(rows.len(), 3, "{rows:?}");
     assert_eq!(org(&fake), before, "the org is as it was");
 }
+
+#[test]
+fn a_removal_found_already_gone_is_said_not_reported_as_done() {
+    let fake = Fake::spawn(FakeConfig::default());
+    {
+        let mut st = fake.state();
+        let (english, french) = (
+            id_of(&st.languages, "English"),
+            id_of(&st.languages, "French"),
+        );
+        let languages = json!([
+            {"id": english, "name": "English", "proficiency": 4.0},
+            {"id": french, "name": "French", "proficiency": 2.0}
+        ]);
+        st.add_user_with("ana@example.com", "Ana", json!({"languages": languages}));
+        let bob = st.add_user("bob@example.com", "Bob", "active");
+        st.roundtrip.gone_since_read.insert(french);
+        st.roundtrip.gone_since_read.insert(bob);
+    }
+    let csv = "email,state,languages\nana@example.com,,English:4\nbob@example.com,deleted,\n";
+    let ran = import_csv(&fake, csv, &["--update", "--exact", "--allow-delete"]);
+    assert_eq!(ran.code, exit::OK, "{}", ran.stderr);
+    let (ana, bob) = (&ran.rows[0], &ran.rows[1]);
+    assert_eq!(
+        (ana.status.as_str(), ana.changes.as_str()),
+        ("unchanged", ""),
+        "{ana:?}"
+    );
+    assert_eq!(ana.message, "language French was already gone (404)");
+    assert_eq!(
+        (bob.status.as_str(), bob.changes.as_str()),
+        ("unchanged", ""),
+        "{bob:?}"
+    );
+    assert_eq!(bob.message, "the user was already deleted (404)");
+}
