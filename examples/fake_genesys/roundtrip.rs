@@ -41,6 +41,10 @@ pub struct Roundtrip {
     pub slow_creates: std::time::Duration,
     /// Creates that arrived (counted before their wait).
     pub creates_arrived: u64,
+    /// Language removals (`DELETE …/routinglanguages/{id}`) are answered
+    /// only after this long, and counted as they arrive.
+    pub slow_language_removals: std::time::Duration,
+    pub language_removals_arrived: u64,
 }
 
 impl Roundtrip {
@@ -49,6 +53,9 @@ impl Roundtrip {
         if method == Method::POST && path == "/api/v2/users" {
             self.creates_arrived += 1;
             self.slow_creates
+        } else if method == Method::DELETE && path.contains("/routinglanguages/") {
+            self.language_removals_arrived += 1;
+            self.slow_language_removals
         } else {
             std::time::Duration::ZERO
         }

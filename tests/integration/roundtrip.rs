@@ -951,3 +951,51 @@ fn a_second_ctrl_c_still_writes_every_row() {
         .collect();
     assert_eq!(abandoned.len(), 1, "{rows:?}");
 }
+
+#[test]
+fn a_run_stopped_before_removals_says_a_re_run_needs_exact() {
+    use std::time::Duration;
+    let fake = Fake::spawn(FakeConfig::default());
+    {
+        let mut st = fake.state();
+        let languages = st.languages.clone();
+        let language = |n: &str| json!({"id": id_of(&languages, n), "name": n, "proficiency": 3.0});
+        let profile = json!({"languages": [language("English"), language("French")]});
+        st.add_user_with("ana@example.com", "Ana", profile);
+        st.roundtrip.slow_language_removals = Duration::from_millis(1000);
+    }
+    let s = Scratch::new();
+    let input = s.write("m.csv", "email,languages\nana@example.com,-\n");
+    let child = genimport_against(s.dir.path(), &fake)
+        .arg(&input)
+        .args(EXACT)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let started = std::time::Instant::now();
+    while fake.state().roundtrip.language_removals_arrived == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no removal arrived"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(code(&out), exit::INTERRUPTED, "{}", stderr(&out));
+    let rows = read_results(&s.path("m.results.csv"));
+    assert_eq!(
+        rows[0].changes, "remove language English",
+        "the one in flight finished"
+    );
+    assert!(
+        rows[0].message.ends_with("the run stopped before: remove language French; a re-run with --update --exact completes it"),
+        "{:?}",
+        rows[0]
+    );
+}
