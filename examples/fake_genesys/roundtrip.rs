@@ -36,6 +36,23 @@ pub struct Roundtrip {
     /// preflight read them: their DELETE answers 404 (the user deleted, the
     /// item taken off every user).
     pub gone_since_read: HashSet<String>,
+    /// Creates (`POST /api/v2/users`) are answered only after this long: a
+    /// run can be interrupted while one is in flight.
+    pub slow_creates: std::time::Duration,
+    /// Creates that arrived (counted before their wait).
+    pub creates_arrived: u64,
+}
+
+impl Roundtrip {
+    /// The extra time this request waits before its answer.
+    pub(super) fn slow_answer(&mut self, method: &Method, path: &str) -> std::time::Duration {
+        if method == Method::POST && path == "/api/v2/users" {
+            self.creates_arrived += 1;
+            self.slow_creates
+        } else {
+            std::time::Duration::ZERO
+        }
+    }
 }
 
 /// The round-trip routes; `None` for a request they do not serve.

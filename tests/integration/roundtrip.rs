@@ -907,3 +907,47 @@ fn a_removal_found_already_gone_is_said_not_reported_as_done() {
     );
     assert_eq!(bob.message, "the user was already deleted (404)");
 }
+
+#[test]
+fn a_second_ctrl_c_still_writes_every_row() {
+    use std::time::Duration;
+    let fake = Fake::spawn(FakeConfig::default());
+    fake.state().roundtrip.slow_creates = Duration::from_millis(3000);
+    let s = Scratch::new();
+    let input = s.write("u.csv", users_csv(5));
+    let child = genimport_against(s.dir.path(), &fake)
+        .arg(&input)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let interrupt = || {
+        let sent = std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(sent.success());
+    };
+    // Both while the first create is in flight.
+    let started = std::time::Instant::now();
+    while fake.state().roundtrip.creates_arrived == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no create arrived"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    interrupt();
+    std::thread::sleep(Duration::from_millis(400));
+    interrupt();
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(code(&out), exit::INTERRUPTED, "{}", stderr(&out));
+    let rows = read_results(&s.path("u.results.csv"));
+    assert_each_line_once(&rows, 5);
+    // The create in flight was abandoned: its row says so.
+    let abandoned: Vec<&ResultRow> = rows
+        .iter()
+        .filter(|r| r.message.contains("second Ctrl-C"))
+        .collect();
+    assert_eq!(abandoned.len(), 1, "{rows:?}");
+}
