@@ -22,6 +22,7 @@ const SEARCHES_WORTH_A_COUNT: u64 = 3;
 /// listing of 100,000 users is then never held twice, in a list and in the
 /// plans), and the keys search refused outright.
 #[derive(Default)]
+#[allow(clippy::vec_box)] // boxed on purpose: each box moves into its plan
 pub(super) struct Found {
     pub users: Vec<Box<User>>,
     pub refused: Vec<(String, CallError)>,

@@ -186,6 +186,7 @@ fn match_existing(
 /// The user a key finds: a live one before a deleted one. More than one
 /// (live, or deleted when none is live) is ambiguous: the users, for the
 /// row's message.
+#[allow(clippy::vec_box)] // the boxes the lookup made, moved into the plan
 fn the_one(holders: Vec<Box<User>>) -> Result<Box<User>, Vec<Box<User>>> {
     let any_live = holders.iter().any(|u| !u.is_deleted());
     let mut candidates: Vec<Box<User>> = holders
