@@ -616,7 +616,8 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Reply {
         } else {
             1.0
         };
-        (st.config.latency.mul_f64(factor.max(0.0)), in_flight)
+        let slow = st.roundtrip.slow_answer(&method, &path);
+        (st.config.latency.mul_f64(factor.max(0.0)) + slow, in_flight)
     };
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;

@@ -8,6 +8,7 @@
 use std::collections::{HashMap, HashSet};
 
 use hyper::Method;
+use serde_json::Value;
 
 use super::{error, seeded_queue, FakeGroup, Reply, State};
 
@@ -31,6 +32,34 @@ pub struct Roundtrip {
     /// Queue ids whose members read answers 403 (a division the client
     /// may not see).
     pub forbid_member_reads: HashSet<String>,
+    /// Users, skills or languages (ids) someone else removed after the
+    /// preflight read them: their DELETE answers 404 (the user deleted, the
+    /// item taken off every user).
+    pub gone_since_read: HashSet<String>,
+    /// Creates (`POST /api/v2/users`) are answered only after this long: a
+    /// run can be interrupted while one is in flight.
+    pub slow_creates: std::time::Duration,
+    /// Creates that arrived (counted before their wait).
+    pub creates_arrived: u64,
+    /// Language removals (`DELETE …/routinglanguages/{id}`) are answered
+    /// only after this long, and counted as they arrive.
+    pub slow_language_removals: std::time::Duration,
+    pub language_removals_arrived: u64,
+}
+
+impl Roundtrip {
+    /// The extra time this request waits before its answer.
+    pub(super) fn slow_answer(&mut self, method: &Method, path: &str) -> std::time::Duration {
+        if method == Method::POST && path == "/api/v2/users" {
+            self.creates_arrived += 1;
+            self.slow_creates
+        } else if method == Method::DELETE && path.contains("/routinglanguages/") {
+            self.language_removals_arrived += 1;
+            self.slow_language_removals
+        } else {
+            std::time::Duration::ZERO
+        }
+    }
 }
 
 /// The round-trip routes; `None` for a request they do not serve.
@@ -44,6 +73,29 @@ pub(super) fn route(st: &mut State, method: &Method, segments: &[&str]) -> Optio
                 "missing.division.permission",
                 "You are missing the following permission: routing:queue:view",
             ))
+        }
+        (&Method::DELETE, ["api", "v2", "users", id])
+            if st.roundtrip.gone_since_read.contains(*id) =>
+        {
+            if let Some(user) = st.users.iter_mut().find(|u| u.id == *id) {
+                user.state = "deleted".into();
+            }
+            Some(error(404, "general.resource.not.found", "user not found"))
+        }
+        (&Method::DELETE, ["api", "v2", "users", _, kind, item])
+            if st.roundtrip.gone_since_read.contains(*item) =>
+        {
+            let field = if *kind == "routingskills" {
+                "skills"
+            } else {
+                "languages"
+            };
+            for user in &mut st.users {
+                if let Some(Value::Array(items)) = user.profile.get_mut(field) {
+                    items.retain(|i| i["id"] != *item);
+                }
+            }
+            Some(error(404, "general.resource.not.found", "not found"))
         }
         _ => None,
     }

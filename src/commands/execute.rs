@@ -85,13 +85,21 @@ fn on_runtime(stop: &Stop, work: impl Future<Output = u8>) -> Option<u8> {
         }
     };
     runtime.block_on(async {
+        let mut work = std::pin::pin!(work);
         tokio::select! {
-            code = work => Some(code),
-            // A second Ctrl-C: rows written so far are already flushed.
-            _ = stop.quit_requested() => None,
+            code = &mut work => return Some(code),
+            _ = stop.quit_requested() => {}
         }
+        // A second Ctrl-C: requests in flight are abandoned (their rows say
+        // so) and the rows still waiting are written; only a run that does
+        // not end within the grace is dropped (rows written so far are
+        // already flushed).
+        tokio::time::timeout(QUIT_GRACE, work).await.ok()
     })
 }
+
+/// How long a run may take to write its rows after a second Ctrl-C.
+const QUIT_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 async fn import(config: Config, stop: Stop, progress: Arc<Progress>) -> u8 {
     let log = config.log.clone();

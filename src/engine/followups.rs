@@ -57,7 +57,7 @@ impl Batch {
     /// What Genesys wants for this step (docs/genesys-api.md#provisioning), for 403s.
     fn permission(self) -> &'static str {
         match self {
-            Batch::Move => "authorization:division:edit in the target division",
+            Batch::Move => "directory:user:edit in the divisions moved from and to",
             Batch::Role => "authorization:grant:add",
             Batch::Queue => "routing:queue:edit or routing:queueMember:manage",
             Batch::Group => "the groups scope and Directory > Group > Edit",

@@ -161,7 +161,8 @@ impl Engine {
         let add = step.add.as_ref()?;
         let Some(new) = &step.create else {
             // The user has the phone; its station is not the default yet.
-            return Some(Instant::now() - self.station_wait);
+            let now = Instant::now();
+            return Some(now.checked_sub(self.station_wait).unwrap_or(now));
         };
         if self.stop.is_raised() {
             h.log.stopped_before.push(Change::AddPhone(add.clone()));

@@ -17,7 +17,9 @@ use std::sync::{Arc, Mutex};
 
 use crate::engine::{isolating, Engine, Held};
 use crate::genesys::provisioning::RatedKind;
-use crate::genesys::removals::{GROUP_REMOVE_BATCH, QUEUE_REMOVE_BATCH, ROLE_REMOVE_BATCH};
+use crate::genesys::removals::{
+    Removal, GROUP_REMOVE_BATCH, QUEUE_REMOVE_BATCH, ROLE_REMOVE_BATCH,
+};
 use crate::genesys::CallError;
 use crate::plan::removals::Removals;
 use crate::plan::{error_failure, Change, Failure, Member, RoleGrant, RowLog};
@@ -49,6 +51,22 @@ fn settle(
         Ok(()) => log.done.extend(changes),
         Err(CallError::Stopped) => log.stopped_before.extend(changes),
         Err(e) => log.fail(removal_failure(e, context, permission)),
+    }
+}
+
+/// A removal found already gone is said in the row's message, not listed
+/// as done (this run changed nothing); `None` then, else the answer.
+fn gone(
+    log: &mut RowLog,
+    sent: Result<Removal, CallError>,
+    note: &str,
+) -> Option<Result<(), CallError>> {
+    match sent {
+        Ok(Removal::AlreadyGone) => {
+            log.notes.push(format!("{note} (404)"));
+            None
+        }
+        other => Some(other.map(|_| ())),
     }
 }
 
@@ -131,7 +149,10 @@ impl Engine {
         if removals.delete_user {
             let sent = match stopped() {
                 Ok(()) => client.delete_user(&user_id).await,
-                e => e,
+                Err(e) => Err(e),
+            };
+            let Some(sent) = gone(&mut h.log, sent, "the user was already deleted") else {
+                return;
             };
             let permission = "directory:user:delete (or admin)";
             settle(
@@ -294,7 +315,11 @@ impl Engine {
             for item in items {
                 let sent = match stopped() {
                     Ok(()) => client.remove_rated(&user_id, kind, &item.id).await,
-                    e => e,
+                    Err(e) => Err(e),
+                };
+                let already = format!("{noun} {} was already gone", item.name);
+                let Some(sent) = gone(&mut h.log, sent, &already) else {
+                    continue;
                 };
                 let change = match kind {
                     RatedKind::Skills => Change::RemoveSkill(item.name.clone()),

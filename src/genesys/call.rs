@@ -131,14 +131,25 @@ impl Client {
         let started = Instant::now();
         self.stats.count_request();
         permit.mark_sent();
-        let sent = outgoing.send().await;
+        // A second Ctrl-C abandons the request in flight, so the run can
+        // still write every row before it ends (see `commands::execute`).
+        let sent = tokio::select! {
+            sent = outgoing.send() => sent,
+            _ = self.stop.quit_requested() => {
+                self.settle(token, permit, Answer::Unknown);
+                return Err(abandoned(request));
+            }
+        };
         let throttle = sent.as_ref().ok().and_then(|r| self.throttle(r));
         self.settle(token, permit, self.pacer_answer(&sent, throttle));
         let response = match sent {
             Ok(response) => response,
             Err(e) => return transport_failure(request, &e),
         };
-        let reply = read_reply(request, response, started).await?;
+        let reply = tokio::select! {
+            reply = read_reply(request, response, started) => reply?,
+            _ = self.stop.quit_requested() => return Err(abandoned(request)),
+        };
         self.judge(request, attempts, token, bearer.generation, reply, throttle)
             .await
     }
@@ -305,6 +316,16 @@ impl Client {
 
 /// A request that got no answer: its outcome is unknown if it was a write
 /// that may have reached the server; otherwise it may be retried.
+/// A request given up on a second Ctrl-C: a write that may have reached
+/// Genesys has an unknown outcome; anything else was simply not done.
+fn abandoned(request: &Request<'_>) -> CallError {
+    if request.safety == Safety::Once {
+        CallError::OutcomeUnknown("the run quit (second Ctrl-C) while it was in flight".into())
+    } else {
+        CallError::Stopped
+    }
+}
+
 fn transport_failure(request: &Request<'_>, error: &reqwest::Error) -> Result<Attempt, CallError> {
     let message = describe_transport_error(error);
     tracing::debug!(method = %request.method, path = request.path, error = %message, "request failed");

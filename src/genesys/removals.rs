@@ -36,6 +36,14 @@ pub const ROLE_REMOVE_BATCH: usize = 100;
 /// Tries of a skill or language DELETE that meets a version conflict.
 const RATED_CONFLICT_TRIES: u32 = 3;
 
+/// What a removal did: removed it, or found it already gone (404: someone
+/// else removed it since the preflight, so this run changed nothing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removal {
+    Done,
+    AlreadyGone,
+}
+
 /// A role grant the user holds, as its grants read shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HeldGrant {
@@ -253,13 +261,14 @@ impl Client {
         .await
     }
 
-    /// Takes one skill or language from a user; already gone (404) is done.
+    /// Takes one skill or language from a user; already gone (404) is
+    /// said as such (nothing was removed by this run).
     pub async fn remove_rated(
         &self,
         user_id: &str,
         kind: RatedKind,
         id: &str,
-    ) -> Result<(), CallError> {
+    ) -> Result<Removal, CallError> {
         let path = match kind {
             RatedKind::Skills => format!("/api/v2/users/{user_id}/routingskills/{id}"),
             RatedKind::Languages => format!("/api/v2/users/{user_id}/routinglanguages/{id}"),
@@ -268,13 +277,13 @@ impl Client {
         let mut tries = 0;
         loop {
             match self.delete(&path, &[]).await {
-                Err(CallError::Rejected { status: 404, .. }) => return Ok(()),
+                Err(CallError::Rejected { status: 404, .. }) => return Ok(Removal::AlreadyGone),
                 Err(CallError::Rejected { status: 409, .. })
                     if tries + 1 < RATED_CONFLICT_TRIES =>
                 {
                     tries += 1
                 }
-                other => return other,
+                other => return other.map(|()| Removal::Done),
             }
         }
     }
@@ -309,10 +318,10 @@ impl Client {
     }
 
     /// Deletes a user; one already deleted (404) is done.
-    pub async fn delete_user(&self, user_id: &str) -> Result<(), CallError> {
+    pub async fn delete_user(&self, user_id: &str) -> Result<Removal, CallError> {
         match self.delete(&format!("/api/v2/users/{user_id}"), &[]).await {
-            Err(CallError::Rejected { status: 404, .. }) => Ok(()),
-            other => other,
+            Err(CallError::Rejected { status: 404, .. }) => Ok(Removal::AlreadyGone),
+            other => other.map(|()| Removal::Done),
         }
     }
 

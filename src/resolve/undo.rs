@@ -216,7 +216,9 @@ fn undo_row(full: Vec<String>, touched: &Touched) -> Vec<String> {
                 "phone" => (field(Field::Phone), true),
                 "manager" => (field(Field::Manager), true),
                 "location" => (field(Field::Location), true),
-                "employee_id" => (field(Field::EmployeeId), true),
+                // The key that finds the user again when the run changed
+                // its email (`--match employee_id`).
+                "employee_id" => (field(Field::EmployeeId) || field(Field::Email), true),
                 "employee_type" => (field(Field::EmployeeType), true),
                 "hire_date" => (field(Field::HireDate), true),
                 "roles" => (touched.roles, true),
@@ -599,6 +601,18 @@ mod tests {
                 ""
             ]
         );
+    }
+
+    #[test]
+    fn a_changed_email_keeps_the_employee_id_to_find_the_user_by() {
+        let touched = Touched {
+            fields: vec![Field::Email],
+            ..Touched::default()
+        };
+        let row = undo_row(full(), &touched);
+        assert_eq!(row[0], "ana@example.com", "the email before the run");
+        assert_eq!(row[14], "E-1");
+        assert_eq!(row.iter().filter(|c| !c.is_empty()).count(), 2);
     }
 
     #[test]

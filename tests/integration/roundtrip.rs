@@ -871,3 +871,131 @@ fn an_org_holding_all_of_the_above_round_trips_with_zero_writes() {
     assert_eq!(rows.len(), 3, "{rows:?}");
     assert_eq!(org(&fake), before, "the org is as it was");
 }
+
+#[test]
+fn a_removal_found_already_gone_is_said_not_reported_as_done() {
+    let fake = Fake::spawn(FakeConfig::default());
+    {
+        let mut st = fake.state();
+        let (english, french) = (
+            id_of(&st.languages, "English"),
+            id_of(&st.languages, "French"),
+        );
+        let languages = json!([
+            {"id": english, "name": "English", "proficiency": 4.0},
+            {"id": french, "name": "French", "proficiency": 2.0}
+        ]);
+        st.add_user_with("ana@example.com", "Ana", json!({"languages": languages}));
+        let bob = st.add_user("bob@example.com", "Bob", "active");
+        st.roundtrip.gone_since_read.insert(french);
+        st.roundtrip.gone_since_read.insert(bob);
+    }
+    let csv = "email,state,languages\nana@example.com,,English:4\nbob@example.com,deleted,\n";
+    let ran = import_csv(&fake, csv, &["--update", "--exact", "--allow-delete"]);
+    assert_eq!(ran.code, exit::OK, "{}", ran.stderr);
+    let (ana, bob) = (&ran.rows[0], &ran.rows[1]);
+    assert_eq!(
+        (ana.status.as_str(), ana.changes.as_str()),
+        ("unchanged", ""),
+        "{ana:?}"
+    );
+    assert_eq!(ana.message, "language French was already gone (404)");
+    assert_eq!(
+        (bob.status.as_str(), bob.changes.as_str()),
+        ("unchanged", ""),
+        "{bob:?}"
+    );
+    assert_eq!(bob.message, "the user was already deleted (404)");
+}
+
+#[test]
+fn a_second_ctrl_c_still_writes_every_row() {
+    use std::time::Duration;
+    let fake = Fake::spawn(FakeConfig::default());
+    fake.state().roundtrip.slow_creates = Duration::from_millis(3000);
+    let s = Scratch::new();
+    let input = s.write("u.csv", users_csv(5));
+    let child = genimport_against(s.dir.path(), &fake)
+        .arg(&input)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let interrupt = || {
+        let sent = std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(sent.success());
+    };
+    // Both while the first create is in flight.
+    let started = std::time::Instant::now();
+    while fake.state().roundtrip.creates_arrived == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no create arrived"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    interrupt();
+    std::thread::sleep(Duration::from_millis(400));
+    interrupt();
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(code(&out), exit::INTERRUPTED, "{}", stderr(&out));
+    let rows = read_results(&s.path("u.results.csv"));
+    assert_each_line_once(&rows, 5);
+    // The create in flight was abandoned: its row says so.
+    let abandoned: Vec<&ResultRow> = rows
+        .iter()
+        .filter(|r| r.message.contains("second Ctrl-C"))
+        .collect();
+    assert_eq!(abandoned.len(), 1, "{rows:?}");
+}
+
+#[test]
+fn a_run_stopped_before_removals_says_a_re_run_needs_exact() {
+    use std::time::Duration;
+    let fake = Fake::spawn(FakeConfig::default());
+    {
+        let mut st = fake.state();
+        let languages = st.languages.clone();
+        let language = |n: &str| json!({"id": id_of(&languages, n), "name": n, "proficiency": 3.0});
+        let profile = json!({"languages": [language("English"), language("French")]});
+        st.add_user_with("ana@example.com", "Ana", profile);
+        st.roundtrip.slow_language_removals = Duration::from_millis(1000);
+    }
+    let s = Scratch::new();
+    let input = s.write("m.csv", "email,languages\nana@example.com,-\n");
+    let child = genimport_against(s.dir.path(), &fake)
+        .arg(&input)
+        .args(EXACT)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let started = std::time::Instant::now();
+    while fake.state().roundtrip.language_removals_arrived == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no removal arrived"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(code(&out), exit::INTERRUPTED, "{}", stderr(&out));
+    let rows = read_results(&s.path("m.results.csv"));
+    assert_eq!(
+        rows[0].changes, "remove language English",
+        "the one in flight finished"
+    );
+    assert!(
+        rows[0].message.ends_with("the run stopped before: remove language French; a re-run with --update --exact completes it"),
+        "{:?}",
+        rows[0]
+    );
+}

@@ -451,3 +451,42 @@ fn adds_without_exact_are_taken_back_reading_grants_role_by_role_for_many_users(
     assert_eq!(code(&out), exit::OK, "{}", stderr(&out));
     assert_eq!(snapshot(&fake), before, "{undo}");
 }
+
+#[test]
+fn ctrl_c_after_the_first_write_leaves_the_complete_undo_file_and_names_it() {
+    let fake = Fake::spawn(FakeConfig {
+        latency: std::time::Duration::from_millis(50),
+        ..FakeConfig::default()
+    });
+    let s = Scratch::new();
+    let mut csv = String::from("email,name\n");
+    for i in 0..40 {
+        csv.push_str(&format!("user{i}@example.com,User {i}\n"));
+    }
+    let input = s.write("c.csv", csv);
+    let child = genimport_against(s.dir.path(), &fake)
+        .arg(&input)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while fake.state().counters.create_requests == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no create within 30 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let interrupted = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(interrupted.success());
+    let out = child.wait_with_output().expect("wait");
+    let err = stderr(&out);
+    assert_eq!(code(&out), exit::INTERRUPTED, "{err}");
+    assert!(err.contains("c.undo.csv"), "the summary names it: {err}");
+    let undo = std::fs::read_to_string(s.path("c.undo.csv")).expect("the undo file");
+    assert_eq!(undo.lines().count(), 41, "every planned user: {undo}");
+}
