@@ -11,12 +11,31 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use crate::genesys::directory::UserListing;
-use crate::genesys::users::{Search, SearchKey, EXPAND, SEARCH_BATCH};
+use crate::genesys::users::{Search, SearchKey, User, EXPAND, SEARCH_BATCH};
 use crate::genesys::{CallError, Client};
 
 /// Below this many searches a listing (a count, then at least a page of
 /// each state) cannot cost less: no count is asked for.
 const SEARCHES_WORTH_A_COUNT: u64 = 3;
+
+/// The users a lookup found, each boxed as its plan will hold it (a
+/// listing of 100,000 users is then never held twice, in a list and in the
+/// plans), and the keys search refused outright.
+#[derive(Default)]
+#[allow(clippy::vec_box)] // boxed on purpose: each box moves into its plan
+pub(super) struct Found {
+    pub users: Vec<Box<User>>,
+    pub refused: Vec<(String, CallError)>,
+}
+
+impl From<Search> for Found {
+    fn from(search: Search) -> Found {
+        Found {
+            users: search.found.into_iter().map(Box::new).collect(),
+            refused: search.refused,
+        }
+    }
+}
 
 /// How a lookup goes.
 pub(super) struct Lookup {
@@ -31,10 +50,12 @@ pub(super) async fn existing(
     client: &Arc<Client>,
     lookup: &Lookup,
     wanted: Vec<String>,
-) -> Result<Search, CallError> {
+) -> Result<Found, CallError> {
     let searches = wanted.len().div_ceil(SEARCH_BATCH) as u64;
     if searches <= SEARCHES_WORTH_A_COUNT {
-        return search_all(client, lookup.key, wanted, lookup.concurrency).await;
+        return Ok(search_all(client, lookup.key, wanted, lookup.concurrency)
+            .await?
+            .into());
     }
     let org_users = client.count_users().await?;
     // Each state's last page is partial: one more page than the users fill.
@@ -47,7 +68,9 @@ pub(super) async fn existing(
             listing_pages = pages,
             "existence lookup: searching by key ({searches} searches; listing the org would take {pages} pages)"
         );
-        return search_all(client, lookup.key, wanted, lookup.concurrency).await;
+        return Ok(search_all(client, lookup.key, wanted, lookup.concurrency)
+            .await?
+            .into());
     }
     tracing::info!(
         rows = wanted.len(),
@@ -59,7 +82,7 @@ pub(super) async fn existing(
     let (mut found, unread) = list(client, lookup, &wanted).await?;
     if lookup.deleted_matter || unread > 0 {
         let seen: HashSet<String> = found
-            .found
+            .users
             .iter()
             .filter_map(|u| lookup.key.of(u))
             .collect();
@@ -72,8 +95,8 @@ pub(super) async fn existing(
             unread,
             "existence lookup: searching the keys the listing did not find"
         );
-        let more = search_all(client, lookup.key, missed, lookup.concurrency).await?;
-        found.found.extend(more.found);
+        let more = Found::from(search_all(client, lookup.key, missed, lookup.concurrency).await?);
+        found.users.extend(more.users);
         found.refused = more.refused;
     }
     Ok(found)
@@ -85,11 +108,9 @@ async fn list(
     client: &Client,
     lookup: &Lookup,
     wanted: &[String],
-) -> Result<(Search, u64), CallError> {
+) -> Result<(Found, u64), CallError> {
     let keys: HashSet<String> = wanted.iter().map(|v| v.to_lowercase()).collect();
-    let mut found = Search::default();
-    // Sized once: a growing list of 100,000 users would briefly be held twice.
-    found.found.reserve(keys.len());
+    let mut found = Found::default();
     let mut unread = 0;
     for state in ["active", "inactive"] {
         let listing = UserListing {
@@ -99,10 +120,11 @@ async fn list(
         };
         unread += client
             .each_user(&listing, |users| {
-                found.found.extend(
+                found.users.extend(
                     users
                         .into_iter()
-                        .filter(|u| lookup.key.of(u).is_some_and(|k| keys.contains(&k))),
+                        .filter(|u| lookup.key.of(u).is_some_and(|k| keys.contains(&k)))
+                        .map(Box::new),
                 );
             })
             .await?;

@@ -17,7 +17,7 @@ pub mod undo;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::genesys::users::{Search, SearchKey, User};
+use crate::genesys::users::{SearchKey, User};
 use crate::genesys::{CallError, Client};
 use crate::users::diff;
 use std::collections::HashSet;
@@ -120,7 +120,7 @@ pub async fn preflight(
 /// `exists` message.
 fn match_existing(
     jobs: &mut [Job],
-    search: Search,
+    search: lookup::Found,
     key: SearchKey,
     settings: &Settings,
     divisions: &DivisionResolver,
@@ -131,8 +131,8 @@ fn match_existing(
         .map(|(v, e)| (v.to_lowercase(), e))
         .collect();
     // Every user each key finds (keys compared case-insensitively).
-    let mut existing: HashMap<String, Vec<User>> = HashMap::new();
-    for user in search.found {
+    let mut existing: HashMap<String, Vec<Box<User>>> = HashMap::new();
+    for user in search.users {
         let Some(value) = key.of(&user) else { continue };
         let holders = existing.entry(value).or_default();
         if !holders.iter().any(|u| u.id == user.id) {
@@ -186,9 +186,10 @@ fn match_existing(
 /// The user a key finds: a live one before a deleted one. More than one
 /// (live, or deleted when none is live) is ambiguous: the users, for the
 /// row's message.
-fn the_one(holders: Vec<User>) -> Result<User, Vec<User>> {
+#[allow(clippy::vec_box)] // the boxes the lookup made, moved into the plan
+fn the_one(holders: Vec<Box<User>>) -> Result<Box<User>, Vec<Box<User>>> {
     let any_live = holders.iter().any(|u| !u.is_deleted());
-    let mut candidates: Vec<User> = holders
+    let mut candidates: Vec<Box<User>> = holders
         .into_iter()
         .filter(|u| u.is_deleted() != any_live)
         .collect();
@@ -200,7 +201,7 @@ fn the_one(holders: Vec<User>) -> Result<User, Vec<User>> {
 
 /// A key held by several users: the row fails naming them, and nothing is
 /// written to any of them.
-fn ambiguous_outcome(key: MatchKey, users: &[User]) -> Outcome {
+fn ambiguous_outcome(key: MatchKey, users: &[Box<User>]) -> Outcome {
     let what = match key {
         MatchKey::Email => "email",
         MatchKey::EmployeeId => "employee id",
@@ -224,7 +225,7 @@ fn ambiguous_outcome(key: MatchKey, users: &[User]) -> Outcome {
 struct Held {
     index: usize,
     row: UserRow,
-    found: User,
+    found: Box<User>,
     preview: Vec<Change>,
 }
 
@@ -528,7 +529,7 @@ enum Existing {
 /// An existing user: leave it (`exists`), or plan its update.
 fn plan_for_existing(
     row: UserRow,
-    found: User,
+    found: Box<User>,
     settings: &Settings,
     divisions: &DivisionResolver,
 ) -> Existing {
@@ -559,7 +560,7 @@ fn plan_for_existing(
     }
     Existing::Plan(Box::new(Plan::Update {
         user: row,
-        existing: Box::new(found),
+        existing: found,
         restore,
         division,
         provision: Box::default(),
