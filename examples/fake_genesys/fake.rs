@@ -694,7 +694,7 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Reply {
     ) {
         return reply;
     }
-    if let Some(reply) = roundtrip::route(&mut st, &method, &segments) {
+    if let Some(reply) = roundtrip::route(&mut st, &method, &segments, &body) {
         return reply;
     }
     if let Some(reply) = movers::route(&mut st, &method, &segments, &query, &body) {

@@ -63,8 +63,34 @@ impl Roundtrip {
 }
 
 /// The round-trip routes; `None` for a request they do not serve.
-pub(super) fn route(st: &mut State, method: &Method, segments: &[&str]) -> Option<Reply> {
+pub(super) fn route(
+    st: &mut State,
+    method: &Method,
+    segments: &[&str],
+    body: &[u8],
+) -> Option<Reply> {
+    let gone = |id: &str| st.roundtrip.gone_since_read.contains(id);
+    let role_gone = || error(404, "general.resource.not.found", "role not found");
     match (method, segments) {
+        // A role deleted since the read: every removal of it answers 404.
+        (&Method::PUT, ["api", "v2", "authorization", "roles", role, "users", "remove"])
+            if gone(role) =>
+        {
+            Some(role_gone())
+        }
+        (
+            &Method::DELETE,
+            ["api", "v2", "authorization", "subjects", _, "divisions", _, "roles", role],
+        ) if gone(role) => Some(role_gone()),
+        (&Method::POST, ["api", "v2", "authorization", "subjects", _, "bulkremove"])
+            if serde_json::from_slice::<Value>(body).is_ok_and(|b| {
+                b["grants"]
+                    .as_array()
+                    .is_some_and(|gs| gs.iter().any(|g| g["roleId"].as_str().is_some_and(gone)))
+            }) =>
+        {
+            Some(role_gone())
+        }
         (&Method::GET, ["api", "v2", "routing", "queues", queue, "members"])
             if st.roundtrip.forbid_member_reads.contains(*queue) =>
         {

@@ -70,6 +70,12 @@ fn gone(
     }
 }
 
+/// The note for role grants found already gone.
+fn roles_gone(grants: &[RoleGrant]) -> String {
+    let labels: Vec<&str> = grants.iter().map(|g| g.label.as_str()).collect();
+    format!("role {} was already gone", labels.join(", "))
+}
+
 /// Records the answer for the removal of these role grants.
 fn settle_roles(
     log: &mut RowLog,
@@ -169,16 +175,22 @@ impl Engine {
         if !own.is_empty() {
             let sent = match stopped() {
                 Ok(()) => self.remove_grants(&user_id, &own).await,
-                e => e,
+                Err(e) => Err(e),
             };
-            settle_roles(&mut h.log, &sent, &own, "removing roles");
+            if let Some(sent) = gone(&mut h.log, sent, &roles_gone(&own)) {
+                settle_roles(&mut h.log, &sent, &own, "removing roles");
+            }
         }
         self.rated_removals(h, &removals).await;
     }
 
     /// `bulkremove` of these grants from one user (one grant at a time
     /// when Genesys refuses the bulk).
-    async fn remove_grants(&self, user_id: &str, grants: &[RoleGrant]) -> Result<(), CallError> {
+    async fn remove_grants(
+        &self,
+        user_id: &str,
+        grants: &[RoleGrant],
+    ) -> Result<Removal, CallError> {
         let pairs: Vec<(String, String)> = grants
             .iter()
             .map(|r| (r.role_id.clone(), r.division_id.clone()))
@@ -240,7 +252,10 @@ impl Engine {
                         } else {
                             self.remove_grants(&user_id, &grants).await
                         };
-                        settle_roles(&mut held[i].log, &sent, &grants, "removing roles");
+                        let log = &mut held[i].log;
+                        if let Some(sent) = gone(log, sent, &roles_gone(&grants)) {
+                            settle_roles(log, &sent, &grants, "removing roles");
+                        }
                         continue;
                     }
                     let name = grants

@@ -185,7 +185,7 @@ impl Client {
         &self,
         user_id: &str,
         grants: &[(String, String)],
-    ) -> Result<(), CallError> {
+    ) -> Result<Removal, CallError> {
         let body = json!({"grants": grants
             .iter()
             .map(|(role, division)| json!({"roleId": role, "divisionId": division}))
@@ -203,8 +203,9 @@ impl Client {
             Err(CallError::Rejected {
                 status: 400 | 404, ..
             }) => {}
-            other => return other,
+            other => return other.map(|()| Removal::Done),
         }
+        let mut removed = false;
         for (role, division) in grants {
             let one = self
                 .delete(
@@ -213,11 +214,16 @@ impl Client {
                 )
                 .await;
             match one {
-                Ok(()) | Err(CallError::Rejected { status: 404, .. }) => {}
+                Ok(()) => removed = true,
+                Err(CallError::Rejected { status: 404, .. }) => {}
                 Err(e) => return Err(e),
             }
         }
-        Ok(())
+        Ok(if removed {
+            Removal::Done
+        } else {
+            Removal::AlreadyGone
+        })
     }
 
     /// Takes one role from many users (at most `ROLE_REMOVE_BATCH`):

@@ -999,3 +999,25 @@ fn a_run_stopped_before_removals_says_a_re_run_needs_exact() {
         rows[0]
     );
 }
+
+#[test]
+fn a_role_grant_found_already_gone_is_said_not_reported_as_done() {
+    let fake = Fake::spawn(FakeConfig::default());
+    {
+        let mut st = fake.state();
+        let (agent, supervisor) = (id_of(&st.roles, "Agent"), id_of(&st.roles, "Supervisor"));
+        let ana = st.add_user("ana@example.com", "Ana", "active");
+        st.grant_user(&ana, &agent, HOME_DIVISION);
+        st.grant_user(&ana, &supervisor, HOME_DIVISION);
+        st.roundtrip.gone_since_read.insert(supervisor);
+    }
+    let ran = import_csv(&fake, "email,roles\nana@example.com,Agent\n", EXACT);
+    assert_eq!(ran.code, exit::OK, "{}", ran.stderr);
+    let row = &ran.rows[0];
+    assert_eq!(
+        (row.status.as_str(), row.changes.as_str()),
+        ("unchanged", ""),
+        "{row:?}"
+    );
+    assert_eq!(row.message, "role Supervisor@Home was already gone (404)");
+}
