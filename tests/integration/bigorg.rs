@@ -321,3 +321,27 @@ fn an_update_naming_held_roles_reads_them_role_by_role() {
         st.counters.api_requests
     );
 }
+
+#[test]
+fn the_listing_finds_users_by_employee_id_too() {
+    let fake = org(300, 0, 10_000);
+    let mut csv = String::from("email,name,employee_id\n");
+    for n in 0..280 {
+        csv.push_str(&format!("u{n:06}@big.example.com,User u{n:06},E{n}\n"));
+    }
+    let s = Scratch::new();
+    let out = import(&fake, &s, &csv, &["--update", "--match", "employee_id"]);
+    let err = stderr(&out);
+    assert_eq!(code(&out), 0, "{err}");
+    assert!(err.contains("listing the org's users"), "{err}");
+    let rows = read_results(&s.path("out.csv"));
+    assert_each_line_once(&rows, 280);
+    assert!(
+        rows.iter().all(|r| r.status == "unchanged"),
+        "{:?}",
+        rows.iter().find(|r| r.status != "unchanged")
+    );
+    let st = fake.state();
+    assert_eq!(st.counters.search_requests, 0);
+    assert_eq!(st.writes(), 0);
+}
