@@ -10,13 +10,11 @@
 use std::collections::HashSet;
 
 use futures_util::stream::{self, StreamExt};
-use reqwest::Method;
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::pages::{Paged, Shape};
 use super::users::User;
-use super::{api_failure, CallError, Client, Listing, Safety};
+use super::{CallError, Client, Listing};
 
 /// Values per search criterion (developer.genesys.cloud "Search limits").
 const DIVISIONS_PER_SEARCH: usize = 50;
@@ -28,24 +26,6 @@ pub struct UserListing<'a> {
     pub state: &'a str,
     pub expand: &'a [&'a str],
     pub concurrency: usize,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct SearchPage {
-    #[serde(default)]
-    results: Vec<User>,
-    #[serde(default)]
-    total: Option<u64>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct SearchRequest<'a> {
-    page_size: u32,
-    page_number: u32,
-    query: &'a [Value],
-    expand: &'a [&'a str],
 }
 
 impl Client {
@@ -215,7 +195,9 @@ impl Client {
                 json!({"type": "EXACT", "fields": ["state"], "values": [listing.state]}),
                 json!({"type": "EXACT", "fields": ["divisionId"], "values": group}),
             ];
-            let first = self.search_page(&query, listing.expand, 1).await?;
+            let first = self
+                .search_page(&query, listing.expand, SEARCH_PAGE, 1)
+                .await?;
             let total = first.total.unwrap_or(first.results.len() as u64);
             if total > cap && group.len() > 1 {
                 let (left, right) = group.split_at(group.len() / 2);
@@ -236,40 +218,12 @@ impl Client {
             on_users(first.results);
             let last = total.min(cap).div_ceil(u64::from(SEARCH_PAGE)).max(1) as u32;
             let mut pages = stream::iter(2..=last)
-                .map(|number| self.search_page(&query, listing.expand, number))
+                .map(|number| self.search_page(&query, listing.expand, SEARCH_PAGE, number))
                 .buffer_unordered(listing.concurrency.max(1));
             while let Some(page) = pages.next().await {
                 on_users(page?.results);
             }
         }
         Ok(unread)
-    }
-
-    async fn search_page(
-        &self,
-        query: &[Value],
-        expand: &[&str],
-        number: u32,
-    ) -> Result<SearchPage, CallError> {
-        let body = serde_json::to_vec(&SearchRequest {
-            page_size: SEARCH_PAGE,
-            page_number: number,
-            query,
-            expand,
-        })
-        .map_err(|e| CallError::BadResponse(e.to_string()))?;
-        let reply = self
-            .call(
-                Method::POST,
-                "/api/v2/users/search",
-                &[],
-                Some(&body),
-                Safety::Retryable,
-            )
-            .await?;
-        if !reply.is_success() {
-            return Err(api_failure(&reply));
-        }
-        reply.json()
     }
 }

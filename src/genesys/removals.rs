@@ -58,6 +58,25 @@ pub struct HeldGrant {
     pub group: Option<String>,
 }
 
+impl HeldGrant {
+    /// A grant of `role` in division `d` as a role's subject list shows it:
+    /// the user's own, or inherited from `group`.
+    fn in_division(role: &str, name: &str, d: &Named, group: Option<&str>) -> HeldGrant {
+        HeldGrant {
+            role_id: role.to_string(),
+            role_name: name.to_string(),
+            division_id: d.id.clone(),
+            division_name: if d.id == "*" {
+                "*".into()
+            } else {
+                d.name.clone()
+            },
+            inherited: group.is_some(),
+            group: group.map(str::to_string),
+        }
+    }
+}
+
 /// A queue the user is a member of.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HeldQueue {
@@ -438,18 +457,7 @@ pub fn grants_from_roles(
             .filter(|s| s.is_direct_user())
             .collect();
         for d in direct.iter().flat_map(|s| &s.divisions) {
-            grants.push(HeldGrant {
-                role_id: role.clone(),
-                role_name: name.clone(),
-                division_id: d.id.clone(),
-                division_name: if d.id == "*" {
-                    "*".into()
-                } else {
-                    d.name.clone()
-                },
-                inherited: false,
-                group: None,
-            });
+            grants.push(HeldGrant::in_division(role, name, d, None));
         }
         let by_groups: Vec<&SubjectGrants> = listed
             .of(groups.iter().map(String::as_str))
@@ -468,18 +476,7 @@ pub fn grants_from_roles(
                 });
             }
             for d in &s.divisions {
-                grants.push(HeldGrant {
-                    role_id: role.clone(),
-                    role_name: name.clone(),
-                    division_id: d.id.clone(),
-                    division_name: if d.id == "*" {
-                        "*".into()
-                    } else {
-                        d.name.clone()
-                    },
-                    inherited: true,
-                    group: Some(s.id.clone()),
-                });
+                grants.push(HeldGrant::in_division(role, name, d, Some(&s.id)));
             }
         }
         if direct.is_empty() && by_groups.is_empty() {
@@ -530,18 +527,8 @@ pub fn grants_as_read_per_user(
         let before = grants.len();
         for s in mine {
             for d in &s.divisions {
-                grants.push(HeldGrant {
-                    role_id: role.clone(),
-                    role_name: name.clone(),
-                    division_id: d.id.clone(),
-                    division_name: if d.id == "*" {
-                        "*".into()
-                    } else {
-                        d.name.clone()
-                    },
-                    inherited: !s.is_direct_user(),
-                    group: (!s.is_direct_user()).then(|| s.id.clone()),
-                });
+                let group = (!s.is_direct_user()).then_some(s.id.as_str());
+                grants.push(HeldGrant::in_division(role, name, d, group));
             }
         }
         if grants.len() == before {

@@ -160,13 +160,16 @@ impl Search {
     }
 }
 
+/// One page of `POST /api/v2/users/search`.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct SearchPage {
+pub(super) struct SearchPage {
     #[serde(default)]
-    results: Vec<User>,
+    pub(super) results: Vec<User>,
     #[serde(default)]
-    page_count: Option<u32>,
+    pub(super) total: Option<u64>,
+    #[serde(default)]
+    pub(super) page_count: Option<u32>,
 }
 
 #[derive(Serialize)]
@@ -175,7 +178,7 @@ struct SearchRequest<'a> {
     page_size: u32,
     page_number: u32,
     query: &'a [Value],
-    expand: [&'static str; 7],
+    expand: &'a [&'a str],
 }
 
 /// What a read of a user asks for beyond the basics: everything `--update`
@@ -263,26 +266,9 @@ impl Client {
         }
         let mut found = Vec::new();
         for page in 1u32.. {
-            let body = serde_json::to_vec(&SearchRequest {
-                page_size: SEARCH_PAGE_SIZE,
-                page_number: page,
-                query: &query,
-                expand: EXPAND,
-            })
-            .map_err(|e| CallError::BadResponse(e.to_string()))?;
-            let reply = self
-                .call(
-                    Method::POST,
-                    "/api/v2/users/search",
-                    &[],
-                    Some(&body),
-                    Safety::Retryable,
-                )
+            let page_data = self
+                .search_page(&query, &EXPAND, SEARCH_PAGE_SIZE, page)
                 .await?;
-            if !reply.is_success() {
-                return Err(api_failure(&reply));
-            }
-            let page_data: SearchPage = reply.json()?;
             let last = page_data.results.is_empty()
                 || page_data.page_count.is_none_or(|count| page >= count);
             found.extend(page_data.results);
@@ -291,6 +277,36 @@ impl Client {
             }
         }
         Ok(found)
+    }
+
+    /// One page of a user search: `query` as Genesys takes it, `expand`ed.
+    pub(super) async fn search_page(
+        &self,
+        query: &[Value],
+        expand: &[&str],
+        page_size: u32,
+        number: u32,
+    ) -> Result<SearchPage, CallError> {
+        let body = serde_json::to_vec(&SearchRequest {
+            page_size,
+            page_number: number,
+            query,
+            expand,
+        })
+        .map_err(|e| CallError::BadResponse(e.to_string()))?;
+        let reply = self
+            .call(
+                Method::POST,
+                "/api/v2/users/search",
+                &[],
+                Some(&body),
+                Safety::Retryable,
+            )
+            .await?;
+        if !reply.is_success() {
+            return Err(api_failure(&reply));
+        }
+        reply.json()
     }
 
     /// The user with this email; a live one wins over a deleted one.
