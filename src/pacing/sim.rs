@@ -479,8 +479,9 @@ mod tests {
         let mut lowest = f64::MAX;
         for base in windows() {
             let limit = base.limit;
-            // The issue's: 60 of 100 spent in the second before a
-            // 600-request run, 240 of 300; and earlier, and nearly all.
+            // The benchmark's `spent` part (docs/performance.md): 60 of 100
+            // spent in the second before a 600-request run, 240 of 300; and
+            // earlier, and nearly all.
             let spends = [
                 (limit * 6 / 10, 1, 600),
                 (limit * 8 / 10, 1, base.requests),
