@@ -458,17 +458,7 @@ fn reference_client(fake: &Fake, users: usize, workers: usize, prefix: &str) -> 
         // Timed from the start, token included, as genimport's runs are.
         let started = Instant::now();
         let http = reqwest::Client::new();
-        let token: serde_json::Value = http
-            .post(format!("{url}/oauth/token"))
-            .basic_auth(&id, Some(&secret))
-            .form(&[("grant_type", "client_credentials")])
-            .send()
-            .await
-            .expect("token")
-            .json()
-            .await
-            .expect("token json");
-        let bearer = format!("Bearer {}", token["access_token"].as_str().unwrap_or(""));
+        let bearer = bearer_token(&http, &url, &id, &secret).await;
         let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let sent = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let mut set = tokio::task::JoinSet::new();
@@ -1099,4 +1089,20 @@ fn online(args: &Args, dir: &tempfile::TempDir) {
     println!(
         "Requests include the preflight (token excluded; divisions, one search per 100 emails)."
     );
+}
+
+/// A client-credentials token from the fake, as an `Authorization` value
+/// (the reference clients' own, outside genimport's pacing).
+async fn bearer_token(http: &reqwest::Client, url: &str, id: &str, secret: &str) -> String {
+    let token: serde_json::Value = http
+        .post(format!("{url}/oauth/token"))
+        .basic_auth(id, Some(secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("token json");
+    format!("Bearer {}", token["access_token"].as_str().unwrap_or(""))
 }

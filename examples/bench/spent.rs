@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use super::fake::{Fake, FakeConfig, Limiter};
-use super::{names_file, reference_client, run_against};
+use super::{bearer_token, names_file, reference_client, run_against};
 
 /// Another client's `count` requests on the org's limit, all at once; returns
 /// when the first was answered (the fake counts a request as it answers, so
@@ -29,17 +29,7 @@ fn spend(fake: &Fake, count: usize, ago: Duration) -> Instant {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let began = runtime.block_on(async move {
         let http = reqwest::Client::new();
-        let token: serde_json::Value = http
-            .post(format!("{url}/oauth/token"))
-            .basic_auth(&id, Some(&secret))
-            .form(&[("grant_type", "client_credentials")])
-            .send()
-            .await
-            .expect("token")
-            .json()
-            .await
-            .expect("token json");
-        let bearer = format!("Bearer {}", token["access_token"].as_str().unwrap_or(""));
+        let bearer = bearer_token(&http, &url, &id, &secret).await;
         let mut set = tokio::task::JoinSet::new();
         for _ in 0..count {
             let (http, bearer, url) = (http.clone(), bearer.clone(), url.clone());
