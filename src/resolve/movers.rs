@@ -488,12 +488,7 @@ async fn cheapest_grants(
     }
     let mut grants = HashMap::new();
     if !read.is_empty() {
-        let mut subjects = HashMap::new();
-        for role in read {
-            let name = roles.counts.get(&role).map(|(n, _)| n.clone());
-            let listed = client.role_subject_grants(&role, concurrency).await?;
-            subjects.insert(role, RoleSubjects::new(name.unwrap_or_default(), listed));
-        }
+        let subjects = read_role_subjects(client, roles, read, concurrency).await?;
         // The roles held, in the order the search shows them (the adds' are among them).
         let held = |u: &GrantRead| -> Vec<String> {
             u.held
@@ -597,4 +592,21 @@ pub(super) async fn read_grants(
         }
     }
     Ok((all, failed))
+}
+
+/// Every subject (users and groups, with their divisions) of each role in
+/// `read`, by role id: the role-by-role grant read.
+pub(super) async fn read_role_subjects(
+    client: &Client,
+    roles: &Roles,
+    read: impl IntoIterator<Item = String>,
+    concurrency: usize,
+) -> Result<HashMap<String, RoleSubjects>, CallError> {
+    let mut subjects = HashMap::new();
+    for role in read {
+        let name = roles.counts.get(&role).map(|(n, _)| n.clone());
+        let listed = client.role_subject_grants(&role, concurrency).await?;
+        subjects.insert(role, RoleSubjects::new(name.unwrap_or_default(), listed));
+    }
+    Ok(subjects)
 }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use crate::genesys::catalog::Catalog;
 use crate::genesys::removals::{grants_from_roles, memberships_of, HeldGrant, HeldQueue};
-use crate::genesys::removals::{QueueMembers, RoleSubjects, Roles, SUBJECT_GRANTS_PAGE};
+use crate::genesys::removals::{QueueMembers, Roles, SUBJECT_GRANTS_PAGE};
 use crate::genesys::users::User;
 use crate::genesys::{CallError, Client};
 use crate::input::{UserRow, UserState};
@@ -24,6 +24,7 @@ use crate::users::export::{user_columns, user_row, Holdings, Names};
 use crate::users::Field;
 
 use super::holdings::ends_run_for_queue;
+use super::movers::read_role_subjects;
 
 /// What the preflight read that the undo file takes its values from
 /// (nothing is read twice for it).
@@ -340,12 +341,7 @@ async fn cheapest_grants(
     }
     let mut grants = HashMap::new();
     if !by_role.is_empty() {
-        let mut subjects = HashMap::new();
-        for role in read {
-            let name = roles.counts.get(&role).map(|(n, _)| n.clone());
-            let listed = client.role_subject_grants(&role, concurrency).await?;
-            subjects.insert(role, RoleSubjects::new(name.unwrap_or_default(), listed));
-        }
+        let subjects = read_role_subjects(client, &roles, read, concurrency).await?;
         for want in by_role {
             let found = grants_from_roles(&want.id, &needed(&want), &want.groups, &subjects);
             grants.insert(want.id, found);
