@@ -12,7 +12,7 @@
 //! the refusal is that member's alone.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use serde_json::{json, Value};
 
@@ -140,38 +140,21 @@ impl Engine {
         held: Vec<Held>,
         invite: bool,
     ) -> Vec<Held> {
-        let queue = Arc::new(Mutex::new(held));
-        let done = Arc::new(Mutex::new(Vec::new()));
-        let mut set = tokio::task::JoinSet::new();
-        for _ in 0..self.concurrency.max(1) {
-            let (this, jobs, queue, done) = (
-                Arc::clone(&self),
-                Arc::clone(jobs),
-                Arc::clone(&queue),
-                Arc::clone(&done),
-            );
-            set.spawn(async move {
-                loop {
-                    let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop();
-                    let Some(mut h) = next else { return };
-                    if invite {
-                        this.invite(&mut h).await;
-                        this.progress.stage_done(Stage::Invite, [&h.follow]);
-                    } else {
-                        this.user_steps(&jobs, &mut h).await;
-                        this.progress.stage_done(Stage::Profile, [&h.follow]);
-                    }
-                    done.lock().unwrap_or_else(|e| e.into_inner()).push(h);
+        let jobs = Arc::clone(jobs);
+        self.each_held(held, "follow-up", move |this, mut h| {
+            let jobs = Arc::clone(&jobs);
+            async move {
+                if invite {
+                    this.invite(&mut h).await;
+                    this.progress.stage_done(Stage::Invite, [&h.follow]);
+                } else {
+                    this.user_steps(&jobs, &mut h).await;
+                    this.progress.stage_done(Stage::Profile, [&h.follow]);
                 }
-            });
-        }
-        while let Some(joined) = set.join_next().await {
-            if let Err(e) = joined {
-                tracing::error!(error = %e, "a follow-up worker failed (a bug)");
+                h
             }
-        }
-        let mut done = done.lock().unwrap_or_else(|e| e.into_inner());
-        std::mem::take(&mut *done)
+        })
+        .await
     }
 
     async fn user_steps(&self, jobs: &[Job], h: &mut Held) {

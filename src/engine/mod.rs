@@ -189,6 +189,43 @@ impl Engine {
         }
     }
 
+    /// Runs `step` on every held user, `concurrency` users at a time, taking
+    /// them from the end of `held`; the users come back in the order they
+    /// finished. A worker that panics (a bug) is logged as a `what` worker
+    /// and its user is not given back.
+    async fn each_held<F, Fut>(self: &Arc<Self>, held: Vec<Held>, what: &str, step: F) -> Vec<Held>
+    where
+        F: Fn(Arc<Engine>, Held) -> Fut + Clone + Send + 'static,
+        Fut: std::future::Future<Output = Held> + Send + 'static,
+    {
+        let queue = Arc::new(Mutex::new(held));
+        let done = Arc::new(Mutex::new(Vec::new()));
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..self.concurrency.max(1) {
+            let (this, queue, done, step) = (
+                Arc::clone(self),
+                Arc::clone(&queue),
+                Arc::clone(&done),
+                step.clone(),
+            );
+            set.spawn(async move {
+                loop {
+                    let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop();
+                    let Some(h) = next else { return };
+                    let h = step(Arc::clone(&this), h).await;
+                    done.lock().unwrap_or_else(|e| e.into_inner()).push(h);
+                }
+            });
+        }
+        while let Some(joined) = set.join_next().await {
+            if let Err(e) = joined {
+                tracing::error!(error = %e, "a {what} worker failed (a bug)");
+            }
+        }
+        let mut done = done.lock().unwrap_or_else(|e| e.into_inner());
+        std::mem::take(&mut *done)
+    }
+
     /// Queues one result; false when the results file broke (the run stops).
     pub fn record(&self, job: &Job, outcome: Outcome) -> bool {
         tracing::debug!(

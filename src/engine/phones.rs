@@ -70,51 +70,31 @@ impl Engine {
     ) -> Vec<Held> {
         // Popped from the end: the first rows (the first phones made) go first.
         held.sort_by_key(|h| std::cmp::Reverse(h.index));
-        let queue = Arc::new(Mutex::new(held));
-        let done = Arc::new(Mutex::new(Vec::new()));
-        let mut set = tokio::task::JoinSet::new();
-        for _ in 0..self.concurrency.max(1) {
-            let (this, queue, done, made) = (
-                Arc::clone(&self),
-                Arc::clone(&queue),
-                Arc::clone(&done),
-                Arc::clone(&made),
-            );
-            set.spawn(async move {
-                loop {
-                    let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop();
-                    let Some(mut h) = next else { return };
-                    if let Some(step) = step_of(&h).cloned() {
-                        let since = made
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .get(&h.index)
-                            .copied();
-                        match (pass, since) {
-                            (Pass::Phones, _) => {
-                                if let Some(at) = this.phone_pass(&mut h, &step).await {
-                                    made.lock()
-                                        .unwrap_or_else(|e| e.into_inner())
-                                        .insert(h.index, at);
-                                }
+        self.each_held(held, "phone", move |this, mut h| {
+            let made = Arc::clone(&made);
+            async move {
+                if let Some(step) = step_of(&h).cloned() {
+                    let since = made
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .get(&h.index)
+                        .copied();
+                    match (pass, since) {
+                        (Pass::Phones, _) => {
+                            if let Some(at) = this.phone_pass(&mut h, &step).await {
+                                made.lock()
+                                    .unwrap_or_else(|e| e.into_inner())
+                                    .insert(h.index, at);
                             }
-                            (Pass::Stations, Some(at)) => {
-                                this.station_pass(&mut h, &step, at).await
-                            }
-                            (Pass::Stations, None) => {}
                         }
+                        (Pass::Stations, Some(at)) => this.station_pass(&mut h, &step, at).await,
+                        (Pass::Stations, None) => {}
                     }
-                    done.lock().unwrap_or_else(|e| e.into_inner()).push(h);
                 }
-            });
-        }
-        while let Some(joined) = set.join_next().await {
-            if let Err(e) = joined {
-                tracing::error!(error = %e, "a phone worker failed (a bug)");
+                h
             }
-        }
-        let mut done = done.lock().unwrap_or_else(|e| e.into_inner());
-        std::mem::take(&mut *done)
+        })
+        .await
     }
 
     /// Removes the phones the row replaces or removes, then creates its

@@ -13,7 +13,7 @@
 //! done.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use crate::engine::{isolating, Engine, Held};
 use crate::genesys::provisioning::RatedKind;
@@ -116,29 +116,13 @@ impl Engine {
 
     /// The per-user removals, `concurrency` users at a time.
     async fn each_user(self: Arc<Self>, held: Vec<Held>) -> Vec<Held> {
-        let queue = Arc::new(Mutex::new(held));
-        let done = Arc::new(Mutex::new(Vec::new()));
-        let mut set = tokio::task::JoinSet::new();
-        for _ in 0..self.concurrency.max(1) {
-            let (this, queue, done) = (Arc::clone(&self), Arc::clone(&queue), Arc::clone(&done));
-            set.spawn(async move {
-                loop {
-                    let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop();
-                    let Some(mut h) = next else { return };
-                    if ready(&h) {
-                        this.user_removals(&mut h).await;
-                    }
-                    done.lock().unwrap_or_else(|e| e.into_inner()).push(h);
-                }
-            });
-        }
-        while let Some(joined) = set.join_next().await {
-            if let Err(e) = joined {
-                tracing::error!(error = %e, "a removal worker failed (a bug)");
+        self.each_held(held, "removal", |this, mut h| async move {
+            if ready(&h) {
+                this.user_removals(&mut h).await;
             }
-        }
-        let mut done = done.lock().unwrap_or_else(|e| e.into_inner());
-        std::mem::take(&mut *done)
+            h
+        })
+        .await
     }
 
     async fn user_removals(&self, h: &mut Held) {
