@@ -13,16 +13,10 @@ use std::time::Duration;
 /// Fast station looks for tests (the fake's lag is real time).
 const WAIT: &[&str] = &["--station-wait", "0.02"];
 
-fn run_file(fake: &Fake, csv: &str, args: &[&str]) -> (i32, Vec<ResultRow>, String) {
-    let s = Scratch::new();
-    let input = s.write("p.csv", csv);
-    let out = run(genimport_against(s.dir.path(), fake)
-        .arg(&input)
-        .args(WAIT)
-        .args(args));
-    let mut results = read_results(&s.path("p.results.csv"));
-    results.sort_by_key(|r| r.line);
-    (code(&out), results, stderr(&out))
+/// The import with the short station wait.
+fn run_file(fake: &Fake, csv: &str, args: &[&str]) -> Ran {
+    let args: Vec<&str> = WAIT.iter().chain(args).copied().collect();
+    import_csv(fake, csv, &args)
 }
 
 fn phone_summary(fake: &Fake, email: &str) -> Vec<(String, String, String, bool)> {
@@ -49,7 +43,11 @@ fn a_new_user_gets_a_webrtc_phone_and_its_late_station_as_default() {
     let fake = Fake::spawn(FakeConfig::default());
     fake.state().telephony.station_lag = Duration::from_millis(150);
     let csv = "email,name,webrtc_phone,site\nana@example.com,Ana,WebRTC Agents,\nbo@example.com,Bo,WebRTC Agents,Dublin\n";
-    let (code, rows, err) = run_file(&fake, csv, &[]);
+    let Ran {
+        code,
+        rows,
+        stderr: err,
+    } = run_file(&fake, csv, &[]);
     assert_eq!(code, 0, "{err}\n{rows:?}");
     assert_eq!(statuses(&rows), ["created", "created"]);
     assert_eq!(rows[0].changes, "create; add phone WebRTC Agents");
@@ -80,10 +78,16 @@ fn a_new_user_gets_a_webrtc_phone_and_its_late_station_as_default() {
 fn a_rerun_sends_no_writes_and_never_a_second_phone() {
     let fake = Fake::spawn(FakeConfig::default());
     let csv = "email,name,webrtc_phone\nana@example.com,Ana,WebRTC Agents\nbo@example.com,Bo,WebRTC Agents\n";
-    let (code, _, err) = run_file(&fake, csv, &[]);
+    let Ran {
+        code, stderr: err, ..
+    } = run_file(&fake, csv, &[]);
     assert_eq!(code, 0, "{err}");
     let before = writes(&fake);
-    let (code, rows, err) = run_file(&fake, csv, &["--update"]);
+    let Ran {
+        code,
+        rows,
+        stderr: err,
+    } = run_file(&fake, csv, &["--update"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(statuses(&rows), ["unchanged", "unchanged"]);
     assert_eq!(writes(&fake), before, "an applied file sends no writes");
@@ -98,7 +102,11 @@ fn a_lost_create_answer_is_checked_before_sending_again() {
     let fake = Fake::spawn(FakeConfig::default());
     fake.state().telephony.lost_creates = 1;
     let csv = "email,name,webrtc_phone\nana@example.com,Ana,WebRTC Agents\n";
-    let (code, rows, err) = run_file(&fake, csv, &[]);
+    let Ran {
+        code,
+        rows,
+        stderr: err,
+    } = run_file(&fake, csv, &[]);
     assert_eq!(code, 0, "{err}\n{rows:?}");
     assert_eq!(rows[0].changes, "create; add phone WebRTC Agents");
     let st = fake.state();
@@ -114,7 +122,7 @@ fn a_lost_create_answer_is_checked_before_sending_again() {
 fn unknown_ambiguous_and_non_webrtc_names_are_invalid_before_anything_is_sent() {
     let fake = Fake::spawn(FakeConfig::default());
     let csv = "email,name,webrtc_phone,site\na@example.com,A,WebRTC Agentz,\nb@example.com,B,Twin,\nc@example.com,C,Desk Phones,\nd@example.com,D,WebRTC Agents,Lisbn\n";
-    let (code, rows, _) = run_file(&fake, csv, &[]);
+    let Ran { code, rows, .. } = run_file(&fake, csv, &[]);
     assert_eq!(code, 1);
     assert_eq!(statuses(&rows), ["invalid"; 4]);
     assert!(
@@ -154,7 +162,7 @@ fn a_phone_name_another_holds_fails_the_row_naming_it() {
         );
     }
     let csv = "email,name,webrtc_phone\nana@example.com,Ana,WebRTC Agents\n";
-    let (code, rows, _) = run_file(&fake, csv, &[]);
+    let Ran { code, rows, .. } = run_file(&fake, csv, &[]);
     assert_eq!(code, 1);
     assert_eq!(rows[0].status, "failed");
     assert_eq!(rows[0].error_code, "phone.name.taken");
@@ -178,7 +186,7 @@ fn a_station_that_never_appears_is_incomplete_and_a_rerun_finishes_it() {
     let fake = Fake::spawn(FakeConfig::default());
     fake.state().telephony.station_lag = Duration::from_secs(3600);
     let csv = "email,name,webrtc_phone\nana@example.com,Ana,WebRTC Agents\n";
-    let (code, rows, _) = run_file(&fake, csv, &[]);
+    let Ran { code, rows, .. } = run_file(&fake, csv, &[]);
     assert_eq!(code, 1);
     assert_eq!(rows[0].status, "incomplete");
     assert!(
@@ -190,7 +198,11 @@ fn a_station_that_never_appears_is_incomplete_and_a_rerun_finishes_it() {
     for s in fake.state().telephony.stations.iter_mut() {
         s.visible_at = std::time::Instant::now();
     }
-    let (code, rows, err) = run_file(&fake, csv, &["--update"]);
+    let Ran {
+        code,
+        rows,
+        stderr: err,
+    } = run_file(&fake, csv, &["--update"]);
     assert_eq!(code, 0, "{err}\n{rows:?}");
     assert_eq!(rows[0].status, "updated");
     assert_eq!(rows[0].changes, "add phone WebRTC Agents");
@@ -215,12 +227,16 @@ fn a_leaver_row_removes_the_phone_and_its_default_station() {
     let fake = Fake::spawn(FakeConfig::default());
     let (ana, _) = with_phone(&fake, "pb-agents");
     let csv = "email,state,webrtc_phone\nana@example.com,inactive,-\n";
-    let (code, rows, _) = run_file(&fake, csv, &["--update", "--dry-run"]);
+    let Ran { code, rows, .. } = run_file(&fake, csv, &["--update", "--dry-run"]);
     assert_eq!(code, 0);
     assert_eq!(rows[0].status, "would_update");
     assert_eq!(rows[0].changes, "state; remove phone WebRTC Agents");
     assert_eq!(writes(&fake), 0);
-    let (code, rows, err) = run_file(&fake, csv, &["--update"]);
+    let Ran {
+        code,
+        rows,
+        stderr: err,
+    } = run_file(&fake, csv, &["--update"]);
     assert_eq!(code, 0, "{err}\n{rows:?}");
     assert_eq!(rows[0].changes, "state; remove phone WebRTC Agents");
     let st = fake.state();
@@ -228,7 +244,7 @@ fn a_leaver_row_removes_the_phone_and_its_default_station() {
     assert!(!st.telephony.defaults.contains_key(&ana));
     drop(st);
     let before = writes(&fake);
-    let (_, rows, _) = run_file(&fake, csv, &["--update"]);
+    let Ran { rows, .. } = run_file(&fake, csv, &["--update"]);
     assert_eq!(rows[0].status, "unchanged");
     assert_eq!(writes(&fake), before);
 }
@@ -238,7 +254,11 @@ fn a_deletion_removes_the_phone_before_the_user() {
     let fake = Fake::spawn(FakeConfig::default());
     with_phone(&fake, "pb-agents");
     let csv = "email,state,webrtc_phone\nana@example.com,deleted,-\n";
-    let (code, rows, err) = run_file(&fake, csv, &["--update", "--allow-delete"]);
+    let Ran {
+        code,
+        rows,
+        stderr: err,
+    } = run_file(&fake, csv, &["--update", "--allow-delete"]);
     assert_eq!(code, 0, "{err}\n{rows:?}");
     assert_eq!(rows[0].changes, "state; remove phone WebRTC Agents");
     let st = fake.state();
@@ -254,10 +274,14 @@ fn update_replaces_a_phone_of_another_base_settings_and_keeps_one_of_the_same() 
     let fake = Fake::spawn(FakeConfig::default());
     let (ana, old) = with_phone(&fake, "pb-supervisors");
     let csv = "email,name,webrtc_phone\nana@example.com,Ana,WebRTC Agents\n";
-    let (code, rows, _) = run_file(&fake, csv, &[]);
+    let Ran { code, rows, .. } = run_file(&fake, csv, &[]);
     assert_eq!((code, rows[0].status.as_str()), (0, "exists"));
     assert_eq!(writes(&fake), 0, "no --update: left as it is");
-    let (code, rows, err) = run_file(&fake, csv, &["--update"]);
+    let Ran {
+        code,
+        rows,
+        stderr: err,
+    } = run_file(&fake, csv, &["--update"]);
     assert_eq!(code, 0, "{err}\n{rows:?}");
     assert_eq!(
         rows[0].changes,
@@ -276,7 +300,11 @@ fn a_dash_for_a_new_user_or_a_user_without_a_phone_sends_nothing_for_phones() {
     let fake = Fake::spawn(FakeConfig::default());
     fake.state().add_user("bo@example.com", "Bo", "active");
     let csv = "email,name,webrtc_phone\nana@example.com,Ana,-\nbo@example.com,Bo,-\n";
-    let (code, rows, err) = run_file(&fake, csv, &["--update"]);
+    let Ran {
+        code,
+        rows,
+        stderr: err,
+    } = run_file(&fake, csv, &["--update"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(statuses(&rows), ["created", "unchanged"]);
     assert_eq!(rows[0].changes, "create");
@@ -361,7 +389,7 @@ fn a_station_that_is_another_users_default_leaves_the_row_incomplete() {
         st.telephony.station_taken_by = Some(zoe);
     }
     let csv = "email,name,webrtc_phone\nana@example.com,Ana,WebRTC Agents\n";
-    let (code, rows, _) = run_file(&fake, csv, &[]);
+    let Ran { code, rows, .. } = run_file(&fake, csv, &[]);
     assert_eq!(code, 1);
     assert_eq!(rows[0].status, "incomplete");
     assert_eq!(rows[0].http_status, "409");
@@ -383,7 +411,11 @@ fn a_client_that_may_not_read_phones_fails_only_the_phone_rows() {
     let fake = Fake::spawn(FakeConfig::default());
     fake.state().telephony.forbid_reads = true;
     let csv = "email,name,webrtc_phone\nana@example.com,Ana,WebRTC Agents\nbo@example.com,Bo,\n";
-    let (code, rows, err) = run_file(&fake, csv, &[]);
+    let Ran {
+        code,
+        rows,
+        stderr: err,
+    } = run_file(&fake, csv, &[]);
     assert_eq!(code, 1, "{err}");
     assert_eq!(statuses(&rows), ["failed", "created"]);
     assert_eq!(rows[0].http_status, "403");
@@ -411,7 +443,7 @@ fn a_name_taken_after_the_preflight_leaves_the_row_incomplete_naming_the_phone()
         st.telephony.name_race_by = Some(zoe);
     }
     let csv = "email,name,webrtc_phone\nana@example.com,Ana,WebRTC Agents\n";
-    let (code, rows, _) = run_file(&fake, csv, &[]);
+    let Ran { code, rows, .. } = run_file(&fake, csv, &[]);
     assert_eq!(code, 1);
     assert_eq!(rows[0].status, "incomplete");
     assert_eq!(rows[0].error_code, "phone.name.taken");
